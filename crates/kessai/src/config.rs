@@ -1,0 +1,202 @@
+//! Typed configuration: command-line flags, `KESSAI_*` environment variables and an
+//! optional `kessai.toml`, merged in that order of precedence over built-in defaults.
+//!
+//! The resulting [`Config`] is passed by value into [`crate::App::build`]; nothing reads
+//! configuration from a global.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::secrets::Secret;
+
+/// Everything a kessai process needs to start.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address the HTTP server binds (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database, the encryption key, uploaded certificates and mail.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: Secret,
+    /// Create the demo shop on start (idempotent).
+    pub demo: bool,
+    /// Password for the `admin` account when it is first created.
+    pub admin_password: Option<Secret>,
+    /// Whether the test clock may be moved forward (test environment and sandboxes).
+    pub test_clock: bool,
+    /// Public base URL used in links the server hands out (notification URLs, redirects).
+    pub public_url: String,
+    /// Run the background worker inside `serve`.
+    pub run_worker: bool,
+    /// Worker tuning.
+    pub worker: WorkerConfig,
+}
+
+/// Background worker tuning.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// How long a claimed job is leased before another worker may take it over.
+    pub lease: chrono::Duration,
+    /// How long an idle worker waits before polling the job table again.
+    pub idle_poll: std::time::Duration,
+    /// How many jobs one worker process runs at once.
+    pub concurrency: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            lease: chrono::Duration::seconds(60),
+            idle_poll: std::time::Duration::from_millis(500),
+            concurrency: 4,
+        }
+    }
+}
+
+/// Settings as they may appear in `kessai.toml`, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub demo: Option<bool>,
+    pub admin_password: Option<String>,
+    pub test_clock: Option<bool>,
+    pub public_url: Option<String>,
+}
+
+/// Flags and environment variables, all optional so the file and defaults can fill gaps.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Path of an optional TOML configuration file.
+    #[arg(
+        long,
+        env = "KESSAI_CONFIG",
+        default_value = "kessai.toml",
+        global = true
+    )]
+    pub config: PathBuf,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "KESSAI_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Data folder [default: ./data].
+    #[arg(long, env = "KESSAI_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL [default: SQLite file kessai.db in the data folder].
+    #[arg(
+        long,
+        env = "KESSAI_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Load the demo shop (products, delivery methods, sandbox providers, payment methods).
+    #[arg(long, env = "KESSAI_DEMO", global = true)]
+    pub demo: bool,
+    /// Password of the `admin` account when it is first created (otherwise one is generated
+    /// and printed once).
+    #[arg(
+        long,
+        env = "KESSAI_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Allow the test clock to be moved forward (never in production).
+    #[arg(long, env = "KESSAI_TEST_CLOCK", global = true)]
+    pub test_clock: bool,
+    /// Public base URL of this server [default: http://<listen>].
+    #[arg(long, env = "KESSAI_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+}
+
+/// A configuration that cannot be used, with the setting named.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("database_url must start with sqlite: or postgres:// (got {0})")]
+    DatabaseUrl(String),
+}
+
+impl ConfigArgs {
+    /// Merges flags/environment over the optional file over defaults.
+    pub fn load(self) -> Result<Config, ConfigError> {
+        let file = read_file(&self.config)?;
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = self.database_url.or(file.database_url).unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("kessai.db").display())
+        });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::DatabaseUrl(crate::store::redact_url(
+                &database_url,
+            )));
+        }
+        let public_url = self
+            .public_url
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url: Secret::new(database_url),
+            demo: self.demo || file.demo.unwrap_or(false),
+            admin_password: self.admin_password.or(file.admin_password).map(Secret::new),
+            test_clock: self.test_clock || file.test_clock.unwrap_or(false),
+            public_url,
+            run_worker: true,
+            worker: WorkerConfig::default(),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+impl Config {
+    /// A configuration for tests: random port, the given data dir and database.
+    pub fn for_tests(data_dir: PathBuf, database_url: String) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database_url: Secret::new(database_url),
+            demo: false,
+            admin_password: None,
+            test_clock: true,
+            public_url: String::new(),
+            run_worker: false,
+            worker: WorkerConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Validated input parsed at the boundary: each parser returns a value that can only hold
+//! valid data, or an error that names the field in the operator's or buyer's language.
+
+use std::fmt;
+
+/// A field that failed validation: which field and why, in Japanese.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Invalid {
+    /// The form or API field name.
+    pub field: String,
+    /// The message shown next to the field.
+    pub message: String,
+}
+
+impl Invalid {
+    /// An error for `field`.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Required, trimmed text of at most `max` characters without control characters.
+pub fn text(field: &str, label: &str, value: &str, max: usize) -> Result<String, Invalid> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Invalid::new(field, format!("{label}を入力してください")));
+    }
+    if v.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("{label}は{max}文字以内で入力してください"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(Invalid::new(
+            field,
+            format!("{label}に使用できない文字が含まれています"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// A Japanese postal code: 7 digits, with or without the hyphen; stored as `123-4567`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostalCode(String);
+
+impl PostalCode {
+    /// Parses `1234567` or `123-4567`.
+    pub fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
+        let v = value.trim();
+        let digits: String = v.chars().filter(|c| *c != '-').collect();
+        let hyphen_ok = !v.contains('-') || (v.len() == 8 && v.as_bytes()[3] == b'-');
+        if digits.len() != 7 || !digits.bytes().all(|b| b.is_ascii_digit()) || !hyphen_ok {
+            return Err(Invalid::new(
+                field,
+                "郵便番号は7桁の半角数字で入力してください（例: 123-4567）",
+            ));
+        }
+        Ok(Self(format!("{}-{}", &digits[..3], &digits[3..])))
+    }
+
+    /// `123-4567`
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number: half-width digits with optional hyphens, 10 or 11 digits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses `03-1234-5678` or `09012345678`.
+    pub fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
+        let v = value.trim();
+        let digits: String = v.chars().filter(|c| *c != '-').collect();
+        if !(10..=11).contains(&digits.len())
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || !digits.starts_with('0')
+            || v.starts_with('-')
+            || v.ends_with('-')
+            || v.contains("--")
+        {
+            return Err(Invalid::new(
+                field,
+                "電話番号は半角数字10桁または11桁で入力してください（例: 03-1234-5678）",
+            ));
+        }
+        Ok(Self(v.to_owned()))
+    }
+
+    /// As entered (digits and hyphens).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Full-width katakana (フリガナ), spaces allowed between words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kana(String);
+
+impl Kana {
+    /// Parses a katakana name.
+    pub fn parse(field: &str, label: &str, value: &str) -> Result<Self, Invalid> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Err(Invalid::new(field, format!("{label}を入力してください")));
+        }
+        let ok = v
+            .chars()
+            .all(|c| matches!(c, '\u{30A1}'..='\u{30F6}' | 'ー' | '・' | '　' | ' '));
+        if !ok {
+            return Err(Invalid::new(
+                field,
+                format!("{label}は全角カタカナで入力してください"),
+            ));
+        }
+        Ok(Self(v.to_owned()))
+    }
+
+    /// The katakana text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address (one `@`, a dotted domain, no spaces).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an address.
+    pub fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
+        let v = value.trim();
+        let valid = v.len() <= 254
+            && v.is_ascii()
+            && !v
+                .chars()
+                .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+            && match v.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains("..")
+                }
+                None => false,
+            };
+        if !valid {
+            return Err(Invalid::new(
+                field,
+                "メールアドレスを正しく入力してください",
+            ));
+        }
+        Ok(Self(v.to_owned()))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn postal_codes_are_normalized_with_a_hyphen() {
+        assert_eq!(
+            PostalCode::parse("zip", "1000001").unwrap().as_str(),
+            "100-0001"
+        );
+        assert_eq!(
+            PostalCode::parse("zip", "100-0001").unwrap().as_str(),
+            "100-0001"
+        );
+        let err = PostalCode::parse("zip", "10-00001").unwrap_err();
+        assert_eq!(err.field, "zip");
+        assert!(PostalCode::parse("zip", "１０００００１").is_err());
+    }
+
+    #[test]
+    fn phones_need_ten_or_eleven_digits_starting_with_zero() {
+        assert!(Phone::parse("tel", "03-1234-5678").is_ok());
+        assert!(Phone::parse("tel", "09012345678").is_ok());
+        assert!(Phone::parse("tel", "1234567890").is_err());
+        assert!(Phone::parse("tel", "03--12345678").is_err());
+    }
+
+    #[test]
+    fn kana_accepts_katakana_only() {
+        assert!(Kana::parse("kana", "フリガナ", "ヤマダ タロウ").is_ok());
+        assert_eq!(
+            Kana::parse("kana", "フリガナ", "やまだ")
+                .unwrap_err()
+                .message,
+            "フリガナは全角カタカナで入力してください"
+        );
+    }
+
+    #[test]
+    fn emails_need_a_dotted_domain() {
+        assert!(Email::parse("email", "shop@example.jp").is_ok());
+        assert!(Email::parse("email", "shop@localhost").is_err());
+        assert!(Email::parse("email", "a b@example.jp").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_seven_digit_code_parses_both_ways(n in 0u32..10_000_000) {
+            let plain = format!("{n:07}");
+            let hyphen = format!("{}-{}", &plain[..3], &plain[3..]);
+            prop_assert_eq!(PostalCode::parse("z", &plain).unwrap(), PostalCode::parse("z", &hyphen).unwrap());
+        }
+
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,30}") {
+            let _ = PostalCode::parse("z", &s);
+            let _ = Phone::parse("t", &s);
+            let _ = Kana::parse("k", "k", &s);
+            let _ = Email::parse("e", &s);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The shop's vocabulary: money in integer yen, order and receipt statuses (対応状況,
+//! 入金状況), the normalized payment state and the operations on a payment, carriers, and
+//! validated input parsed at the boundary with errors that name the field.
+
+pub mod input;
+pub mod money;
+pub mod order;
+pub mod payment;
+
+pub use money::Yen;

@@ -1,0 +1,157 @@
+//! The Japanese admin console: login, ダッシュボード, 基本設定, クレジット決済設定, 支払方法,
+//! 配送設定, ジョブ and 操作ログ. Server-rendered; every form posts back with a CSRF token
+//! and succeeds with Post/Redirect/Get (a flash message on the next page) or re-renders
+//! with the operator's input and each wrong field named.
+
+pub mod auth;
+mod delivery;
+mod jobs;
+mod payment_methods;
+mod settlement;
+mod shop;
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::{context, Value};
+
+use self::auth::Admin;
+use crate::http::error::HttpError;
+use crate::http::{templates, SharedState};
+
+/// The admin routes, to be nested under `/admin`.
+pub fn router(state: SharedState) -> Router<SharedState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/shop", get(shop::show).post(shop::save))
+        .route(
+            "/settlement",
+            get(settlement::index).post(settlement::choose_providers),
+        )
+        .route(
+            "/settlement/{provider}",
+            get(settlement::show).post(settlement::save),
+        )
+        .route(
+            "/payment-methods",
+            get(payment_methods::index).post(payment_methods::create),
+        )
+        .route("/payment-methods/order", post(payment_methods::reorder))
+        .route(
+            "/payment-methods/{id}",
+            get(payment_methods::edit).post(payment_methods::update),
+        )
+        .route(
+            "/payment-methods/{id}/delete",
+            post(payment_methods::delete),
+        )
+        .route(
+            "/payment-methods/{id}/move",
+            post(payment_methods::move_one),
+        )
+        .route("/delivery", get(delivery::index).post(delivery::create))
+        .route("/delivery/{id}", get(delivery::edit).post(delivery::update))
+        .route("/delivery/{id}/delete", post(delivery::delete))
+        .route("/jobs", get(jobs::index))
+        .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/audit", get(jobs::audit))
+        .layer(axum::extract::DefaultBodyLimit::max(auth::MAX_FORM_BYTES))
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::guard))
+}
+
+const FLASH_COOKIE: &str = "kessai_flash";
+
+/// A message carried to the next page after a redirect.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Flash {
+    /// `ok` or `error`.
+    pub kind: String,
+    pub message: String,
+}
+
+fn read_flash(headers: &HeaderMap) -> Option<Flash> {
+    let raw = auth::cookie(headers, FLASH_COOKIE)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).ok()?;
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    Some(Flash {
+        kind: get("k")?,
+        message: get("m")?,
+    })
+}
+
+/// Redirects to `to` with a message for the next page.
+pub fn redirect_with(to: &str, kind: &str, message: &str) -> Response {
+    let value = serde_urlencoded::to_string([("k", kind), ("m", message)]).expect("strings encode");
+    let cookie = format!("{FLASH_COOKIE}={value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age=60");
+    ([(SET_COOKIE, cookie)], Redirect::to(to)).into_response()
+}
+
+/// Renders an admin page inside the layout. `nav` marks the current menu entry; a pending
+/// flash message is shown once and cleared.
+pub fn page(
+    status: StatusCode,
+    admin: &Admin,
+    headers: &HeaderMap,
+    template: &str,
+    nav: &str,
+    title: &str,
+    ctx: Value,
+) -> Result<Response, HttpError> {
+    let flash = read_flash(headers);
+    let html = templates::render(
+        template,
+        context! { admin_login => admin.login(), csrf => admin.csrf(), nav, title, flash => flash.clone(), ..ctx },
+    )?;
+    let mut response = (status, Html(html)).into_response();
+    if flash.is_some() {
+        let clear = format!("{FLASH_COOKIE}=; Path=/admin; HttpOnly; SameSite=Lax; Max-Age=0");
+        response
+            .headers_mut()
+            .append(SET_COOKIE, clear.parse().expect("valid header"));
+    }
+    Ok(response)
+}
+
+/// ダッシュボード: what needs attention.
+async fn dashboard(
+    State(state): State<SharedState>,
+    admin: Admin,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let shop = state.settings.shop().await?;
+    let providers: Vec<&str> = state
+        .settings
+        .providers_in_use()
+        .await?
+        .iter()
+        .map(|p| p.label)
+        .collect();
+    let methods = state.store.payment_methods().await?;
+    let active_methods = methods.iter().filter(|m| m.active).count();
+    let job_counts = state.store.job_counts().await?;
+    let dead_jobs = job_counts
+        .iter()
+        .find(|(s, _)| s == "dead")
+        .map(|(_, n)| *n)
+        .unwrap_or(0);
+    let warnings = shop::warnings(&state).await?;
+    page(
+        StatusCode::OK,
+        &admin,
+        &headers,
+        "dashboard.html",
+        "dashboard",
+        "ダッシュボード",
+        context! { shop, providers, methods_total => methods.len(), active_methods, dead_jobs, warnings },
+    )
+}

@@ -1,0 +1,71 @@
+//! HTTP: the router, shared state, health endpoint, test-clock endpoint, and the admin
+//! console (`admin`). One error type ([`error::HttpError`]) maps failures to responses.
+
+pub mod admin;
+pub mod error;
+pub mod templates;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Clock,
+    pub settings: Settings,
+}
+
+/// Shared handle on the state.
+pub type SharedState = Arc<AppState>;
+
+/// The whole HTTP surface.
+pub fn router(state: SharedState) -> Router {
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/admin", admin::router(state.clone()))
+        .nest("/sandbox", sandbox::router());
+    if state.clock.is_movable() {
+        router = router.route("/test/clock", post(advance_clock));
+    }
+    router
+        .fallback(|| async { error::HttpError::NotFound })
+        .with_state(state)
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn healthz(State(state): State<SharedState>) -> impl IntoResponse {
+    if state.store.ping().await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AdvanceClock {
+    /// Seconds to move forward.
+    seconds: i64,
+}
+
+/// Moves the test clock forward (mounted only when the test clock is enabled).
+async fn advance_clock(
+    State(state): State<SharedState>,
+    Json(body): Json<AdvanceClock>,
+) -> impl IntoResponse {
+    match state.clock.advance(chrono::Duration::seconds(body.seconds)) {
+        Ok(now) => (StatusCode::OK, Json(serde_json::json!({ "now": now }))).into_response(),
+        Err(e) => (StatusCode::FORBIDDEN, e.to_string()).into_response(),
+    }
+}

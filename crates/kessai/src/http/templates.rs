@@ -1,0 +1,63 @@
+//! Server-rendered pages: the templates under `templates/` are compiled into the binary and
+//! rendered by minijinja in strict mode, so a missing variable is an error, not a blank.
+
+use std::sync::OnceLock;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "layout.html",
+    "error.html",
+    "login.html",
+    "dashboard.html",
+    "shop.html",
+    "settlement.html",
+    "payment_methods.html",
+    "payment_method_edit.html",
+    "payment_method_form.html",
+    "delivery_form.html",
+    "delivery.html",
+    "delivery_edit.html",
+    "jobs.html",
+    "audit.html",
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
+        }
+        env.add_filter("yen", |n: i64| crate::domain::money::group_thousands(n));
+        env.add_filter("jst", |t: String| {
+            chrono::DateTime::parse_from_rfc3339(&t)
+                .map(|t| crate::clock::format_jst(t.with_timezone(&chrono::Utc)))
+                .unwrap_or(t)
+        });
+        env
+    })
+}
+
+/// Renders a template with `context`.
+pub fn render(name: &str, context: Value) -> Result<String, minijinja::Error> {
+    environment().get_template(name)?.render(context)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_compiles() {
+        for (name, _) in super::TEMPLATES {
+            super::environment().get_template(name).unwrap();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Hourly housekeeping: expired admin sessions, old failed-login records and finished jobs
+//! are deleted so the tables stay small.
+
+use chrono::{Duration, Timelike};
+use serde::{Deserialize, Serialize};
+
+use super::{enqueue, Job, JobError, Registry};
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
+
+/// Deletes what no longer serves a purpose.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Housekeeping;
+
+impl Job for Housekeeping {
+    const KIND: &'static str = "housekeeping";
+    const MAX_ATTEMPTS: i32 = 3;
+}
+
+pub(super) fn register(registry: &mut Registry, store: Store, clock: Clock) {
+    registry.register(move |_: Housekeeping| {
+        let (store, clock) = (store.clone(), clock.clone());
+        async move {
+            let now = clock.now();
+            let access = store
+                .purge_expired_access(now, now - Duration::days(1))
+                .await?;
+            let jobs = store.purge_done_jobs(now - Duration::days(30)).await?;
+            tracing::info!(access, jobs, "housekeeping removed old rows");
+            Ok::<(), JobError>(())
+        }
+    });
+}
+
+/// Enqueues this hour's housekeeping once, whichever instance asks first.
+pub(super) async fn schedule(store: &Store, clock: &Clock) -> Result<(), StoreError> {
+    let now = clock.now();
+    let hour = now
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .unwrap_or(now);
+    enqueue(
+        store,
+        clock,
+        &Housekeeping,
+        Some(format!("housekeeping:{}", hour.format("%Y-%m-%dT%H"))),
+        None,
+    )
+    .await?;
+    Ok(())
+}

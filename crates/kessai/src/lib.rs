@@ -1,0 +1,21 @@
+//! kessai: a payment-operations server for Japanese e-commerce.
+//!
+//! The crate is organised by domain: `domain` (money, statuses, validated input),
+//! `providers` (one folder per payment provider), `settings` (shop and provider settings),
+//! `jobs` (durable background work), `store` (SQLite/PostgreSQL storage), `http` (admin
+//! console, API and health endpoints) and `app` (wiring and lifecycle).
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod jobs;
+pub mod providers;
+pub mod secrets;
+pub mod settings;
+pub mod store;
+
+pub use app::App;
+pub use config::Config;

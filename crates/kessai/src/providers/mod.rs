@@ -1,0 +1,78 @@
+//! Payment service providers: each provider's folder holds its connector and the
+//! declarative description of its settings tab; [`validate`] checks submitted settings
+//! against those descriptions for all providers alike.
+
+pub mod atone;
+pub mod paygent;
+pub mod remise;
+pub mod schema;
+pub mod validate;
+pub mod yamato;
+
+use schema::{ProviderSpec, Service};
+
+/// Every provider kessai supports, in the order the settings screen offers them.
+pub static PROVIDERS: [&ProviderSpec; 4] = [
+    &paygent::settings::SETTINGS,
+    &remise::settings::SETTINGS,
+    &atone::settings::SETTINGS,
+    &yamato::settings::SETTINGS,
+];
+
+/// The provider with that key.
+pub fn provider(key: &str) -> Option<&'static ProviderSpec> {
+    PROVIDERS.iter().copied().find(|p| p.key == key)
+}
+
+/// The provider and service of a settlement kind code (`paygent_card`).
+pub fn service(kind: &str) -> Option<(&'static ProviderSpec, &'static Service)> {
+    PROVIDERS
+        .iter()
+        .copied()
+        .find_map(|p| p.services.iter().find(|s| s.kind == kind).map(|s| (p, s)))
+}
+
+/// The 決済種別 label of a settlement kind, or the code itself when unknown.
+pub fn service_label(kind: &str) -> &str {
+    service(kind).map(|(_, s)| s.label).unwrap_or(kind)
+}
+
+/// Settlement kinds whose provider allows only one payment method.
+pub fn single_method_kinds() -> &'static [&'static str] {
+    // Kuroneko Web Collect: 「クロネコ Web コレクトの決済種別で複数の支払方法を登録することは出来ません。」
+    &["yamato_card"]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settlement_kinds_are_unique_across_providers() {
+        let mut kinds: Vec<&str> = PROVIDERS
+            .iter()
+            .flat_map(|p| p.services.iter().map(|s| s.kind))
+            .collect();
+        let n = kinds.len();
+        kinds.sort();
+        kinds.dedup();
+        assert_eq!(kinds.len(), n);
+    }
+
+    #[test]
+    fn every_provider_has_an_environment_and_a_sandbox_switch() {
+        for p in PROVIDERS {
+            let keys: Vec<&str> = p
+                .sections
+                .iter()
+                .flat_map(|s| s.fields.iter().map(|f| f.key))
+                .collect();
+            assert!(keys.contains(&"env"), "{} has no env", p.key);
+            assert!(
+                keys.contains(&"test_target"),
+                "{} has no test_target",
+                p.key
+            );
+        }
+    }
+}

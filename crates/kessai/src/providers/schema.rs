@@ -1,0 +1,147 @@
+//! The declarative description of each provider's settings tab (クレジット決済設定).
+//!
+//! Every provider describes its settings as data: sections of fields with the manual's
+//! labels, initial values, input rules and the conditions under which a field is shown and
+//! required, plus the settlement kinds (決済種別) the settings enable. One renderer and one
+//! validator serve all providers, so a rule such as "half-width digits" is written once.
+
+use std::collections::BTreeMap;
+
+/// The values of one provider's settings, keyed by field key. Multi-choice fields hold their
+/// chosen values joined by `,`; secrets are included in clear text only while in memory.
+pub type Values = BTreeMap<String, String>;
+
+/// One provider's settings tab.
+pub struct ProviderSpec {
+    /// Key used in URLs, storage and settlement-kind codes (`paygent`).
+    pub key: &'static str,
+    /// Tab label in the admin, as the manual names the provider (`ペイジェント`).
+    pub label: &'static str,
+    /// Text of the save button (`ペイジェントの設定を更新する`).
+    pub save_button: &'static str,
+    /// The tab's sections, in screen order.
+    pub sections: &'static [Section],
+    /// The settlement kinds this provider offers and when each is enabled.
+    pub services: &'static [Service],
+    /// Cross-field rules that the per-field `required_when`/input rules cannot express.
+    pub check: fn(&Values) -> Vec<FieldError>,
+}
+
+/// A titled group of fields on a settings tab.
+pub struct Section {
+    /// Heading shown above the fields (`基本設定`).
+    pub title: &'static str,
+    /// The fields, in screen order.
+    pub fields: &'static [Field],
+}
+
+/// One setting.
+pub struct Field {
+    /// Stable key (`merchant_id`); never shown to the operator.
+    pub key: &'static str,
+    /// The manual's label (`マーチャントID`).
+    pub label: &'static str,
+    /// The manual's explanation, shortened to what the operator needs next to the input.
+    pub help: &'static str,
+    /// What kind of input and which values are accepted.
+    pub input: Input,
+    /// The manual's initial value (初期値); for checkboxes the values joined by `,`.
+    pub default: &'static str,
+    /// When the field is shown (and therefore validated and saved).
+    pub shown_when: Cond,
+    /// When a shown field must not be empty.
+    pub required_when: Cond,
+}
+
+/// The accepted input of a field.
+pub enum Input {
+    /// Free text limited to a character class, at most `max` characters.
+    Text { chars: Chars, max: usize },
+    /// Like `Text`, but encrypted at rest and masked in the UI and logs.
+    Secret { chars: Chars, max: usize },
+    /// A whole number within bounds (inclusive); empty is allowed unless required.
+    Integer { min: i64, max: i64 },
+    /// An e-mail address.
+    Email,
+    /// An absolute `http://` or `https://` URL.
+    Url,
+    /// Exactly one of the choices.
+    Radio(&'static [Choice]),
+    /// Any subset of the choices (stored joined by `,`).
+    Checkboxes(&'static [Choice]),
+    /// A file the operator uploads (certificate, CA file); stored under the data dir.
+    File {
+        /// File name extensions accepted, without the dot (`pem`).
+        extensions: &'static [&'static str],
+    },
+    /// A folder under the data dir; its initial value is a random name made on first load.
+    Folder,
+    /// Any subset of the shop's delivery methods (配送方法), stored as ids joined by `,`.
+    DeliveryMethods,
+}
+
+/// Character classes the manuals ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chars {
+    /// 半角数字
+    Digits,
+    /// 半角英数字
+    Alphanumeric,
+    /// Printable ASCII without spaces (keys and passwords that may contain symbols).
+    Ascii,
+    /// Anything printable, including full-width text.
+    Any,
+}
+
+/// One option of a radio or checkbox field.
+pub struct Choice {
+    /// The stored value.
+    pub value: &'static str,
+    /// The manual's wording.
+    pub label: &'static str,
+}
+
+/// A condition on other fields' values.
+pub enum Cond {
+    /// Always true.
+    Always,
+    /// Never true.
+    Never,
+    /// The field `.0` has the value `.1`.
+    Eq(&'static str, &'static str),
+    /// The field `.0` has one of the values `.1`.
+    In(&'static str, &'static [&'static str]),
+    /// Every condition holds.
+    All(&'static [Cond]),
+    /// At least one condition holds.
+    Any(&'static [Cond]),
+}
+
+/// A settlement kind (決済種別) offered by a provider.
+pub struct Service {
+    /// Code stored on payment methods and payments (`paygent_card`).
+    pub kind: &'static str,
+    /// The manual's name for it in the 決済種別 list (`カード決済(ペイジェント)`).
+    pub label: &'static str,
+    /// When the provider settings enable this kind.
+    pub enabled_when: Cond,
+}
+
+/// A validation failure, naming the field by key and by its label.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The field's key.
+    pub field: String,
+    /// A sentence for the operator that names the field by its label.
+    pub message: String,
+}
+
+impl FieldError {
+    /// An error on `field` with `message`.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}

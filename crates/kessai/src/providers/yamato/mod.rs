@@ -1,0 +1,3 @@
+//! The Kuroneko Web Collect (Yamato) connector. For now only its settings tab; operations arrive with its issue.
+
+pub mod settings;

@@ -1,0 +1,456 @@
+//! The shop's settings as the operator edits them: 基本設定 (shop information), which
+//! providers are in use, and each provider's settings (validated against its spec, secrets
+//! sealed at rest, uploaded certificates stored under the data dir).
+//!
+//! An invalid provider save changes nothing of the stored settings but stops (停止) every
+//! payment method of that provider, as the manuals describe.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::domain::input::{self, Invalid};
+use crate::providers::schema::{FieldError, Input, ProviderSpec, Values};
+use crate::providers::{self, validate};
+use crate::secrets::SecretBox;
+use crate::store::{PaymentMethod, Store, StoreError};
+
+/// Message after a valid provider save (the manuals' wording).
+pub const SAVED_MESSAGE: &str =
+    "オプションを更新しました。利用する支払方法を「使用」に更新してください。";
+
+/// 基本設定: what the shop tells buyers and providers about itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShopInfo {
+    /// ショップ名
+    pub shop_name: String,
+    /// 会社名 (Paygent sends it with every payment; empty means error P006 there).
+    pub company_name: String,
+    /// 郵便番号
+    pub postal_code: String,
+    /// 住所1
+    pub address1: String,
+    /// 住所2
+    pub address2: String,
+    /// 電話番号
+    pub phone: String,
+    /// 受注メールアドレス (where order mails to the shop go)
+    pub order_email: String,
+    /// 送信元メールアドレス (sender of mails to buyers)
+    pub sender_email: String,
+}
+
+impl ShopInfo {
+    /// Validates operator input; returns the cleaned info or every error.
+    pub fn parse(raw: &ShopInfo) -> Result<ShopInfo, Vec<Invalid>> {
+        let mut errors = Vec::new();
+        let mut keep =
+            |r: Result<String, Invalid>| r.map_err(|e| errors.push(e)).unwrap_or_default();
+        let optional = |field: &str, label: &str, v: &str, max: usize| {
+            if v.trim().is_empty() {
+                Ok(String::new())
+            } else {
+                input::text(field, label, v, max)
+            }
+        };
+        let info = ShopInfo {
+            shop_name: keep(input::text("shop_name", "ショップ名", &raw.shop_name, 100)),
+            company_name: keep(optional("company_name", "会社名", &raw.company_name, 100)),
+            postal_code: keep(if raw.postal_code.trim().is_empty() {
+                Ok(String::new())
+            } else {
+                input::PostalCode::parse("postal_code", &raw.postal_code)
+                    .map(|p| p.as_str().to_owned())
+            }),
+            address1: keep(optional("address1", "住所1", &raw.address1, 200)),
+            address2: keep(optional("address2", "住所2", &raw.address2, 200)),
+            phone: keep(if raw.phone.trim().is_empty() {
+                Ok(String::new())
+            } else {
+                input::Phone::parse("phone", &raw.phone).map(|p| p.as_str().to_owned())
+            }),
+            order_email: keep(
+                input::Email::parse("order_email", &raw.order_email).map(|e| e.as_str().to_owned()),
+            ),
+            sender_email: keep(
+                input::Email::parse("sender_email", &raw.sender_email)
+                    .map(|e| e.as_str().to_owned()),
+            ),
+        };
+        if errors.is_empty() {
+            Ok(info)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A provider settings form as submitted.
+#[derive(Debug, Default)]
+pub struct ProviderSubmission {
+    /// Submitted values; an empty secret means "keep the stored one".
+    pub values: Values,
+    /// Secret fields the operator asked to erase.
+    pub clear: BTreeSet<String>,
+    /// Uploaded files: field key → (original file name, contents).
+    pub uploads: BTreeMap<String, (String, Vec<u8>)>,
+}
+
+/// The result of saving a provider's settings.
+#[derive(Debug)]
+pub enum SaveResult {
+    /// Stored.
+    Saved,
+    /// Nothing stored; these payment methods were stopped.
+    Invalid {
+        errors: Vec<FieldError>,
+        stopped: Vec<PaymentMethod>,
+    },
+}
+
+/// The manuals' message after an invalid save, naming the stopped methods.
+pub fn invalid_message(stopped: &[PaymentMethod]) -> String {
+    if stopped.is_empty() {
+        "データに不備があります。設定を完了して、支払方法を「使用」に更新してください。".to_owned()
+    } else {
+        let names: Vec<&str> = stopped.iter().map(|m| m.name.as_str()).collect();
+        format!(
+            "データに不備があります。支払方法の{}を「停止」しました。設定を完了して、支払方法を「使用」に更新してください。",
+            names.join(",")
+        )
+    }
+}
+
+/// Reads and writes settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    store: Store,
+    secrets: SecretBox,
+    clock: Clock,
+    data_dir: PathBuf,
+}
+
+const SHOP: &str = "shop";
+const PROVIDERS_IN_USE: &str = "providers_in_use";
+
+impl Settings {
+    /// A settings service over the store.
+    pub fn new(store: Store, secrets: SecretBox, clock: Clock, data_dir: PathBuf) -> Self {
+        Self {
+            store,
+            secrets,
+            clock,
+            data_dir,
+        }
+    }
+
+    /// 基本設定 (empty until saved).
+    pub async fn shop(&self) -> Result<ShopInfo, StoreError> {
+        match self.store.setting(SHOP).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("shop settings: {e}"))),
+            None => Ok(ShopInfo::default()),
+        }
+    }
+
+    /// Saves 基本設定 (already validated).
+    pub async fn save_shop(&self, info: &ShopInfo, actor: &str) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        self.store
+            .put_setting(
+                SHOP,
+                &serde_json::to_string(info).expect("serializable"),
+                now,
+            )
+            .await?;
+        self.store
+            .audit(actor, "基本設定を更新", "shop", "", now)
+            .await
+    }
+
+    /// The providers in use, in the operator's order.
+    pub async fn providers_in_use(&self) -> Result<Vec<&'static ProviderSpec>, StoreError> {
+        let keys: Vec<String> = match self.store.setting(PROVIDERS_IN_USE).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("providers in use: {e}")))?,
+            None => Vec::new(),
+        };
+        Ok(keys.iter().filter_map(|k| providers::provider(k)).collect())
+    }
+
+    /// Sets the providers in use; payment methods of providers taken out of use are stopped
+    /// and returned.
+    pub async fn set_providers_in_use(
+        &self,
+        keys: &[&str],
+        actor: &str,
+    ) -> Result<Vec<PaymentMethod>, StoreError> {
+        let now = self.clock.now();
+        let before = self.providers_in_use().await?;
+        let kept: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| providers::provider(k).is_some())
+            .collect();
+        self.store
+            .put_setting(
+                PROVIDERS_IN_USE,
+                &serde_json::to_string(&kept).expect("serializable"),
+                now,
+            )
+            .await?;
+        let removed: Vec<&str> = before
+            .iter()
+            .filter(|p| !kept.contains(&p.key))
+            .flat_map(|p| p.services.iter().map(|s| s.kind))
+            .collect();
+        let stopped = self.store.stop_payment_methods(&removed, now).await?;
+        self.store
+            .audit(
+                actor,
+                "利用するクレジット決済会社を更新",
+                "providers",
+                &kept.join(","),
+                now,
+            )
+            .await?;
+        Ok(stopped)
+    }
+
+    /// Whether a provider's settings were ever saved.
+    pub async fn provider_saved(&self, spec: &ProviderSpec) -> Result<bool, StoreError> {
+        Ok(self.store.provider_settings(spec.key).await?.is_some())
+    }
+
+    /// A provider's current values: defaults, overlaid with what is stored, secrets opened.
+    pub async fn provider(&self, spec: &ProviderSpec) -> Result<Values, StoreError> {
+        let mut values = validate::defaults(spec);
+        if let Some(stored) = self.store.provider_settings(spec.key).await? {
+            let plain: Values = serde_json::from_str(&stored.values_json)
+                .map_err(|e| StoreError::Corrupt(format!("{} settings: {e}", spec.key)))?;
+            let sealed: Values = serde_json::from_str(&stored.secrets_json)
+                .map_err(|e| StoreError::Corrupt(format!("{} secrets: {e}", spec.key)))?;
+            values.extend(plain);
+            for (key, sealed) in sealed {
+                let secret = self
+                    .secrets
+                    .open(&secret_context(spec, &key), &sealed)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                values.insert(key, secret.expose().to_owned());
+            }
+        }
+        Ok(values)
+    }
+
+    /// The settlement kinds (決済種別) currently enabled: services of providers in use whose
+    /// settings enable them.
+    pub async fn enabled_kinds(&self) -> Result<Vec<(&'static str, &'static str)>, StoreError> {
+        let mut kinds = Vec::new();
+        for spec in self.providers_in_use().await? {
+            if !self.provider_saved(spec).await? {
+                continue;
+            }
+            let values = self.provider(spec).await?;
+            kinds.extend(validate::enabled_services(spec, &values).map(|s| (s.kind, s.label)));
+        }
+        Ok(kinds)
+    }
+
+    /// Where a provider's file field is stored, if it has a file.
+    pub fn file_path(&self, values: &Values, folder_key: &str, file_name: &str) -> PathBuf {
+        self.data_dir
+            .join(
+                values
+                    .get(folder_key)
+                    .map(String::as_str)
+                    .unwrap_or("certs"),
+            )
+            .join(file_name)
+    }
+
+    /// Validates and saves a provider's settings. On errors nothing is stored and every
+    /// payment method of the provider is stopped.
+    pub async fn save_provider(
+        &self,
+        spec: &ProviderSpec,
+        sub: ProviderSubmission,
+        actor: &str,
+    ) -> Result<SaveResult, StoreError> {
+        let now = self.clock.now();
+        let current = self.provider(spec).await?;
+        let mut values = sub.values;
+        let mut errors = Vec::new();
+        let mut files_present = BTreeSet::new();
+        for field in validate::fields(spec) {
+            let key = field.key.to_owned();
+            match field.input {
+                Input::Secret { .. } => {
+                    let typed = values
+                        .get(&key)
+                        .map(|v| v.trim().to_owned())
+                        .unwrap_or_default();
+                    let value = if sub.clear.contains(&key) {
+                        String::new()
+                    } else if typed.is_empty() {
+                        current.get(&key).cloned().unwrap_or_default()
+                    } else {
+                        typed
+                    };
+                    values.insert(key, value);
+                }
+                Input::File { .. } => {
+                    let stored = current.get(&key).cloned().unwrap_or_default();
+                    if let Some((name, bytes)) = sub.uploads.get(&key) {
+                        match validate::check_upload(field, name, bytes) {
+                            Ok(()) => {
+                                files_present.insert(key.clone());
+                                values.insert(key.clone(), stored_file_name(&key, name));
+                                continue;
+                            }
+                            Err(message) => errors.push(FieldError::new(field.key, message)),
+                        }
+                    } else if !stored.is_empty() {
+                        files_present.insert(key.clone());
+                    }
+                    values.insert(key, stored);
+                }
+                _ => {
+                    values.entry(key).or_default();
+                }
+            }
+        }
+        let delivery_method_ids = self
+            .store
+            .delivery_methods()
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        let context = validate::Context {
+            delivery_method_ids,
+            files_present,
+        };
+        for error in validate::validate(spec, &values, &context) {
+            if !errors.iter().any(|e| e.field == error.field) {
+                errors.push(error);
+            }
+        }
+        if !errors.is_empty() {
+            let kinds: Vec<&str> = spec.services.iter().map(|s| s.kind).collect();
+            let stopped = self.store.stop_payment_methods(&kinds, now).await?;
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            self.store
+                .audit(
+                    actor,
+                    "決済設定の更新に失敗",
+                    spec.key,
+                    &format!("errors: {}", fields.join(",")),
+                    now,
+                )
+                .await?;
+            return Ok(SaveResult::Invalid { errors, stopped });
+        }
+        self.store_uploads(spec, &mut values, &sub.uploads).await?;
+        let mut plain = Values::new();
+        let mut sealed = Values::new();
+        for field in validate::fields(spec) {
+            let value = values
+                .get(field.key)
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default();
+            if let Input::Secret { .. } = field.input {
+                if !value.is_empty() {
+                    sealed.insert(
+                        field.key.to_owned(),
+                        self.secrets.seal(&secret_context(spec, field.key), &value),
+                    );
+                }
+            } else {
+                plain.insert(field.key.to_owned(), value);
+            }
+        }
+        let changed: Vec<&str> = validate::fields(spec)
+            .filter(|f| current.get(f.key).map(|v| v.trim()) != values.get(f.key).map(|v| v.trim()))
+            .map(|f| f.key)
+            .collect();
+        self.store
+            .put_provider_settings(
+                spec.key,
+                &serde_json::to_string(&plain).expect("serializable"),
+                &serde_json::to_string(&sealed).expect("serializable"),
+                now,
+            )
+            .await?;
+        self.store
+            .audit(
+                actor,
+                "決済設定を更新",
+                spec.key,
+                &format!("changed: {}", changed.join(",")),
+                now,
+            )
+            .await?;
+        Ok(SaveResult::Saved)
+    }
+
+    async fn store_uploads(
+        &self,
+        spec: &ProviderSpec,
+        values: &mut Values,
+        uploads: &BTreeMap<String, (String, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
+        let Some(folder_key) = validate::fields(spec)
+            .find(|f| matches!(f.input, Input::Folder))
+            .map(|f| f.key)
+        else {
+            return Ok(());
+        };
+        for (key, (name, bytes)) in uploads {
+            let file_name = stored_file_name(key, name);
+            let path = self.file_path(values, folder_key, &file_name);
+            write_private(&path, bytes).await.map_err(|e| {
+                StoreError::Corrupt(format!("cannot store {}: {e}", path.display()))
+            })?;
+            values.insert(key.clone(), file_name);
+        }
+        Ok(())
+    }
+}
+
+/// The name an uploaded file is stored under: the field key plus the uploaded extension.
+fn stored_file_name(key: &str, uploaded_name: &str) -> String {
+    let ext = uploaded_name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    format!("{key}.{ext}")
+}
+
+fn secret_context(spec: &ProviderSpec, key: &str) -> String {
+    format!("provider:{}:{}", spec.key, key)
+}
+
+/// Writes a file readable only by this user, atomically (temporary file, then rename).
+async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = path.to_owned();
+    let bytes = bytes.to_vec();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let dir = path.parent().expect("file paths have a folder");
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{}.tmp", crate::secrets::random_token(6)));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    })
+    .await
+    .expect("blocking write does not panic")
+}

@@ -1,0 +1,298 @@
+//! Orders (受注) with their items, their payment, and the payment operations history
+//! (決済情報: 処理日時, 決済ID, 処理区分, 金額, 処理結果).
+//!
+//! A payment operation row is written before the provider is called and completed after,
+//! so a crash in between leaves a `pending` row that a status inquiry can settle.
+
+use chrono::{DateTime, Utc};
+
+use super::{on_pool, Store, StoreError};
+
+/// A new order as checkout or recovery creates it.
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub order_number: String,
+    pub member_id: Option<i64>,
+    pub email: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_kana: String,
+    pub given_kana: String,
+    pub postal_code: String,
+    pub prefecture: String,
+    pub address1: String,
+    pub address2: String,
+    pub phone: String,
+    pub delivery_method_id: Option<i64>,
+    pub delivery_name: String,
+    pub carrier: String,
+    pub shipping_fee: i64,
+    pub fee: i64,
+    pub discount: i64,
+    pub order_status: String,
+    pub receipt_status: String,
+    pub payment_method_id: Option<i64>,
+    pub payment_method_name: String,
+    pub settlement_kind: String,
+    pub note: String,
+    pub items: Vec<NewOrderItem>,
+}
+
+/// A line of a new order.
+#[derive(Clone, Debug)]
+pub struct NewOrderItem {
+    pub product_code: String,
+    pub product_name: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+}
+
+impl NewOrder {
+    /// Sum of the item lines.
+    pub fn subtotal(&self) -> i64 {
+        self.items.iter().map(|i| i.unit_price * i.quantity).sum()
+    }
+
+    /// What the buyer pays: items + shipping + fee − discount.
+    pub fn total(&self) -> i64 {
+        self.subtotal() + self.shipping_fee + self.fee - self.discount
+    }
+}
+
+/// A stored order.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct Order {
+    pub id: i64,
+    pub order_number: String,
+    pub member_id: Option<i64>,
+    pub email: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_kana: String,
+    pub given_kana: String,
+    pub postal_code: String,
+    pub prefecture: String,
+    pub address1: String,
+    pub address2: String,
+    pub phone: String,
+    pub delivery_method_id: Option<i64>,
+    pub delivery_name: String,
+    pub carrier: String,
+    pub tracking_number: Option<String>,
+    pub subtotal: i64,
+    pub shipping_fee: i64,
+    pub fee: i64,
+    pub discount: i64,
+    pub total: i64,
+    pub order_status: String,
+    pub receipt_status: String,
+    pub payment_method_id: Option<i64>,
+    pub payment_method_name: String,
+    pub settlement_kind: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored order line.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct OrderItem {
+    pub id: i64,
+    pub order_id: i64,
+    pub product_code: String,
+    pub product_name: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+}
+
+/// A payment at a provider.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct Payment {
+    pub id: i64,
+    pub order_id: Option<i64>,
+    pub provider: String,
+    pub settlement_kind: String,
+    pub link_key: String,
+    pub provider_payment_id: Option<String>,
+    pub provider_status_code: Option<String>,
+    pub provider_status_label: Option<String>,
+    pub state: String,
+    pub amount: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One call to a provider about a payment.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct PaymentOperation {
+    pub id: i64,
+    pub payment_id: i64,
+    pub operation: String,
+    pub amount: i64,
+    pub provider_payment_id: Option<String>,
+    pub outcome: String,
+    pub result_code: Option<String>,
+    pub result_message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+const ORDER_COLUMNS: &str = "id, order_number, member_id, email, family_name, given_name, family_kana, given_kana,
+    postal_code, prefecture, address1, address2, phone, delivery_method_id, delivery_name, carrier, tracking_number,
+    subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id, payment_method_name,
+    settlement_kind, note, created_at, updated_at";
+
+const PAYMENT_COLUMNS: &str =
+    "id, order_id, provider, settlement_kind, link_key, provider_payment_id,
+    provider_status_code, provider_status_label, state, amount, created_at, updated_at";
+
+impl Store {
+    /// Creates an order and its items in one transaction; returns the order id.
+    pub async fn create_order(&self, o: &NewOrder, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let sql = "INSERT INTO orders (order_number, member_id, email, family_name, given_name, family_kana, given_kana,
+            postal_code, prefecture, address1, address2, phone, delivery_method_id, delivery_name, carrier,
+            subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id,
+            payment_method_name, settlement_kind, note, created_at, updated_at)
+            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$27)
+            RETURNING id";
+        let item_sql =
+            "INSERT INTO order_items (order_id, product_code, product_name, unit_price, quantity)
+                        VALUES ($1, $2, $3, $4, $5)";
+        let id = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(sql)
+                .bind(&o.order_number).bind(o.member_id).bind(&o.email).bind(&o.family_name).bind(&o.given_name)
+                .bind(&o.family_kana).bind(&o.given_kana).bind(&o.postal_code).bind(&o.prefecture)
+                .bind(&o.address1).bind(&o.address2).bind(&o.phone).bind(o.delivery_method_id)
+                .bind(&o.delivery_name).bind(&o.carrier).bind(o.subtotal()).bind(o.shipping_fee).bind(o.fee)
+                .bind(o.discount).bind(o.total()).bind(&o.order_status).bind(&o.receipt_status)
+                .bind(o.payment_method_id).bind(&o.payment_method_name).bind(&o.settlement_kind).bind(&o.note)
+                .bind(now)
+                .fetch_one(&mut *tx).await?;
+            for item in &o.items {
+                sqlx::query(item_sql).bind(id).bind(&item.product_code).bind(&item.product_name)
+                    .bind(item.unit_price).bind(item.quantity).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// One order.
+    pub async fn order(&self, id: i64) -> Result<Option<Order>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    }
+
+    /// An order's lines.
+    pub async fn order_items(&self, order_id: i64) -> Result<Vec<OrderItem>, StoreError> {
+        let sql =
+            "SELECT id, order_id, product_code, product_name, unit_price, quantity FROM order_items
+                   WHERE order_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(order_id).fetch_all(p).await?))
+    }
+
+    /// Sets an order's 対応状況.
+    pub async fn set_order_status(
+        &self,
+        id: i64,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE orders SET order_status = $2, updated_at = $3 WHERE id = $1";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(status).bind(now).execute(p).await?.rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound("order"));
+        }
+        Ok(())
+    }
+
+    /// Creates a payment (before anything is sent to the provider).
+    pub async fn create_payment(
+        &self,
+        order_id: Option<i64>,
+        provider: &str,
+        settlement_kind: &str,
+        link_key: &str,
+        state: &str,
+        amount: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let sql = "INSERT INTO payments (order_id, provider, settlement_kind, link_key, state, amount, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(order_id).bind(provider).bind(settlement_kind).bind(link_key).bind(state).bind(amount).bind(now)
+            .fetch_one(p).await?))
+    }
+
+    /// One payment.
+    pub async fn payment(&self, id: i64) -> Result<Option<Payment>, StoreError> {
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    }
+
+    /// Records what the provider says about a payment.
+    pub async fn update_payment_status(
+        &self,
+        id: i64,
+        provider_payment_id: Option<&str>,
+        status_code: &str,
+        status_label: &str,
+        state: &str,
+        amount: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE payments SET provider_payment_id = COALESCE($2, provider_payment_id), provider_status_code = $3,
+                   provider_status_label = $4, state = $5, amount = $6, updated_at = $7 WHERE id = $1";
+        on_pool!(self, p => sqlx::query(sql).bind(id).bind(provider_payment_id).bind(status_code).bind(status_label)
+            .bind(state).bind(amount).bind(now).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Writes a `pending` operation row before the provider is called; returns its id.
+    pub async fn begin_payment_operation(
+        &self,
+        payment_id: i64,
+        operation: &str,
+        amount: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let sql =
+            "INSERT INTO payment_operations (payment_id, operation, amount, outcome, created_at)
+                   VALUES ($1, $2, $3, 'pending', $4) RETURNING id";
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(payment_id).bind(operation).bind(amount).bind(now).fetch_one(p).await?),
+        )
+    }
+
+    /// Completes an operation row with the provider's answer (`succeeded` or `failed`).
+    pub async fn complete_payment_operation(
+        &self,
+        id: i64,
+        outcome: &str,
+        provider_payment_id: Option<&str>,
+        result_code: Option<&str>,
+        result_message: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE payment_operations SET outcome = $2, provider_payment_id = $3, result_code = $4,
+                   result_message = $5, completed_at = $6 WHERE id = $1 AND outcome = 'pending'";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(outcome).bind(provider_payment_id).bind(result_code)
+            .bind(result_message).bind(now).execute(p).await?.rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound("pending payment operation"));
+        }
+        Ok(())
+    }
+
+    /// A payment's operations, oldest first.
+    pub async fn payment_operations(
+        &self,
+        payment_id: i64,
+    ) -> Result<Vec<PaymentOperation>, StoreError> {
+        let sql = "SELECT id, payment_id, operation, amount, provider_payment_id, outcome, result_code, result_message,
+                   created_at, completed_at FROM payment_operations WHERE payment_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(payment_id).fetch_all(p).await?))
+    }
+}
