@@ -174,7 +174,7 @@ async fn ensure_admin(
         if generated {
             // Printed once to the operator's terminal, never logged.
             println!(
-                "初期パスワード: {}  (ログイン後も変わりません。安全な場所に保管してください)",
+                "初期パスワード: {}  （この表示は一度だけです。安全な場所に保管してください）",
                 password.expose()
             );
         }

@@ -2,8 +2,9 @@
 //! クロネコヤマト), every provider in use in the test environment pointed at the built-in
 //! sandboxes with sandbox credentials, and a payment method for every enabled service.
 //!
-//! Loading is idempotent: each part is created only if the shop has none yet, so restarting
-//! with `--demo` never duplicates or overwrites what the operator changed.
+//! The demo is loaded once per database: the first instance to claim the `demo_loaded`
+//! marker loads it, so restarts and several instances starting together never duplicate or
+//! overwrite what the operator changed.
 
 use anyhow::{bail, Context as _};
 
@@ -90,9 +91,19 @@ const PRODUCTS: &[(&str, &str, &str, i64)] = &[
     ),
 ];
 
-/// Creates whatever part of the demo shop is missing.
+/// Loads the demo shop unless it was loaded before.
 pub async fn load(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::Result<()> {
     let now = clock.now();
+    if !store
+        .claim_setting(
+            "demo_loaded",
+            &serde_json::to_string(&now).expect("serializable"),
+            now,
+        )
+        .await?
+    {
+        return Ok(());
+    }
     for (code, name, description, price) in PRODUCTS {
         store
             .upsert_product(code, name, description, *price, now)

@@ -317,8 +317,15 @@ impl Settings {
                     }
                     values.insert(key, stored);
                 }
-                _ => {
+                // A choice left unselected is absent from a browser's form: it means "none".
+                Input::Radio(_) | Input::Checkboxes(_) | Input::DeliveryMethods => {
                     values.entry(key).or_default();
+                }
+                // A text input is always submitted, even empty; absent means the form did not
+                // contain it (an API client or an older page), so the current value stays.
+                _ => {
+                    let keep = current.get(&key).cloned().unwrap_or_default();
+                    values.entry(key).or_insert(keep);
                 }
             }
         }

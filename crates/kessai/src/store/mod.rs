@@ -25,7 +25,10 @@ pub use admin::{AdminSession, AdminUser};
 pub use audit::AuditEntry;
 pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
-pub use orders::{NewOrder, NewOrderItem, Order, OrderItem, Payment, PaymentOperation};
+pub use orders::{
+    NewOrder, NewOrderItem, NewPayment, Order, OrderItem, Payment, PaymentOperation,
+    PaymentStatusUpdate,
+};
 pub use settings::StoredProviderSettings;
 
 /// Runs `$body` with `$pool` bound to the backend's typed pool.
@@ -121,6 +124,11 @@ impl Store {
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.is_ok())
+    }
+
+    /// Runs one statement without parameters (administration, e.g. creating a database).
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, p => sqlx::raw_sql(sql).execute(p).await?.rows_affected()))
     }
 
     /// Closes every connection (waits for checked-out connections to come back).

@@ -122,6 +122,28 @@ pub struct Payment {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A payment about to be handed to a provider.
+#[derive(Clone, Debug)]
+pub struct NewPayment<'a> {
+    pub order_id: Option<i64>,
+    pub provider: &'a str,
+    pub settlement_kind: &'a str,
+    pub link_key: &'a str,
+    pub state: &'a str,
+    pub amount: i64,
+}
+
+/// What a provider reported about a payment.
+#[derive(Clone, Debug)]
+pub struct PaymentStatusUpdate<'a> {
+    /// The provider's payment id, when it gave one (a new id replaces the old).
+    pub provider_payment_id: Option<&'a str>,
+    pub status_code: &'a str,
+    pub status_label: &'a str,
+    pub state: &'a str,
+    pub amount: i64,
+}
+
 /// One call to a provider about a payment.
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct PaymentOperation {
@@ -211,19 +233,14 @@ impl Store {
     /// Creates a payment (before anything is sent to the provider).
     pub async fn create_payment(
         &self,
-        order_id: Option<i64>,
-        provider: &str,
-        settlement_kind: &str,
-        link_key: &str,
-        state: &str,
-        amount: i64,
+        p: &NewPayment<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         let sql = "INSERT INTO payments (order_id, provider, settlement_kind, link_key, state, amount, created_at, updated_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
-        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
-            .bind(order_id).bind(provider).bind(settlement_kind).bind(link_key).bind(state).bind(amount).bind(now)
-            .fetch_one(p).await?))
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(p.order_id).bind(p.provider).bind(p.settlement_kind).bind(p.link_key).bind(p.state).bind(p.amount).bind(now)
+            .fetch_one(pool).await?))
     }
 
     /// One payment.
@@ -236,17 +253,13 @@ impl Store {
     pub async fn update_payment_status(
         &self,
         id: i64,
-        provider_payment_id: Option<&str>,
-        status_code: &str,
-        status_label: &str,
-        state: &str,
-        amount: i64,
+        u: &PaymentStatusUpdate<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let sql = "UPDATE payments SET provider_payment_id = COALESCE($2, provider_payment_id), provider_status_code = $3,
                    provider_status_label = $4, state = $5, amount = $6, updated_at = $7 WHERE id = $1";
-        on_pool!(self, p => sqlx::query(sql).bind(id).bind(provider_payment_id).bind(status_code).bind(status_label)
-            .bind(state).bind(amount).bind(now).execute(p).await?.rows_affected());
+        on_pool!(self, p => sqlx::query(sql).bind(id).bind(u.provider_payment_id).bind(u.status_code).bind(u.status_label)
+            .bind(u.state).bind(u.amount).bind(now).execute(p).await?.rows_affected());
         Ok(())
     }
 

@@ -34,6 +34,19 @@ impl Store {
         Ok(())
     }
 
+    /// Saves a named document only if none exists; returns whether this call created it.
+    /// Used as a once-only marker that several instances can race for safely.
+    pub async fn claim_setting(
+        &self,
+        name: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(name).bind(value).bind(now).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
     /// A provider's stored settings, if ever saved.
     pub async fn provider_settings(
         &self,

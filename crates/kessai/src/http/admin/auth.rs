@@ -12,7 +12,9 @@ use std::net::SocketAddr;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Query, Request, State,
+};
 use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -101,9 +103,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
             .get::<Admin>()
             .cloned()
             .ok_or_else(|| HttpError::LoginRequired {
-                next: parts.uri.path().to_owned(),
+                next: original_path(&parts.uri, &parts.extensions),
             })
     }
+}
+
+/// The request path as the browser sent it (nested routers see only the inner part).
+fn original_path(uri: &axum::http::Uri, extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<OriginalUri>()
+        .map(|o| o.0.path())
+        .unwrap_or(uri.path())
+        .to_owned()
 }
 
 /// Authenticates every admin request except the login page, and checks CSRF on POSTs.
@@ -112,7 +123,7 @@ pub async fn guard(
     mut request: Request,
     next: Next,
 ) -> Result<Response, HttpError> {
-    let path = request.uri().path().to_owned();
+    let path = original_path(request.uri(), request.extensions());
     if path == "/admin/login" {
         return Ok(next.run(request).await);
     }
@@ -287,13 +298,13 @@ pub async fn login(
             now,
         )
         .await?;
-    let cookies = [
+    let cookies = axum::response::AppendHeaders([
         (
             SET_COOKIE,
             set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600),
         ),
         (SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", 0)),
-    ];
+    ]);
     Ok((cookies, Redirect::to(&next)).into_response())
 }
 

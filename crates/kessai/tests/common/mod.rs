@@ -1,0 +1,314 @@
+//! Test harness: starts the real application on a random port against a fresh database
+//! (SQLite in a temporary folder, or a freshly created PostgreSQL database when
+//! `KESSAI_TEST_DATABASE_URL` is set), and drives it like a browser would.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use kessai::clock::Clock;
+use kessai::http::SharedState;
+use kessai::jobs::Worker;
+use kessai::{App, Config};
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// A database the test owns: a SQLite file, or a PostgreSQL database dropped afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    pub dir: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+/// Which backends the storage suite runs on: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<&'static str> {
+    let mut b = vec!["sqlite"];
+    if std::env::var("KESSAI_TEST_DATABASE_URL").is_ok() {
+        b.push("postgres");
+    }
+    b
+}
+
+/// The backend integration tests run on: PostgreSQL when configured, else SQLite.
+pub fn default_backend() -> &'static str {
+    if std::env::var("KESSAI_TEST_DATABASE_URL").is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        kessai::secrets::random_token(6)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    )
+}
+
+impl TestDatabase {
+    /// A fresh, empty database on `backend`.
+    pub async fn new(backend: &str) -> TestDatabase {
+        let dir = std::env::temp_dir().join(unique("kessai_test"));
+        std::fs::create_dir_all(&dir).unwrap();
+        match backend {
+            "sqlite" => TestDatabase {
+                url: format!("sqlite://{}?mode=rwc", dir.join("kessai.db").display()),
+                dir,
+                postgres: None,
+            },
+            "postgres" => {
+                let admin_url =
+                    std::env::var("KESSAI_TEST_DATABASE_URL").expect("KESSAI_TEST_DATABASE_URL");
+                let name = unique("kessai_test");
+                let admin = kessai::store::Store::connect(&admin_url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_raw(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let url = match admin_url.rsplit_once('/') {
+                    Some((base, _)) => format!("{base}/{name}"),
+                    None => panic!("KESSAI_TEST_DATABASE_URL must end with /<database>"),
+                };
+                TestDatabase {
+                    url,
+                    dir,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+            other => panic!("unknown backend {other}"),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Dropping needs async I/O; do it on a runtime of its own so it also runs after
+            // a failed assertion.
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(admin) = kessai::store::Store::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join()
+            .unwrap();
+        }
+    }
+}
+
+/// A running application and a browser-like client logged out.
+pub struct TestApp {
+    pub address: String,
+    pub state: SharedState,
+    pub worker: Worker,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    server: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Options for [`TestApp::spawn_with`].
+#[derive(Default)]
+pub struct Options {
+    pub demo: bool,
+    pub backend: Option<&'static str>,
+}
+
+impl TestApp {
+    /// The app on the default backend, without demo data.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    /// The app with options.
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let db = TestDatabase::new(options.backend.unwrap_or_else(default_backend)).await;
+        Self::spawn_on(db, options.demo).await
+    }
+
+    /// The app on an existing database (to test restarts).
+    pub async fn spawn_on(db: TestDatabase, demo: bool) -> TestApp {
+        let mut config = Config::for_tests(db.dir.clone(), db.url.clone());
+        config.demo = demo;
+        config.admin_password = Some(kessai::secrets::Secret::new(ADMIN_PASSWORD));
+        let app = App::build_with_clock(config, Clock::test())
+            .await
+            .expect("app builds");
+        let address = format!("http://{}", app.address());
+        let state = app.state();
+        let worker = app.worker();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("app runs");
+        });
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            address,
+            state,
+            worker,
+            client,
+            db,
+            server,
+            stop: Some(tx),
+        }
+    }
+
+    /// Stops the server gracefully and returns the database for a restart.
+    pub async fn stop(mut self) -> TestDatabase {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.server).await.unwrap();
+        std::mem::replace(
+            &mut self.db,
+            TestDatabase {
+                url: String::new(),
+                dir: PathBuf::new(),
+                postgres: None,
+            },
+        )
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GET a page and return its status and body.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// POST an urlencoded form as a browser would.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST a multipart form (text fields and files) as a browser would.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> reqwest::Response {
+        let boundary = "----kessaitestboundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        for (name, file_name, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.client
+            .post(self.url(path))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in as the admin (through the login form, with its CSRF cookie).
+    pub async fn login(&self) {
+        let (_, html) = self.page("/admin/login").await;
+        let csrf = csrf_of(&html);
+        let r = self
+            .post_form(
+                "/admin/login",
+                &[
+                    ("login", "admin"),
+                    ("password", ADMIN_PASSWORD),
+                    ("csrf", &csrf),
+                    ("next", "/admin"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303, "login should redirect");
+        assert_eq!(location(&r), "/admin");
+    }
+
+    /// The CSRF token of a logged-in page.
+    pub async fn csrf(&self) -> String {
+        let (status, html) = self.page("/admin").await;
+        assert_eq!(status, 200, "logged in");
+        csrf_of(&html)
+    }
+
+    /// Follows a redirect and returns the resulting page.
+    pub async fn follow(&self, r: reqwest::Response) -> (u16, String) {
+        assert_eq!(
+            r.status().as_u16(),
+            303,
+            "expected a redirect, got {}",
+            r.status()
+        );
+        self.page(&location(&r)).await
+    }
+}
+
+/// The value of the first `name="csrf"` hidden field.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// The Location header of a redirect.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// The text between `start` and the following `end`, for asserting on one block of a page.
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let s = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not found"))
+        + start.len();
+    &html[s..s + html[s..].find(end).unwrap_or(html.len() - s)]
+}

@@ -1,0 +1,317 @@
+//! The shared storage suite: the same assertions against SQLite and (when
+//! `KESSAI_TEST_DATABASE_URL` is set) PostgreSQL, each in a fresh database.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{backends, TestDatabase};
+use kessai::store::{
+    NewOrder, NewOrderItem, NewPayment, NewPaymentMethod, PaymentStatusUpdate, Store,
+};
+
+async fn fresh(backend: &str) -> (Store, TestDatabase) {
+    let db = TestDatabase::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, db)
+}
+
+fn order(number: &str) -> NewOrder {
+    NewOrder {
+        order_number: number.into(),
+        member_id: None,
+        email: "buyer@example.jp".into(),
+        family_name: "山田".into(),
+        given_name: "太郎".into(),
+        family_kana: "ヤマダ".into(),
+        given_kana: "タロウ".into(),
+        postal_code: "100-0001".into(),
+        prefecture: "東京都".into(),
+        address1: "千代田区千代田1-1".into(),
+        address2: "".into(),
+        phone: "03-1234-5678".into(),
+        delivery_method_id: None,
+        delivery_name: "宅急便".into(),
+        carrier: "yamato".into(),
+        shipping_fee: 800,
+        fee: 0,
+        discount: 100,
+        order_status: "new".into(),
+        receipt_status: "none".into(),
+        payment_method_id: None,
+        payment_method_name: "カード決済".into(),
+        settlement_kind: "paygent_card".into(),
+        note: "".into(),
+        items: vec![
+            NewOrderItem {
+                product_code: "A".into(),
+                product_name: "煎茶".into(),
+                unit_price: 1080,
+                quantity: 2,
+            },
+            NewOrderItem {
+                product_code: "B".into(),
+                product_name: "湯呑み".into(),
+                unit_price: 3300,
+                quantity: 1,
+            },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn migrations_can_run_twice_and_the_database_answers() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        store.migrate().await.unwrap();
+        assert!(store.ping().await, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn an_order_is_stored_with_its_items_and_totals() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        let id = store.create_order(&order("1001"), now).await.unwrap();
+        let o = store.order(id).await.unwrap().unwrap();
+        assert_eq!((o.subtotal, o.total), (5460, 6160), "{backend}");
+        assert_eq!(o.family_kana, "ヤマダ");
+        assert_eq!(
+            (o.created_at - now).num_seconds(),
+            0,
+            "{backend}: times come back as stored"
+        );
+        let items = store.order_items(id).await.unwrap();
+        assert_eq!(items.iter().map(|i| i.quantity).sum::<i64>(), 3);
+        store.set_order_status(id, "shipped", now).await.unwrap();
+        assert_eq!(
+            store.order(id).await.unwrap().unwrap().order_status,
+            "shipped"
+        );
+        assert!(
+            store.create_order(&order("1001"), now).await.is_err(),
+            "{backend}: order numbers are unique"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_payment_operation_is_pending_until_completed_once() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        let order_id = store.create_order(&order("2001"), now).await.unwrap();
+        let pay = store
+            .create_payment(
+                Some(order_id),
+                "paygent",
+                "paygent_card",
+                "LK-1",
+                "pending",
+                6160,
+                now,
+            )
+            .await
+            .unwrap();
+        let op = store
+            .begin_payment_operation(pay, "authorize", 6160, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.payment_operations(pay).await.unwrap()[0].outcome,
+            "pending"
+        );
+        store
+            .complete_payment_operation(op, "succeeded", Some("PID-1"), None, None, now)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .complete_payment_operation(op, "failed", None, None, None, now)
+                .await
+                .is_err(),
+            "{backend}"
+        );
+        store
+            .update_payment_status(
+                pay,
+                Some("PID-1"),
+                "20",
+                "オーソリOK",
+                "authorized",
+                6160,
+                now,
+            )
+            .await
+            .unwrap();
+        let p = store.payment(pay).await.unwrap().unwrap();
+        assert_eq!(
+            (p.state.as_str(), p.provider_payment_id.as_deref()),
+            ("authorized", Some("PID-1")),
+            "{backend}"
+        );
+        assert!(
+            store
+                .create_payment(None, "paygent", "paygent_card", "LK-1", "pending", 1, now)
+                .await
+                .is_err(),
+            "link keys are unique"
+        );
+    }
+}
+
+#[tokio::test]
+async fn payment_methods_keep_their_order_and_can_be_stopped_by_kind() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        let m = |name: &str, kind: &str| NewPaymentMethod {
+            name: name.into(),
+            description_html: String::new(),
+            settlement_kind: kind.into(),
+            active: true,
+        };
+        let a = store
+            .create_payment_method(&m("カード", "paygent_card"), now)
+            .await
+            .unwrap();
+        let b = store
+            .create_payment_method(&m("コンビニ", "paygent_conv"), now)
+            .await
+            .unwrap();
+        let c = store
+            .create_payment_method(&m("atone", "atone"), now)
+            .await
+            .unwrap();
+        store
+            .reorder_payment_methods(&[c, a, b], now)
+            .await
+            .unwrap();
+        let names: Vec<String> = store
+            .payment_methods()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, ["atone", "カード", "コンビニ"], "{backend}");
+        let stopped = store
+            .stop_payment_methods(&["paygent_card", "paygent_conv"], now)
+            .await
+            .unwrap();
+        assert_eq!(stopped.len(), 2);
+        let active: Vec<bool> = store
+            .payment_methods()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.active)
+            .collect();
+        assert_eq!(active, [true, false, false], "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn settings_and_provider_settings_are_upserted() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        store.put_setting("shop", "{\"a\":1}", now).await.unwrap();
+        store.put_setting("shop", "{\"a\":2}", now).await.unwrap();
+        assert_eq!(
+            store.setting("shop").await.unwrap().as_deref(),
+            Some("{\"a\":2}"),
+            "{backend}"
+        );
+        store
+            .put_provider_settings("paygent", "{}", "{}", now)
+            .await
+            .unwrap();
+        store
+            .put_provider_settings("paygent", "{\"x\":\"1\"}", "{}", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .provider_settings("paygent")
+                .await
+                .unwrap()
+                .unwrap()
+                .values_json,
+            "{\"x\":\"1\"}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sessions_expire_and_failed_logins_are_counted() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        assert!(store.create_admin("admin", "hash", now).await.unwrap());
+        assert!(
+            !store.create_admin("admin", "other", now).await.unwrap(),
+            "{backend}: second create is a no-op"
+        );
+        let user = store.admin_by_login("admin").await.unwrap().unwrap();
+        store
+            .create_session("h1", user.id, "csrf", now, now + Duration::hours(1))
+            .await
+            .unwrap();
+        assert!(store.session("h1", now).await.unwrap().is_some());
+        assert!(
+            store
+                .session("h1", now + Duration::hours(2))
+                .await
+                .unwrap()
+                .is_none(),
+            "{backend}"
+        );
+        store
+            .record_failed_login("admin", "127.0.0.1", now)
+            .await
+            .unwrap();
+        store
+            .record_failed_login("other", "127.0.0.1", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .failed_logins_since("admin", "10.0.0.1", now - Duration::minutes(1))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .failed_logins_since("x", "127.0.0.1", now - Duration::minutes(1))
+                .await
+                .unwrap(),
+            2
+        );
+        let removed = store
+            .purge_expired_access(now + Duration::hours(2), now + Duration::hours(2))
+            .await
+            .unwrap();
+        assert_eq!(removed, 3, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_lists_newest_first() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        store
+            .audit("admin", "ログイン", "admin", "", now)
+            .await
+            .unwrap();
+        store
+            .audit("admin", "基本設定を更新", "shop", "", now)
+            .await
+            .unwrap();
+        let entries = store.audit_entries(10).await.unwrap();
+        assert_eq!(entries[0].action, "基本設定を更新", "{backend}");
+    }
+}
