@@ -102,18 +102,15 @@ async fn a_payment_operation_is_pending_until_completed_once() {
         let (store, _db) = fresh(backend).await;
         let now = Utc::now();
         let order_id = store.create_order(&order("2001"), now).await.unwrap();
-        let pay = store
-            .create_payment(
-                Some(order_id),
-                "paygent",
-                "paygent_card",
-                "LK-1",
-                "pending",
-                6160,
-                now,
-            )
-            .await
-            .unwrap();
+        let new = NewPayment {
+            order_id: Some(order_id),
+            provider: "paygent",
+            settlement_kind: "paygent_card",
+            link_key: "LK-1",
+            state: "pending",
+            amount: 6160,
+        };
+        let pay = store.create_payment(&new, now).await.unwrap();
         let op = store
             .begin_payment_operation(pay, "authorize", 6160, now)
             .await
@@ -133,16 +130,15 @@ async fn a_payment_operation_is_pending_until_completed_once() {
                 .is_err(),
             "{backend}"
         );
+        let update = PaymentStatusUpdate {
+            provider_payment_id: Some("PID-1"),
+            status_code: "20",
+            status_label: "オーソリOK",
+            state: "authorized",
+            amount: 6160,
+        };
         store
-            .update_payment_status(
-                pay,
-                Some("PID-1"),
-                "20",
-                "オーソリOK",
-                "authorized",
-                6160,
-                now,
-            )
+            .update_payment_status(pay, &update, now)
             .await
             .unwrap();
         let p = store.payment(pay).await.unwrap().unwrap();
@@ -151,12 +147,14 @@ async fn a_payment_operation_is_pending_until_completed_once() {
             ("authorized", Some("PID-1")),
             "{backend}"
         );
+        let duplicate = NewPayment {
+            order_id: None,
+            amount: 1,
+            ..new
+        };
         assert!(
-            store
-                .create_payment(None, "paygent", "paygent_card", "LK-1", "pending", 1, now)
-                .await
-                .is_err(),
-            "link keys are unique"
+            store.create_payment(&duplicate, now).await.is_err(),
+            "{backend}: link keys are unique"
         );
     }
 }
