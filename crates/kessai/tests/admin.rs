@@ -940,3 +940,29 @@ async fn health_reports_the_database() {
     app.state.store.close().await;
     assert_eq!(app.get("/healthz").await.status().as_u16(), 503);
 }
+
+#[tokio::test]
+async fn admin_cookies_are_http_only_and_secure_behind_https() {
+    let db = common::TestDatabase::new(common::default_backend()).await;
+    let mut config = kessai::Config::for_tests(db.dir.clone(), db.url.clone());
+    config.public_url = "https://shop.example.jp".into();
+    let app = kessai::App::build(config).await.unwrap();
+    let address = app.address();
+    tokio::spawn(app.run(std::future::pending()));
+    let r = reqwest::get(format!("http://{address}/admin/login"))
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+}

@@ -63,6 +63,15 @@ async fn restarting_on_the_same_database_keeps_everything() {
 }
 
 #[tokio::test]
+async fn the_sandboxes_are_mounted() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/sandbox/").await;
+    assert_eq!(r.status().as_u16(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["providers"].is_array());
+}
+
+#[tokio::test]
 async fn the_test_clock_moves_forward_only_when_enabled() {
     let app = TestApp::spawn().await;
     let before = app.state.clock.now();
@@ -216,5 +225,57 @@ async fn two_serve_processes_share_one_postgresql_database() {
         unique.len(),
         "demo payment methods created once: {kinds:?}"
     );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn migrate_and_worker_commands_run_against_a_database() {
+    let db = TestDatabase::new(common::default_backend()).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_kessai"))
+        .args(["--database-url", &db.url, "--data-dir"])
+        .arg(&db.dir)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+
+    // A job enqueued here is run by a separate `kessai worker` process.
+    let store = kessai::store::Store::connect(&db.url).await.unwrap();
+    let clock = kessai::clock::Clock::system();
+    let id = kessai::jobs::enqueue(&store, &clock, &kessai::jobs::Housekeeping, None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_kessai"))
+        .args(["--database-url", &db.url, "--data-dir"])
+        .arg(&db.dir)
+        .arg("worker")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = store.job(id).await.unwrap().unwrap().state;
+        if state == "done" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        worker.wait().unwrap().success(),
+        "worker exits cleanly on SIGTERM"
+    );
+    assert_eq!(state, "done", "the worker process ran the job");
     store.close().await;
 }

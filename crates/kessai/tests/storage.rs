@@ -313,3 +313,55 @@ async fn the_audit_log_lists_newest_first() {
         assert_eq!(entries[0].action, "基本設定を更新", "{backend}");
     }
 }
+
+#[tokio::test]
+async fn members_register_once_per_address_and_can_withdraw() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        let m = kessai::store::NewMember {
+            email: "hanako@example.jp".into(),
+            password_hash: "argon2-hash".into(),
+            family_name: "山田".into(),
+            given_name: "花子".into(),
+            family_kana: "ヤマダ".into(),
+            given_kana: "ハナコ".into(),
+            postal_code: "100-0001".into(),
+            prefecture: "東京都".into(),
+            address1: "千代田区千代田1-1".into(),
+            address2: "".into(),
+            phone: "090-1234-5678".into(),
+        };
+        let id = store
+            .create_member(&m, now)
+            .await
+            .unwrap()
+            .expect("created");
+        assert_eq!(
+            store.create_member(&m, now).await.unwrap(),
+            None,
+            "{backend}: one member per address"
+        );
+        assert_eq!(
+            store
+                .member_by_email("hanako@example.jp")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+        store.withdraw_member(id, now).await.unwrap();
+        assert!(store
+            .member(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .withdrawn_at
+            .is_some());
+        assert!(
+            store.withdraw_member(id, now).await.is_err(),
+            "{backend}: already withdrawn"
+        );
+    }
+}

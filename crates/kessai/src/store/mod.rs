@@ -11,6 +11,7 @@ mod admin;
 mod audit;
 mod catalog;
 mod jobs;
+mod members;
 mod orders;
 mod settings;
 
@@ -25,6 +26,7 @@ pub use admin::{AdminSession, AdminUser};
 pub use audit::AuditEntry;
 pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
+pub use members::{Member, NewMember};
 pub use orders::{
     NewOrder, NewOrderItem, NewPayment, Order, OrderItem, Payment, PaymentOperation,
     PaymentStatusUpdate,

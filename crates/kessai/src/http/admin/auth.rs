@@ -158,6 +158,26 @@ pub async fn guard(
     Ok(next.run(request).await)
 }
 
+/// Marks every cookie the admin sets `Secure` when the server's public URL is https (behind
+/// a TLS-terminating proxy the request itself does not tell).
+pub async fn secure_cookies(State(state): State<SharedState>, mut response: Response) -> Response {
+    if state.config.public_url.starts_with("https://") {
+        let all: Vec<String> = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        response.headers_mut().remove(SET_COOKIE);
+        for cookie in all {
+            if let Ok(value) = format!("{cookie}; Secure").parse() {
+                response.headers_mut().append(SET_COOKIE, value);
+            }
+        }
+    }
+    response
+}
+
 /// The `csrf` field of a urlencoded or multipart form body.
 async fn form_csrf(headers: &HeaderMap, body: &axum::body::Bytes) -> Option<String> {
     let content_type = headers.get(CONTENT_TYPE)?.to_str().ok()?;

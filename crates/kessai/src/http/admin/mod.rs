@@ -61,7 +61,14 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/audit", get(jobs::audit))
         .layer(axum::extract::DefaultBodyLimit::max(auth::MAX_FORM_BYTES))
-        .route_layer(axum::middleware::from_fn_with_state(state, auth::guard))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
+        .layer(axum::middleware::map_response_with_state(
+            state,
+            auth::secure_cookies,
+        ))
 }
 
 const FLASH_COOKIE: &str = "kessai_flash";

@@ -1,0 +1,87 @@
+//! Members (会員): buyers with an account. Stored cards are kept at the provider; the shop
+//! keeps only references, added with the provider issues.
+
+use chrono::{DateTime, Utc};
+
+use super::{on_pool, Store, StoreError};
+
+/// A new member (input already validated, password already hashed).
+#[derive(Clone, Debug)]
+pub struct NewMember {
+    pub email: String,
+    pub password_hash: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_kana: String,
+    pub given_kana: String,
+    pub postal_code: String,
+    pub prefecture: String,
+    pub address1: String,
+    pub address2: String,
+    pub phone: String,
+}
+
+/// A stored member.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct Member {
+    pub id: i64,
+    pub email: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_kana: String,
+    pub given_kana: String,
+    pub postal_code: String,
+    pub prefecture: String,
+    pub address1: String,
+    pub address2: String,
+    pub phone: String,
+    pub created_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str =
+    "id, email, password_hash, family_name, given_name, family_kana, given_kana, postal_code,
+    prefecture, address1, address2, phone, created_at, withdrawn_at";
+
+impl Store {
+    /// Registers a member; `None` when the e-mail address is already registered.
+    pub async fn create_member(
+        &self,
+        m: &NewMember,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let sql = "INSERT INTO members (email, password_hash, family_name, given_name, family_kana, given_kana,
+                   postal_code, prefecture, address1, address2, phone, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                   ON CONFLICT (email) DO NOTHING RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(&m.email).bind(&m.password_hash).bind(&m.family_name).bind(&m.given_name).bind(&m.family_kana)
+            .bind(&m.given_kana).bind(&m.postal_code).bind(&m.prefecture).bind(&m.address1).bind(&m.address2)
+            .bind(&m.phone).bind(now)
+            .fetch_optional(p).await?))
+    }
+
+    /// One member.
+    pub async fn member(&self, id: i64) -> Result<Option<Member>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM members WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    }
+
+    /// The member with that e-mail address.
+    pub async fn member_by_email(&self, email: &str) -> Result<Option<Member>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM members WHERE email = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(email).fetch_optional(p).await?))
+    }
+
+    /// Marks a member withdrawn (退会); their orders stay.
+    pub async fn withdraw_member(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = "UPDATE members SET withdrawn_at = $2 WHERE id = $1 AND withdrawn_at IS NULL";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(now).execute(p).await?.rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound("active member"));
+        }
+        Ok(())
+    }
+}
