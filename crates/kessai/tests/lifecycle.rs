@@ -65,7 +65,7 @@ async fn restarting_on_the_same_database_keeps_everything() {
 #[tokio::test]
 async fn the_sandboxes_are_mounted() {
     let app = TestApp::spawn().await;
-    let r = app.get("/sandbox/").await;
+    let r = app.get("/sandbox").await;
     assert_eq!(r.status().as_u16(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert!(body["providers"].is_array());
