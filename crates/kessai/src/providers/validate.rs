@@ -238,6 +238,127 @@ mod tests {
             .collect()
     }
 
+    /// Every (field, value) pair a condition mentions; `None` for the field of an `In`.
+    fn mentions(cond: &Cond, out: &mut Vec<(&'static str, Option<&'static str>)>) {
+        match cond {
+            Cond::Always | Cond::Never => {}
+            Cond::Eq(k, v) => out.push((k, Some(v))),
+            Cond::In(k, vs) => out.extend(vs.iter().map(|v| (*k, Some(*v)))),
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| mentions(c, out)),
+        }
+    }
+
+    fn choices(input: &Input) -> Option<&'static [crate::providers::schema::Choice]> {
+        match input {
+            Input::Radio(c) | Input::Checkboxes(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_condition_names_an_existing_field_and_one_of_its_choices() {
+        for spec in PROVIDERS {
+            let mut seen = Vec::new();
+            for f in fields(spec) {
+                mentions(&f.shown_when, &mut seen);
+                mentions(&f.required_when, &mut seen);
+            }
+            for s in spec.services {
+                mentions(&s.enabled_when, &mut seen);
+            }
+            for (key, value) in seen {
+                let field = fields(spec).find(|f| f.key == key);
+                let field = field
+                    .unwrap_or_else(|| panic!("{}: a condition names no field {key}", spec.key));
+                if let (Some(value), Some(options)) = (value, choices(&field.input)) {
+                    assert!(
+                        options.iter().any(|c| c.value == value),
+                        "{}: {key} has no choice {value:?}",
+                        spec.key
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_default_is_a_choice_of_its_field() {
+        for spec in PROVIDERS {
+            for f in fields(spec) {
+                match choices(&f.input) {
+                    Some(options) => {
+                        for v in f.default.split(',').filter(|v| !v.is_empty()) {
+                            assert!(
+                                options.iter().any(|c| c.value == v),
+                                "{}.{} starts as {v:?}",
+                                spec.key,
+                                f.key
+                            );
+                        }
+                        if matches!(f.input, Input::Radio(_)) {
+                            assert!(
+                                !f.default.is_empty(),
+                                "{}.{} has no initial choice",
+                                spec.key,
+                                f.key
+                            );
+                        }
+                    }
+                    None => assert!(
+                        matches!(f.input, Input::Url) || f.default.is_empty(),
+                        "{}.{} should start empty",
+                        spec.key,
+                        f.key
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn field_keys_are_unique_and_choice_values_are_short_ascii() {
+        for spec in PROVIDERS {
+            let mut keys: Vec<&str> = fields(spec).map(|f| f.key).collect();
+            let count = keys.len();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), count, "{}: a field key is used twice", spec.key);
+            for f in fields(spec) {
+                for c in choices(&f.input).unwrap_or(&[]) {
+                    let ok = !c.value.is_empty()
+                        && c.value.len() <= 16
+                        && c.value
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                    assert!(ok, "{}.{}: choice value {:?}", spec.key, f.key, c.value);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn environments_start_in_test_and_the_sandbox_choice_shows_only_there() {
+        for spec in PROVIDERS {
+            for f in fields(spec).filter(|f| f.key.ends_with("test_target")) {
+                let env_key = f.key.replace("test_target", "env");
+                let env = fields(spec)
+                    .find(|e| e.key == env_key)
+                    .expect("each test_target has its env");
+                assert_eq!(env.default, "test", "{}.{}", spec.key, env.key);
+                assert_eq!(f.default, "sandbox", "{}.{}", spec.key, f.key);
+                let mut v = defaults(spec);
+                assert!(holds(&f.shown_when, &v));
+                v.insert(env_key, "production".into());
+                assert!(
+                    !holds(&f.shown_when, &v),
+                    "{}.{} hidden in production",
+                    spec.key,
+                    f.key
+                );
+            }
+        }
+    }
+
     #[test]
     fn defaults_fail_only_for_credentials_the_operator_must_enter() {
         for spec in PROVIDERS {

@@ -563,7 +563,6 @@ fn label_of(key: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
 
     fn values(pairs: &[(&str, &str)]) -> Values {
         pairs
@@ -578,41 +577,7 @@ mod tests {
     }
 
     fn fields() -> impl Iterator<Item = &'static Field> {
-        SETTINGS.sections.iter().flat_map(|s| s.fields)
-    }
-
-    fn field(key: &str) -> Option<&'static Field> {
-        fields().find(|f| f.key == key)
-    }
-
-    fn choices(f: &Field) -> Option<&'static [Choice]> {
-        match f.input {
-            Input::Radio(c) | Input::Checkboxes(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// Every key a condition names must exist, and every value it compares with must be one
-    /// of that field's choices (a typo would otherwise silently never match).
-    fn assert_cond_is_sound(cond: &Cond, owner: &str) {
-        let compare = |key: &str, value: &str| {
-            let target = field(key)
-                .unwrap_or_else(|| panic!("{owner}: condition names unknown field `{key}`"));
-            let options = choices(target)
-                .unwrap_or_else(|| panic!("{owner}: condition compares non-choice field `{key}`"));
-            assert!(
-                options.iter().any(|c| c.value == value),
-                "{owner}: `{key}` has no choice `{value}`"
-            );
-        };
-        match cond {
-            Cond::Always | Cond::Never => {}
-            Cond::Eq(key, value) => compare(key, value),
-            Cond::In(key, list) => list.iter().for_each(|value| compare(key, value)),
-            Cond::All(list) | Cond::Any(list) => {
-                list.iter().for_each(|c| assert_cond_is_sound(c, owner))
-            }
-        }
+        crate::providers::validate::fields(&SETTINGS)
     }
 
     #[test]
@@ -695,69 +660,6 @@ mod tests {
             .collect();
 
         assert_no_errors(&v);
-    }
-
-    #[test]
-    fn every_condition_names_an_existing_field_and_choice() {
-        for f in fields() {
-            assert_cond_is_sound(&f.shown_when, f.key);
-            assert_cond_is_sound(&f.required_when, f.key);
-        }
-        for s in SETTINGS.services {
-            assert_cond_is_sound(&s.enabled_when, s.kind);
-        }
-    }
-
-    #[test]
-    fn every_default_is_a_valid_choice() {
-        for f in fields() {
-            match f.input {
-                Input::Radio(options) => assert!(
-                    options.iter().any(|c| c.value == f.default),
-                    "{}: default `{}` is not a choice",
-                    f.key,
-                    f.default
-                ),
-                Input::Checkboxes(options) => {
-                    for value in f.default.split(',').filter(|s| !s.is_empty()) {
-                        assert!(
-                            options.iter().any(|c| c.value == value),
-                            "{}: default `{value}` is not a choice",
-                            f.key
-                        );
-                    }
-                }
-                _ => assert_eq!(f.default, "", "{}: text-like fields start empty", f.key),
-            }
-        }
-    }
-
-    #[test]
-    fn keys_are_unique_and_choice_values_are_short_lowercase_ascii() {
-        let mut seen = BTreeSet::new();
-        for f in fields() {
-            assert!(seen.insert(f.key), "duplicate key {}", f.key);
-            for c in choices(f).unwrap_or(&[]) {
-                assert!(
-                    !c.value.is_empty()
-                        && c.value.len() <= 12
-                        && c.value
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                    "{}: choice value `{}`",
-                    f.key,
-                    c.value
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn the_test_target_follows_the_environment() {
-        let keys: Vec<&str> = fields().map(|f| f.key).collect();
-        let env = keys.iter().position(|k| *k == "env").expect("env field");
-
-        assert_eq!(keys.get(env + 1), Some(&"test_target"));
     }
 
     #[test]

@@ -336,50 +336,13 @@ mod tests {
     use super::*;
 
     fn fields() -> impl Iterator<Item = &'static Field> {
-        SETTINGS.sections.iter().flat_map(|s| s.fields.iter())
+        crate::providers::validate::fields(&SETTINGS)
     }
 
     fn field(key: &str) -> &'static Field {
         fields()
             .find(|f| f.key == key)
             .unwrap_or_else(|| panic!("no field {key}"))
-    }
-
-    fn choices(input: &Input) -> Option<&'static [Choice]> {
-        match input {
-            Input::Radio(c) | Input::Checkboxes(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// Every value the field `key` may hold, for checking conditions against it.
-    fn values_of(key: &str) -> Vec<&'static str> {
-        choices(&field(key).input)
-            .map(|c| c.iter().map(|c| c.value).collect())
-            .unwrap_or_default()
-    }
-
-    fn assert_cond_is_sound(cond: &Cond, whose: &str) {
-        match cond {
-            Cond::Always | Cond::Never => {}
-            Cond::Eq(key, value) => {
-                assert!(
-                    values_of(key).contains(value),
-                    "{whose}: {key} never holds {value}"
-                );
-            }
-            Cond::In(key, values) => {
-                for value in *values {
-                    assert!(
-                        values_of(key).contains(value),
-                        "{whose}: {key} never holds {value}"
-                    );
-                }
-            }
-            Cond::All(conds) | Cond::Any(conds) => {
-                conds.iter().for_each(|c| assert_cond_is_sound(c, whose));
-            }
-        }
     }
 
     /// Evaluates a condition the way the generic renderer does, for the tests below.
@@ -396,9 +359,7 @@ mod tests {
     }
 
     fn defaults() -> Values {
-        fields()
-            .map(|f| (f.key.to_owned(), f.default.to_owned()))
-            .collect()
+        crate::providers::validate::defaults(&SETTINGS)
     }
 
     fn with(pairs: &[(&str, &str)]) -> Values {
@@ -407,71 +368,6 @@ mod tests {
             v.insert((*key).to_owned(), (*value).to_owned());
         }
         v
-    }
-
-    #[test]
-    fn every_condition_names_an_existing_field_and_every_default_is_a_valid_choice() {
-        let mut keys: Vec<&str> = fields().map(|f| f.key).collect();
-        for f in fields() {
-            assert_cond_is_sound(&f.shown_when, f.key);
-            assert_cond_is_sound(&f.required_when, f.key);
-            if let Some(choices) = choices(&f.input) {
-                let allowed: Vec<&str> = choices.iter().map(|c| c.value).collect();
-                if matches!(f.input, Input::Checkboxes(_)) {
-                    for value in f.default.split(',').filter(|s| !s.is_empty()) {
-                        assert!(allowed.contains(&value), "{}: bad default {value}", f.key);
-                    }
-                } else {
-                    assert!(
-                        allowed.contains(&f.default),
-                        "{}: bad default {}",
-                        f.key,
-                        f.default
-                    );
-                }
-                for c in choices {
-                    assert!(
-                        !c.value.is_empty()
-                            && c.value.len() <= 12
-                            && c.value.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
-                        "{}: choice value {:?} is not short lowercase ASCII",
-                        f.key,
-                        c.value
-                    );
-                }
-            }
-        }
-        for s in SETTINGS.services {
-            assert_cond_is_sound(&s.enabled_when, s.kind);
-        }
-        let count = keys.len();
-        keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), count, "field keys must be unique");
-    }
-
-    #[test]
-    fn the_environment_starts_in_test_and_the_test_target_follows_it() {
-        let keys: Vec<&str> = fields().map(|f| f.key).collect();
-        let env = keys.iter().position(|k| *k == "env").expect("env field");
-        assert_eq!(keys.get(env + 1), Some(&"test_target"));
-        assert_eq!(field("env").default, "test");
-        assert_eq!(field("test_target").default, "sandbox");
-        assert!(holds(&field("test_target").shown_when, &defaults()));
-        assert!(!holds(
-            &field("test_target").shown_when,
-            &with(&[("env", "production")])
-        ));
-
-        let multi_env = keys
-            .iter()
-            .position(|k| *k == "multi_env")
-            .expect("multi_env field");
-        assert_eq!(keys.get(multi_env + 1), Some(&"multi_test_target"));
-        assert!(!holds(
-            &field("multi_test_target").shown_when,
-            &with(&[("multi_env", "production")])
-        ));
     }
 
     #[test]

@@ -188,7 +188,7 @@ mod tests {
     use super::*;
 
     fn fields() -> impl Iterator<Item = &'static Field> {
-        SETTINGS.sections.iter().flat_map(|s| s.fields.iter())
+        crate::providers::validate::fields(&SETTINGS)
     }
 
     fn field(key: &str) -> &'static Field {
@@ -197,104 +197,8 @@ mod tests {
             .unwrap_or_else(|| panic!("no field {key}"))
     }
 
-    fn choices(f: &Field) -> Option<&'static [Choice]> {
-        match f.input {
-            Input::Radio(c) | Input::Checkboxes(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// Every (field key, value) a condition compares against, recursively.
-    fn references(cond: &Cond, out: &mut Vec<(&'static str, Option<&'static str>)>) {
-        match cond {
-            Cond::Always | Cond::Never => {}
-            Cond::Eq(k, v) => out.push((*k, Some(*v))),
-            Cond::In(k, vs) => {
-                out.push((k, None));
-                out.extend(vs.iter().map(|v| (*k, Some(*v))));
-            }
-            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| references(c, out)),
-        }
-    }
-
     fn defaults() -> Values {
-        fields()
-            .map(|f| (f.key.to_owned(), f.default.to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn every_condition_names_an_existing_field_and_one_of_its_values() {
-        let mut refs = Vec::new();
-        for f in fields() {
-            references(&f.shown_when, &mut refs);
-            references(&f.required_when, &mut refs);
-        }
-        for s in SETTINGS.services {
-            references(&s.enabled_when, &mut refs);
-        }
-        for (key, value) in refs {
-            let target = field(key);
-            if let (Some(value), Some(options)) = (value, choices(target)) {
-                assert!(
-                    options.iter().any(|c| c.value == value),
-                    "condition compares {key} with {value:?}, which is not one of its choices"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn every_default_is_one_of_the_fields_choices_or_empty_text() {
-        for f in fields() {
-            match f.input {
-                Input::Radio(options) => assert!(
-                    options.iter().any(|c| c.value == f.default),
-                    "{} defaults to {:?}, not a choice",
-                    f.key,
-                    f.default
-                ),
-                Input::Checkboxes(options) => {
-                    for v in f.default.split(',').filter(|v| !v.is_empty()) {
-                        assert!(options.iter().any(|c| c.value == v), "{}: {v:?}", f.key);
-                    }
-                }
-                _ => assert_eq!(f.default, "", "{} should start empty", f.key),
-            }
-        }
-    }
-
-    #[test]
-    fn field_keys_are_unique_and_choice_values_are_short_lowercase_ascii() {
-        let mut keys: Vec<_> = fields().map(|f| f.key).collect();
-        keys.sort_unstable();
-        let before = keys.len();
-        keys.dedup();
-        assert_eq!(before, keys.len(), "duplicate field key");
-        for f in fields() {
-            for c in choices(f).unwrap_or(&[]) {
-                assert!(
-                    c.value.len() <= 16
-                        && c.value.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
-                    "{}: choice value {:?}",
-                    f.key,
-                    c.value
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn the_environment_starts_in_test_and_the_test_target_follows_it_only_in_test() {
-        let keys: Vec<_> = fields().map(|f| f.key).collect();
-        let env = keys.iter().position(|k| *k == "env").expect("env field");
-        assert_eq!(keys.get(env + 1), Some(&"test_target"));
-        assert_eq!(field("env").default, "test");
-        assert_eq!(field("test_target").default, "sandbox");
-        assert!(matches!(
-            field("test_target").shown_when,
-            Cond::Eq("env", "test")
-        ));
+        crate::providers::validate::defaults(&SETTINGS)
     }
 
     #[test]
