@@ -1,3 +1,5 @@
-//! The Paygent (ペイジェント) connector. For now only its settings tab; operations arrive with its issue.
+//! The Paygent (ペイジェント) connector: its settings tab and its wire transport. Operations
+//! (authorize, capture, cancel, amount change, inquiry) arrive with the payments-core issue.
 
 pub mod settings;
+pub mod wire;
