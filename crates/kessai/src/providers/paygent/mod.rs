@@ -1,5 +1,6 @@
 //! The Paygent (ペイジェント) connector: its settings tab and its wire transport. Operations
 //! (authorize, capture, cancel, amount change, inquiry) arrive with the payments-core issue.
 
+pub mod map;
 pub mod settings;
 pub mod wire;

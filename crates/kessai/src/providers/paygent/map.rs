@@ -1,0 +1,376 @@
+//! Paygent's payment status codes (spec §10) in the manual's words, their normalized
+//! [`PaymentState`] per service, and which operator operations each status allows — the
+//! buttons of the 決済情報 dialog. Every mapping is an exhaustive `match`; a code this build
+//! does not know maps to `Pending` and is settled by a status inquiry (094), never guessed.
+
+use crate::domain::payment::{Operation, PaymentState};
+
+/// The Paygent services kessai offers (決済種別).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// カード決済 (`paygent_card`)
+    Card,
+    /// コンビニ決済（番号方式） (`paygent_conv`)
+    Conv,
+    /// ATM決済（ペイジー） (`paygent_atm`)
+    Atm,
+    /// 銀行ネット決済 (`paygent_netbank`)
+    Netbank,
+    /// Paidy (`paygent_paidy`)
+    Paidy,
+}
+
+impl Service {
+    /// The service of a settlement kind code.
+    pub fn from_kind(kind: &str) -> Option<Service> {
+        match kind {
+            "paygent_card" => Some(Self::Card),
+            "paygent_conv" => Some(Self::Conv),
+            "paygent_atm" => Some(Self::Atm),
+            "paygent_netbank" => Some(Self::Netbank),
+            "paygent_paidy" => Some(Self::Paidy),
+            _ => None,
+        }
+    }
+}
+
+/// A Paygent payment status (決済ステータス).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// 10 申込済
+    Applied,
+    /// 11 オーソリNG
+    AuthDeclined,
+    /// 12 支払期限切
+    PaymentExpired,
+    /// 13 3Dセキュア中断
+    ThreeDsAborted,
+    /// 14 3Dセキュア認証
+    ThreeDsAuthenticating,
+    /// 15 申込中断
+    ApplicationAborted,
+    /// 16 支払期限切（消込対象外）
+    ExpiredNotCleared,
+    /// 17 有効性確認NG
+    ValidityCheckFailed,
+    /// 20 オーソリOK
+    Authorized,
+    /// 21 オーソリ完了
+    AuthorizationCompleted,
+    /// 22 有効性確認済
+    ValidityChecked,
+    /// 30 売上要求中
+    CapturePending,
+    /// 31 オーソリ取消中
+    AuthCancelPending,
+    /// 32 オーソリ取消済
+    AuthCancelled,
+    /// 33 オーソリ期限切
+    AuthExpired,
+    /// 34 補正要求中
+    CorrectionPending,
+    /// 35 売上要求済
+    CaptureRequested,
+    /// 36 売上保留
+    CaptureHeld,
+    /// 37 売上不可
+    CaptureRefused,
+    /// 40 消込済
+    Cleared,
+    /// 41 消込済（売上取消期限切）
+    ClearedCancelExpired,
+    /// 42 売上取消中 (Paidy: 返金要求中)
+    SalesCancelPending,
+    /// 43 速報検知済
+    PreliminaryDetected,
+    /// 44 消込完了
+    ClearingCompleted,
+    /// 50 売上取消集計中
+    SalesCancelAggregating,
+    /// 60 売上取消済
+    SalesCancelled,
+    /// 61 速報取消済
+    PreliminaryCancelled,
+    /// 62 取消完了
+    CancelCompleted,
+    /// A code this build does not know.
+    Unknown(String),
+}
+
+impl Status {
+    /// Parses a two-digit status code.
+    pub fn parse(code: &str) -> Status {
+        match code.trim() {
+            "10" => Self::Applied,
+            "11" => Self::AuthDeclined,
+            "12" => Self::PaymentExpired,
+            "13" => Self::ThreeDsAborted,
+            "14" => Self::ThreeDsAuthenticating,
+            "15" => Self::ApplicationAborted,
+            "16" => Self::ExpiredNotCleared,
+            "17" => Self::ValidityCheckFailed,
+            "20" => Self::Authorized,
+            "21" => Self::AuthorizationCompleted,
+            "22" => Self::ValidityChecked,
+            "30" => Self::CapturePending,
+            "31" => Self::AuthCancelPending,
+            "32" => Self::AuthCancelled,
+            "33" => Self::AuthExpired,
+            "34" => Self::CorrectionPending,
+            "35" => Self::CaptureRequested,
+            "36" => Self::CaptureHeld,
+            "37" => Self::CaptureRefused,
+            "40" => Self::Cleared,
+            "41" => Self::ClearedCancelExpired,
+            "42" => Self::SalesCancelPending,
+            "43" => Self::PreliminaryDetected,
+            "44" => Self::ClearingCompleted,
+            "50" => Self::SalesCancelAggregating,
+            "60" => Self::SalesCancelled,
+            "61" => Self::PreliminaryCancelled,
+            "62" => Self::CancelCompleted,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The two-digit code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Applied => "10",
+            Self::AuthDeclined => "11",
+            Self::PaymentExpired => "12",
+            Self::ThreeDsAborted => "13",
+            Self::ThreeDsAuthenticating => "14",
+            Self::ApplicationAborted => "15",
+            Self::ExpiredNotCleared => "16",
+            Self::ValidityCheckFailed => "17",
+            Self::Authorized => "20",
+            Self::AuthorizationCompleted => "21",
+            Self::ValidityChecked => "22",
+            Self::CapturePending => "30",
+            Self::AuthCancelPending => "31",
+            Self::AuthCancelled => "32",
+            Self::AuthExpired => "33",
+            Self::CorrectionPending => "34",
+            Self::CaptureRequested => "35",
+            Self::CaptureHeld => "36",
+            Self::CaptureRefused => "37",
+            Self::Cleared => "40",
+            Self::ClearedCancelExpired => "41",
+            Self::SalesCancelPending => "42",
+            Self::PreliminaryDetected => "43",
+            Self::ClearingCompleted => "44",
+            Self::SalesCancelAggregating => "50",
+            Self::SalesCancelled => "60",
+            Self::PreliminaryCancelled => "61",
+            Self::CancelCompleted => "62",
+            Self::Unknown(code) => code,
+        }
+    }
+
+    /// The status as the manual and Paygent's back office name it.
+    pub fn label(&self, service: Service) -> String {
+        let label = match self {
+            Self::Applied => "申込済",
+            Self::AuthDeclined => "オーソリNG",
+            Self::PaymentExpired => "支払期限切",
+            Self::ThreeDsAborted => "3Dセキュア中断",
+            Self::ThreeDsAuthenticating => "3Dセキュア認証",
+            Self::ApplicationAborted => "申込中断",
+            Self::ExpiredNotCleared => "支払期限切（消込対象外）",
+            Self::ValidityCheckFailed => "有効性確認NG",
+            Self::Authorized => "オーソリOK",
+            Self::AuthorizationCompleted => "オーソリ完了",
+            Self::ValidityChecked => "有効性確認済",
+            Self::CapturePending => "売上要求中",
+            Self::AuthCancelPending => "オーソリ取消中",
+            Self::AuthCancelled => "オーソリ取消済",
+            Self::AuthExpired => "オーソリ期限切",
+            Self::CorrectionPending => "補正要求中",
+            Self::CaptureRequested => "売上要求済",
+            Self::CaptureHeld => "売上保留",
+            Self::CaptureRefused => "売上不可",
+            Self::Cleared => "消込済",
+            Self::ClearedCancelExpired => "消込済（売上取消期限切）",
+            Self::SalesCancelPending if service == Service::Paidy => "返金要求中",
+            Self::SalesCancelPending => "売上取消中",
+            Self::PreliminaryDetected => "速報検知済",
+            Self::ClearingCompleted => "消込完了",
+            Self::SalesCancelAggregating => "売上取消集計中",
+            Self::SalesCancelled => "売上取消済",
+            Self::PreliminaryCancelled => "速報取消済",
+            Self::CancelCompleted => "取消完了",
+            Self::Unknown(code) => return format!("不明なステータス({code})"),
+        };
+        label.to_owned()
+    }
+
+    /// The normalized state of a payment of `service` in this status.
+    pub fn state(&self, service: Service) -> PaymentState {
+        use PaymentState::*;
+        match self {
+            // Waiting for the buyer (deferred payments) or for the card authorization.
+            Self::Applied | Self::ThreeDsAuthenticating | Self::PreliminaryDetected => Pending,
+            Self::AuthDeclined
+            | Self::ThreeDsAborted
+            | Self::ValidityCheckFailed
+            | Self::CaptureRefused => Failed,
+            // The buyer left the bank's page, or the bank never confirmed.
+            Self::ApplicationAborted => Failed,
+            Self::PaymentExpired | Self::ExpiredNotCleared | Self::AuthExpired => Expired,
+            // Transient states on the way to a capture or cancel still hold the authorization.
+            Self::Authorized
+            | Self::AuthorizationCompleted
+            | Self::CapturePending
+            | Self::AuthCancelPending
+            | Self::CorrectionPending
+            | Self::CaptureHeld => Authorized,
+            // A card stored with a validity check: nothing is owed and nothing can be captured.
+            Self::ValidityChecked => Cancelled,
+            Self::AuthCancelled | Self::PreliminaryCancelled | Self::CancelCompleted => Cancelled,
+            Self::CaptureRequested
+            | Self::Cleared
+            | Self::ClearedCancelExpired
+            | Self::ClearingCompleted
+            | Self::SalesCancelPending
+            | Self::SalesCancelAggregating => Captured,
+            // Paidy's 60 is a refund (返金); the card's is the cancellation of the sale (キャンセル処理).
+            Self::SalesCancelled if service == Service::Paidy => Refunded,
+            Self::SalesCancelled => Cancelled,
+            Self::Unknown(_) => Pending,
+        }
+    }
+
+    /// The operations the 決済情報 dialog offers for a payment of `service` in this status.
+    /// 状態更新 (refresh) is always offered.
+    pub fn allowed(&self, service: Service) -> &'static [Operation] {
+        use Operation::*;
+        const REFRESH: &[Operation] = &[Refresh];
+        match (service, self) {
+            (Service::Card, Self::Authorized) => &[Capture, ChangeAmount, Cancel, Refresh],
+            (Service::Card, Self::Cleared) => &[ChangeAmount, Cancel, Refresh],
+            (Service::Paidy, Self::Authorized) => &[Capture, Cancel, Refresh],
+            (Service::Paidy, Self::Cleared) => &[Refund, Refresh],
+            // Convenience store, ATM and net banking amounts cannot be changed or cancelled
+            // from the shop (the manual); every other status only shows the provider's state.
+            (
+                Service::Card | Service::Paidy | Service::Conv | Service::Atm | Service::Netbank,
+                _,
+            ) => REFRESH,
+        }
+    }
+}
+
+/// The name of a telegram as the payment history (処理区分) shows it.
+pub fn telegram_label(kind: &str) -> &'static str {
+    match kind {
+        "010" => "ATM決済申込",
+        "020" => "カード決済オーソリ",
+        "021" => "カード決済オーソリキャンセル",
+        "022" => "カード決済売上",
+        "023" => "カード決済売上キャンセル",
+        "025" => "カード情報設定",
+        "026" => "カード情報削除",
+        "027" => "カード情報照会",
+        "028" => "カード決済補正オーソリ",
+        "029" => "カード決済補正売上",
+        "030" => "コンビニ決済申込",
+        "060" => "銀行ネット決済申込",
+        "091" => "決済情報差分照会",
+        "094" => "決済情報照会",
+        "340" => "Paidyオーソリキャンセル",
+        "341" => "Paidy売上",
+        "342" => "Paidy返金",
+        "343" => "Paidy決済情報検証",
+        "450" => "3Dセキュア認証",
+        _ => "その他",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CODES: &[&str] = &[
+        "10", "11", "12", "13", "14", "15", "16", "17", "20", "21", "22", "30", "31", "32", "33",
+        "34", "35", "36", "37", "40", "41", "42", "43", "44", "50", "60", "61", "62",
+    ];
+
+    #[test]
+    fn every_known_code_round_trips_and_has_a_label() {
+        for code in CODES {
+            let status = Status::parse(code);
+            assert!(!matches!(status, Status::Unknown(_)), "{code}");
+            assert_eq!(status.code(), *code);
+            assert!(!status.label(Service::Card).starts_with("不明"), "{code}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_is_pending_and_only_refreshable() {
+        let status = Status::parse("99");
+        assert_eq!(status.state(Service::Card), PaymentState::Pending);
+        assert_eq!(status.allowed(Service::Card), &[Operation::Refresh]);
+        assert_eq!(status.label(Service::Card), "不明なステータス(99)");
+    }
+
+    #[test]
+    fn the_manuals_card_flow_maps_to_states() {
+        let s = |code| Status::parse(code).state(Service::Card);
+        assert_eq!(s("10"), PaymentState::Pending);
+        assert_eq!(s("20"), PaymentState::Authorized);
+        assert_eq!(s("40"), PaymentState::Captured);
+        assert_eq!(s("60"), PaymentState::Cancelled);
+        assert_eq!(s("33"), PaymentState::Expired);
+        assert_eq!(
+            Status::parse("60").state(Service::Paidy),
+            PaymentState::Refunded
+        );
+        assert_eq!(Status::parse("42").label(Service::Paidy), "返金要求中");
+    }
+
+    #[test]
+    fn an_authorized_card_offers_capture_change_and_cancel_but_a_captured_one_no_capture() {
+        let authorized = Status::Authorized.allowed(Service::Card);
+        assert!(
+            authorized.contains(&Operation::Capture) && authorized.contains(&Operation::Cancel)
+        );
+        let captured = Status::Cleared.allowed(Service::Card);
+        assert!(
+            !captured.contains(&Operation::Capture) && captured.contains(&Operation::ChangeAmount)
+        );
+        assert_eq!(
+            Status::ClearedCancelExpired.allowed(Service::Card),
+            &[Operation::Refresh],
+            "41 cannot be cancelled"
+        );
+    }
+
+    #[test]
+    fn deferred_payments_never_offer_an_amount_change() {
+        for service in [Service::Conv, Service::Atm, Service::Netbank] {
+            for code in CODES {
+                assert_eq!(
+                    Status::parse(code).allowed(service),
+                    &[Operation::Refresh],
+                    "{service:?} {code}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_status_reachable_from_a_notification_is_a_legal_move_from_pending() {
+        for code in CODES {
+            for service in [
+                Service::Card,
+                Service::Conv,
+                Service::Atm,
+                Service::Netbank,
+                Service::Paidy,
+            ] {
+                assert!(PaymentState::Pending.can_become(Status::parse(code).state(service)));
+            }
+        }
+    }
+}
