@@ -792,3 +792,93 @@ async fn the_sandbox_index_lists_paygent() {
     let index: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(index["providers"], serde_json::json!(["paygent"]));
 }
+
+#[tokio::test]
+async fn a_stored_card_needs_a_cvc_token_when_the_security_code_is_required() {
+    let paygent = Paygent::new();
+    let token = paygent.token(GOOD_CARD).await;
+    let registered = paygent
+        .telegram(
+            CARD_PATH,
+            "025",
+            &[("customer_id", "CUST_3"), ("card_token", token.as_str())],
+        )
+        .await;
+    let card_id = registered.get("customer_card_id").to_owned();
+    let stored = [
+        ("payment_amount", "1200"),
+        ("3dsecure_ryaku", "1"),
+        ("stock_card_mode", "1"),
+        ("customer_id", "CUST_3"),
+        ("customer_card_id", card_id.as_str()),
+        ("security_code_use", "1"),
+    ];
+    let cvc = paygent
+        .token_response(&[
+            ("merchant_id", "123456789"),
+            ("token_generate_key", "sandboxtokenkey"),
+            ("card_cvc", "456"),
+            ("cvc_only_flg", "1"),
+        ])
+        .await;
+    let cvc_token = cvc["tokenizedCardObject"]["token"].as_str().unwrap();
+
+    let without = paygent.telegram(CARD_PATH, "020", &stored).await;
+    let mut with_cvc = stored.to_vec();
+    with_cvc.extend([("card_token", cvc_token), ("security_code_token", "1")]);
+    let with = paygent.telegram(CARD_PATH, "020", &with_cvc).await;
+    let mut as_card_token = stored.to_vec();
+    as_card_token.push(("card_token", cvc_token));
+    let mixed = paygent.telegram(CARD_PATH, "020", &as_card_token).await;
+
+    assert_eq!(without.get("response_code"), "2003");
+    assert_eq!(without.get("response_detail"), "1G44");
+    assert_eq!(with.get("result"), "0", "{}", with.text);
+    assert_eq!(mixed.get("response_code"), "2024");
+}
+
+#[tokio::test]
+async fn instalments_need_a_split_count_and_the_inquiry_reports_both() {
+    let paygent = Paygent::new();
+
+    let without = paygent
+        .authorise(GOOD_CARD, &[("payment_class", "61")])
+        .await;
+    let with = paygent
+        .authorise(GOOD_CARD, &[("payment_class", "61"), ("split_count", "3")])
+        .await;
+    let unknown_class = paygent
+        .authorise(GOOD_CARD, &[("payment_class", "99")])
+        .await;
+
+    assert_eq!(without.get("response_code"), "P005");
+    assert_eq!(
+        without.get("response_detail"),
+        "\"split_count\" パラメータが存在しません"
+    );
+    assert_eq!(with.get("result"), "0", "{}", with.text);
+    let inquiry = paygent.on_payment("094", with.get("payment_id"), &[]).await;
+    assert_eq!(inquiry.get("payment_class"), "61");
+    assert_eq!(inquiry.get("split_count"), "3");
+    assert_eq!(unknown_class.get("response_code"), "P010");
+}
+
+#[tokio::test]
+async fn three_d_secure_is_refused_because_the_sandbox_merchant_has_no_contract_for_it() {
+    let paygent = Paygent::new();
+
+    let emv = paygent
+        .authorise(GOOD_CARD, &[("3dsecure_use_type", "2")])
+        .await;
+    let token = paygent.token(GOOD_CARD).await;
+    let not_skipped = paygent
+        .telegram(
+            CARD_PATH,
+            "020",
+            &[("payment_amount", "1000"), ("card_token", token.as_str())],
+        )
+        .await;
+
+    assert_eq!(emv.get("response_code"), "P063");
+    assert_eq!(not_skipped.get("response_code"), "P010");
+}

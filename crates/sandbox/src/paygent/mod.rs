@@ -22,8 +22,8 @@
 //! * 3-D Secure (450, `3dsecure_use_type`, 3DS 1.0 `out_acs_html`, 31xxx errors): the
 //!   sandbox merchant is not contracted, so 020 must send `3dsecure_ryaku=1` and any 3DS
 //!   request gets P063;
-//! * raw card numbers in 020/025 (the merchant counts as onboarded after 2017: 2023), and
-//!   the CVC token's use outside stored cards;
+//! * raw card numbers in 020/025: the merchant counts as onboarded after 2017, so they
+//!   are refused with 2023 rather than authorised;
 //! * 116 stored-card update, 180… multi-currency, 28x recurring, every non-card method
 //!   (ATM, konbini, bank net, virtual account, Paidy, …) and their test tool;
 //! * push notifications of difference records (§8) — records are kept and served by 091;
