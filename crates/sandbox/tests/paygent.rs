@@ -882,3 +882,45 @@ async fn three_d_secure_is_refused_because_the_sandbox_merchant_has_no_contract_
     assert_eq!(emv.get("response_code"), "P063");
     assert_eq!(not_skipped.get("response_code"), "P010");
 }
+
+#[tokio::test]
+async fn a_payment_in_applied_allows_three_retries_and_is_then_declined() {
+    let paygent = Paygent::new();
+    let failed = paygent.authorise("4900000000008244", &[]).await;
+    let payment_id = failed.get("payment_id").to_owned();
+
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        let token = paygent.token("4900000000008244").await;
+        let retry = paygent
+            .telegram(
+                CARD_PATH,
+                "020",
+                &[
+                    ("payment_id", payment_id.as_str()),
+                    ("payment_amount", "1000"),
+                    ("3dsecure_ryaku", "1"),
+                    ("card_token", token.as_str()),
+                ],
+            )
+            .await;
+        codes.push(retry.get("response_code").to_owned());
+    }
+
+    assert_eq!(codes, ["2003", "2003", "2003", "2001"]);
+    assert_eq!(paygent.status_of(&payment_id).await, "11");
+}
+
+#[tokio::test]
+async fn a_cancel_that_times_out_parks_the_payment_in_cancel_pending() {
+    let paygent = Paygent::new();
+    let auth = paygent.authorise("4900000000003000", &[]).await;
+    let payment_id = auth.get("payment_id");
+
+    let cancel = paygent.on_payment("021", payment_id, &[]).await;
+    let capture = paygent.on_payment("022", payment_id, &[]).await;
+
+    assert_eq!(cancel.get("response_code"), "2008");
+    assert_eq!(paygent.status_of(payment_id).await, "31");
+    assert_eq!(capture.get("response_code"), "2004");
+}
