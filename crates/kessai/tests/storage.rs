@@ -365,3 +365,107 @@ async fn members_register_once_per_address_and_can_withdraw() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race() {
+    for backend in backends() {
+        let (store, db) = fresh(backend).await;
+        let now = Utc::now();
+        store
+            .create_prepayment_log(
+                "LK-RACE",
+                "paygent",
+                "paygent_card",
+                6160,
+                "山田 太郎",
+                "{\"cart\":[]}",
+                now,
+            )
+            .await
+            .unwrap();
+        // The browser return and the notification, each on its own connection pool.
+        let other = Store::connect(&db.url).await.unwrap();
+        let mut racers = Vec::new();
+        for (i, s) in [store.clone(), other.clone(), store.clone(), other]
+            .into_iter()
+            .enumerate()
+        {
+            racers.push(tokio::spawn(async move {
+                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), Utc::now())
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for r in racers {
+            outcomes.push(r.await.unwrap());
+        }
+        let created: Vec<_> = outcomes
+            .iter()
+            .filter(|o| matches!(o, kessai::store::OrderFromLog::Created(_)))
+            .collect();
+        assert_eq!(created.len(), 1, "{backend}: {outcomes:?}");
+        let id = created[0].order_id();
+        assert!(
+            outcomes.iter().all(|o| o.order_id() == id),
+            "{backend}: everyone sees the same order"
+        );
+        assert_eq!(
+            store
+                .prepayment_log("LK-RACE")
+                .await
+                .unwrap()
+                .unwrap()
+                .order_id,
+            Some(id)
+        );
+        assert!(
+            !store.delete_prepayment_log("LK-RACE").await.unwrap(),
+            "{backend}: a converted log stays"
+        );
+        let missing = store
+            .create_order_from_log("LK-NONE", &order("X"), now)
+            .await;
+        assert!(
+            matches!(missing, Err(kessai::store::StoreError::NotFound(_))),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn payment_errors_are_listed_counted_and_deleted() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        let e = kessai::store::NewPaymentError {
+            provider: "paygent",
+            settlement_kind: "paygent_card",
+            link_key: "LK-1",
+            order_id: None,
+            status_code: "P006",
+            message: "必須項目が未設定です（会社名）",
+            detail: "card ************1111",
+        };
+        let first = store.record_payment_error(&e, now).await.unwrap();
+        store
+            .record_payment_error(
+                &kessai::store::NewPaymentError {
+                    status_code: "2003",
+                    ..e.clone()
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.payment_error_count().await.unwrap(), 2, "{backend}");
+        assert_eq!(
+            store.payment_errors(10).await.unwrap()[0].status_code,
+            "2003",
+            "{backend}: newest first"
+        );
+        assert_eq!(store.delete_payment_errors(Some(first)).await.unwrap(), 1);
+        assert_eq!(store.delete_payment_errors(None).await.unwrap(), 1);
+        assert_eq!(store.payment_error_count().await.unwrap(), 0, "{backend}");
+    }
+}

@@ -13,6 +13,7 @@ mod catalog;
 mod jobs;
 mod members;
 mod orders;
+mod payment_logs;
 mod settings;
 
 use std::str::FromStr;
@@ -31,6 +32,7 @@ pub use orders::{
     NewOrder, NewOrderItem, NewPayment, Order, OrderItem, Payment, PaymentOperation,
     PaymentStatusUpdate,
 };
+pub use payment_logs::{NewPaymentError, OrderFromLog, PaymentError, PrepaymentLog};
 pub use settings::StoredProviderSettings;
 
 /// Runs `$body` with `$pool` bound to the backend's typed pool.

@@ -164,6 +164,37 @@ const ORDER_COLUMNS: &str = "id, order_number, member_id, email, family_name, gi
     subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id, payment_method_name,
     settlement_kind, note, created_at, updated_at";
 
+/// Inserts an order and its items inside the open transaction `$tx` (of either backend) and
+/// evaluates to the new order id.
+macro_rules! insert_order {
+    ($tx:ident, $o:expr, $now:expr) => {{
+        let o: &$crate::store::NewOrder = $o;
+        let order_sql = "INSERT INTO orders (order_number, member_id, email, family_name, given_name, family_kana,
+            given_kana, postal_code, prefecture, address1, address2, phone, delivery_method_id, delivery_name, carrier,
+            subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id,
+            payment_method_name, settlement_kind, note, created_at, updated_at)
+            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$27)
+            RETURNING id";
+        let item_sql = "INSERT INTO order_items (order_id, product_code, product_name, unit_price, quantity)
+                        VALUES ($1, $2, $3, $4, $5)";
+        let id: i64 = sqlx::query_scalar(order_sql)
+            .bind(&o.order_number).bind(o.member_id).bind(&o.email).bind(&o.family_name).bind(&o.given_name)
+            .bind(&o.family_kana).bind(&o.given_kana).bind(&o.postal_code).bind(&o.prefecture)
+            .bind(&o.address1).bind(&o.address2).bind(&o.phone).bind(o.delivery_method_id)
+            .bind(&o.delivery_name).bind(&o.carrier).bind(o.subtotal()).bind(o.shipping_fee).bind(o.fee)
+            .bind(o.discount).bind(o.total()).bind(&o.order_status).bind(&o.receipt_status)
+            .bind(o.payment_method_id).bind(&o.payment_method_name).bind(&o.settlement_kind).bind(&o.note)
+            .bind($now)
+            .fetch_one(&mut *$tx).await?;
+        for item in &o.items {
+            sqlx::query(item_sql).bind(id).bind(&item.product_code).bind(&item.product_name)
+                .bind(item.unit_price).bind(item.quantity).execute(&mut *$tx).await?;
+        }
+        id
+    }};
+}
+pub(crate) use insert_order;
+
 const PAYMENT_COLUMNS: &str =
     "id, order_id, provider, settlement_kind, link_key, provider_payment_id,
     provider_status_code, provider_status_label, state, amount, created_at, updated_at";
@@ -171,34 +202,12 @@ const PAYMENT_COLUMNS: &str =
 impl Store {
     /// Creates an order and its items in one transaction; returns the order id.
     pub async fn create_order(&self, o: &NewOrder, now: DateTime<Utc>) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO orders (order_number, member_id, email, family_name, given_name, family_kana, given_kana,
-            postal_code, prefecture, address1, address2, phone, delivery_method_id, delivery_name, carrier,
-            subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id,
-            payment_method_name, settlement_kind, note, created_at, updated_at)
-            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$27)
-            RETURNING id";
-        let item_sql =
-            "INSERT INTO order_items (order_id, product_code, product_name, unit_price, quantity)
-                        VALUES ($1, $2, $3, $4, $5)";
-        let id = on_pool!(self, p => {
+        on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(sql)
-                .bind(&o.order_number).bind(o.member_id).bind(&o.email).bind(&o.family_name).bind(&o.given_name)
-                .bind(&o.family_kana).bind(&o.given_kana).bind(&o.postal_code).bind(&o.prefecture)
-                .bind(&o.address1).bind(&o.address2).bind(&o.phone).bind(o.delivery_method_id)
-                .bind(&o.delivery_name).bind(&o.carrier).bind(o.subtotal()).bind(o.shipping_fee).bind(o.fee)
-                .bind(o.discount).bind(o.total()).bind(&o.order_status).bind(&o.receipt_status)
-                .bind(o.payment_method_id).bind(&o.payment_method_name).bind(&o.settlement_kind).bind(&o.note)
-                .bind(now)
-                .fetch_one(&mut *tx).await?;
-            for item in &o.items {
-                sqlx::query(item_sql).bind(id).bind(&item.product_code).bind(&item.product_name)
-                    .bind(item.unit_price).bind(item.quantity).execute(&mut *tx).await?;
-            }
+            let id = insert_order!(tx, o, now);
             tx.commit().await?;
-            id
-        });
-        Ok(id)
+            Ok(id)
+        })
     }
 
     /// One order.
