@@ -35,13 +35,20 @@ pub fn router(state: SharedState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .nest("/admin", admin::router(state.clone()))
-        .nest("/sandbox", sandbox::router());
+        .nest("/sandbox", sandbox_router(&state.clock));
     if state.clock.is_movable() {
         router = router.route("/test/clock", post(advance_clock));
     }
     router
         .fallback(|| async { error::HttpError::NotFound })
         .with_state(state)
+}
+
+/// The provider sandboxes, reading time from the application clock so the test clock moves
+/// their deadlines and authorization expiry too.
+fn sandbox_router(clock: &Clock) -> Router<SharedState> {
+    let clock = clock.clone();
+    sandbox::router_with_clock(std::sync::Arc::new(move || clock.now()))
 }
 
 /// 200 when the database answers, 503 otherwise.
