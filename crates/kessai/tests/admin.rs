@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{between, csrf_of, location, Options, TestApp, ADMIN_PASSWORD};
+use common::{between, csrf_of, location, TestApp, ADMIN_PASSWORD};
 
 const PAGES: &[&str] = &[
     "/admin",
@@ -34,11 +34,7 @@ async fn admin_pages_are_unreachable_without_login() {
 
 #[tokio::test]
 async fn the_operator_logs_in_sees_every_screen_and_logs_out() {
-    let app = TestApp::spawn_with(Options {
-        demo: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::demo().await;
     app.login().await;
     for page in PAGES {
         let (status, html) = app.page(page).await;
@@ -312,11 +308,7 @@ async fn paygent_settings_are_saved_encrypted_and_shown_masked() {
 
 #[tokio::test]
 async fn invalid_paygent_settings_name_each_field_stop_its_methods_and_change_nothing() {
-    let app = TestApp::spawn_with(Options {
-        demo: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::demo().await;
     app.login().await;
     let before = app
         .state
@@ -577,11 +569,7 @@ async fn each_provider_accepts_good_settings_and_refuses_bad_ones() {
 
 #[tokio::test]
 async fn payment_methods_are_added_sanitized_reordered_and_protected_from_deletion() {
-    let app = TestApp::spawn_with(Options {
-        demo: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::demo().await;
     app.login().await;
     let csrf = app.csrf().await;
     let methods = app.state.store.payment_methods().await.unwrap();
@@ -685,7 +673,7 @@ async fn payment_methods_are_added_sanitized_reordered_and_protected_from_deleti
     );
 
     // A method an order references cannot be deleted.
-    let mut order = sample_order();
+    let mut order = common::sample_order("T-1");
     order.payment_method_id = Some(added.id);
     app.state
         .store
@@ -745,48 +733,9 @@ fn to_pairs(fs: &[(String, String)]) -> Vec<(&str, &str)> {
     fs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-fn sample_order() -> kessai::store::NewOrder {
-    kessai::store::NewOrder {
-        order_number: "T-1".into(),
-        member_id: None,
-        email: "buyer@example.jp".into(),
-        family_name: "山田".into(),
-        given_name: "花子".into(),
-        family_kana: "ヤマダ".into(),
-        given_kana: "ハナコ".into(),
-        postal_code: "100-0001".into(),
-        prefecture: "東京都".into(),
-        address1: "千代田区".into(),
-        address2: "".into(),
-        phone: "0312345678".into(),
-        delivery_method_id: None,
-        delivery_name: "宅急便".into(),
-        carrier: "yamato".into(),
-        shipping_fee: 0,
-        fee: 0,
-        discount: 0,
-        order_status: "new".into(),
-        receipt_status: "none".into(),
-        payment_method_id: None,
-        payment_method_name: "カード".into(),
-        settlement_kind: "paygent_card".into(),
-        note: "".into(),
-        items: vec![kessai::store::NewOrderItem {
-            product_code: "A".into(),
-            product_name: "A".into(),
-            unit_price: 100,
-            quantity: 1,
-        }],
-    }
-}
-
 #[tokio::test]
 async fn taking_a_provider_out_of_use_stops_its_payment_methods() {
-    let app = TestApp::spawn_with(Options {
-        demo: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::demo().await;
     app.login().await;
     choose_providers(&app, &["paygent", "atone", "yamato"]).await;
     let methods = app.state.store.payment_methods().await.unwrap();
@@ -856,11 +805,7 @@ async fn delivery_methods_are_added_edited_and_validated() {
 
 #[tokio::test]
 async fn the_demo_shop_offers_a_payment_method_for_every_enabled_service() {
-    let app = TestApp::spawn_with(Options {
-        demo: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::demo().await;
     let kinds: Vec<String> = app
         .state
         .store

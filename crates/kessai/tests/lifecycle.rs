@@ -6,15 +6,11 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Options, TestApp, TestDatabase, ADMIN_PASSWORD};
+use common::{TestApp, TestDatabase, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn restarting_on_the_same_database_keeps_everything() {
-    let app = TestApp::spawn_with(Options {
-        demo: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::demo().await;
     app.login().await;
     let csrf = app.csrf().await;
     app.post_form(

@@ -4,59 +4,14 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{backends, TestDatabase};
-use kessai::store::{
-    NewOrder, NewOrderItem, NewPayment, NewPaymentMethod, PaymentStatusUpdate, Store,
-};
+use common::{backends, sample_order as order, TestDatabase};
+use kessai::store::{NewPayment, NewPaymentMethod, PaymentStatusUpdate, Store};
 
 async fn fresh(backend: &str) -> (Store, TestDatabase) {
     let db = TestDatabase::new(backend).await;
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     (store, db)
-}
-
-fn order(number: &str) -> NewOrder {
-    NewOrder {
-        order_number: number.into(),
-        member_id: None,
-        email: "buyer@example.jp".into(),
-        family_name: "山田".into(),
-        given_name: "太郎".into(),
-        family_kana: "ヤマダ".into(),
-        given_kana: "タロウ".into(),
-        postal_code: "100-0001".into(),
-        prefecture: "東京都".into(),
-        address1: "千代田区千代田1-1".into(),
-        address2: "".into(),
-        phone: "03-1234-5678".into(),
-        delivery_method_id: None,
-        delivery_name: "宅急便".into(),
-        carrier: "yamato".into(),
-        shipping_fee: 800,
-        fee: 0,
-        discount: 100,
-        order_status: "new".into(),
-        receipt_status: "none".into(),
-        payment_method_id: None,
-        payment_method_name: "カード決済".into(),
-        settlement_kind: "paygent_card".into(),
-        note: "".into(),
-        items: vec![
-            NewOrderItem {
-                product_code: "A".into(),
-                product_name: "煎茶".into(),
-                unit_price: 1080,
-                quantity: 2,
-            },
-            NewOrderItem {
-                product_code: "B".into(),
-                product_name: "湯呑み".into(),
-                unit_price: 3300,
-                quantity: 1,
-            },
-        ],
-    }
 }
 
 #[tokio::test]

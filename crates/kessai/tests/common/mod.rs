@@ -136,6 +136,15 @@ impl TestApp {
         Self::spawn_with(Options::default()).await
     }
 
+    /// The app with the demo shop loaded.
+    pub async fn demo() -> TestApp {
+        Self::spawn_with(Options {
+            demo: true,
+            ..Options::default()
+        })
+        .await
+    }
+
     /// The app with options.
     pub async fn spawn_with(options: Options) -> TestApp {
         let db = TestDatabase::new(options.backend.unwrap_or_else(default_backend)).await;
@@ -311,4 +320,48 @@ pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{start} not found"))
         + start.len();
     &html[s..s + html[s..].find(end).unwrap_or(html.len() - s)]
+}
+
+/// A two-item order for `number`, as checkout would create it.
+pub fn sample_order(number: &str) -> kessai::store::NewOrder {
+    kessai::store::NewOrder {
+        order_number: number.into(),
+        member_id: None,
+        email: "buyer@example.jp".into(),
+        family_name: "山田".into(),
+        given_name: "太郎".into(),
+        family_kana: "ヤマダ".into(),
+        given_kana: "タロウ".into(),
+        postal_code: "100-0001".into(),
+        prefecture: "東京都".into(),
+        address1: "千代田区千代田1-1".into(),
+        address2: "".into(),
+        phone: "03-1234-5678".into(),
+        delivery_method_id: None,
+        delivery_name: "宅急便".into(),
+        carrier: "yamato".into(),
+        shipping_fee: 800,
+        fee: 0,
+        discount: 100,
+        order_status: "new".into(),
+        receipt_status: "none".into(),
+        payment_method_id: None,
+        payment_method_name: "カード決済".into(),
+        settlement_kind: "paygent_card".into(),
+        note: "".into(),
+        items: vec![
+            kessai::store::NewOrderItem {
+                product_code: "A".into(),
+                product_name: "煎茶".into(),
+                unit_price: 1080,
+                quantity: 2,
+            },
+            kessai::store::NewOrderItem {
+                product_code: "B".into(),
+                product_name: "湯呑み".into(),
+                unit_price: 3300,
+                quantity: 1,
+            },
+        ],
+    }
 }
