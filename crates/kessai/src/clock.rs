@@ -55,11 +55,6 @@ impl Clock {
             .fetch_add(by.num_milliseconds().max(0), Ordering::Relaxed);
         Ok(self.now())
     }
-
-    /// How far the clock has been moved.
-    pub fn offset(&self) -> Duration {
-        Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
-    }
 }
 
 /// Japan Standard Time (UTC+9, no daylight saving), in which times are shown.

@@ -33,15 +33,6 @@ pub fn fields(spec: &ProviderSpec) -> impl Iterator<Item = &'static Field> + '_ 
     spec.sections.iter().flat_map(|s| s.fields.iter())
 }
 
-/// The section title a field belongs to.
-pub fn section_of(spec: &ProviderSpec, key: &str) -> &'static str {
-    spec.sections
-        .iter()
-        .find(|s| s.fields.iter().any(|f| f.key == key))
-        .map(|s| s.title)
-        .unwrap_or("")
-}
-
 /// The fields shown for these values.
 pub fn shown<'a>(
     spec: &'a ProviderSpec,

@@ -227,22 +227,31 @@ impl Settings {
 
     /// A provider's current values: defaults, overlaid with what is stored, secrets opened.
     pub async fn provider(&self, spec: &ProviderSpec) -> Result<Values, StoreError> {
+        Ok(self
+            .saved_provider(spec)
+            .await?
+            .unwrap_or_else(|| validate::defaults(spec)))
+    }
+
+    /// A provider's values as [`Settings::provider`] gives them, or `None` if never saved.
+    async fn saved_provider(&self, spec: &ProviderSpec) -> Result<Option<Values>, StoreError> {
+        let Some(stored) = self.store.provider_settings(spec.key).await? else {
+            return Ok(None);
+        };
         let mut values = validate::defaults(spec);
-        if let Some(stored) = self.store.provider_settings(spec.key).await? {
-            let plain: Values = serde_json::from_str(&stored.values_json)
-                .map_err(|e| StoreError::Corrupt(format!("{} settings: {e}", spec.key)))?;
-            let sealed: Values = serde_json::from_str(&stored.secrets_json)
-                .map_err(|e| StoreError::Corrupt(format!("{} secrets: {e}", spec.key)))?;
-            values.extend(plain);
-            for (key, sealed) in sealed {
-                let secret = self
-                    .secrets
-                    .open(&secret_context(spec, &key), &sealed)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                values.insert(key, secret.expose().to_owned());
-            }
+        let plain: Values = serde_json::from_str(&stored.values_json)
+            .map_err(|e| StoreError::Corrupt(format!("{} settings: {e}", spec.key)))?;
+        let sealed: Values = serde_json::from_str(&stored.secrets_json)
+            .map_err(|e| StoreError::Corrupt(format!("{} secrets: {e}", spec.key)))?;
+        values.extend(plain);
+        for (key, sealed) in sealed {
+            let secret = self
+                .secrets
+                .open(&secret_context(spec, &key), &sealed)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            values.insert(key, secret.expose().to_owned());
         }
-        Ok(values)
+        Ok(Some(values))
     }
 
     /// The settlement kinds (決済種別) currently enabled: services of providers in use whose
@@ -250,10 +259,9 @@ impl Settings {
     pub async fn enabled_kinds(&self) -> Result<Vec<(&'static str, &'static str)>, StoreError> {
         let mut kinds = Vec::new();
         for spec in self.providers_in_use().await? {
-            if !self.provider_saved(spec).await? {
+            let Some(values) = self.saved_provider(spec).await? else {
                 continue;
-            }
-            let values = self.provider(spec).await?;
+            };
             kinds.extend(validate::enabled_services(spec, &values).map(|s| (s.kind, s.label)));
         }
         Ok(kinds)

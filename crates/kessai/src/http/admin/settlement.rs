@@ -272,7 +272,25 @@ async fn render_tab(
     }
     let stored = state.settings.provider(spec).await?;
     let delivery = state.store.delivery_methods().await?;
-    let shown_values = shown_values.unwrap_or_else(|| stored.clone());
+    // A rejected form shows the operator's input; what it lacks shows the stored value,
+    // except choices, whose absence means the operator selected none.
+    let shown_values = match shown_values {
+        None => stored.clone(),
+        Some(mut input) => {
+            for f in validate::fields(spec) {
+                if !input.contains_key(f.key) {
+                    let keep = match f.input {
+                        Input::Radio(_) | Input::Checkboxes(_) | Input::DeliveryMethods => {
+                            String::new()
+                        }
+                        _ => stored.get(f.key).cloned().unwrap_or_default(),
+                    };
+                    input.insert(f.key.to_owned(), keep);
+                }
+            }
+            input
+        }
+    };
     let sections = sections(spec, &stored, &shown_values, &errors, &delivery);
     let provider =
         context! { key => spec.key, label => spec.label, save_button => spec.save_button };
@@ -364,18 +382,6 @@ pub async fn save(
             // Secrets are never echoed back into the page.
             for f in validate::fields(spec).filter(|f| matches!(f.input, Input::Secret { .. })) {
                 echoed.remove(f.key);
-            }
-            let stored = state.settings.provider(spec).await?;
-            for f in validate::fields(spec) {
-                if !echoed.contains_key(f.key) {
-                    let keep = match f.input {
-                        Input::Radio(_) | Input::Checkboxes(_) | Input::DeliveryMethods => {
-                            String::new()
-                        }
-                        _ => stored.get(f.key).cloned().unwrap_or_default(),
-                    };
-                    echoed.insert(f.key.to_owned(), keep);
-                }
             }
             let banner = invalid_message(&stopped);
             render_tab(
