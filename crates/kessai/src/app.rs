@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{self, AppState, SharedState};
 use crate::jobs::{self, Worker};
+use crate::payments::Payments;
 use crate::secrets::{Secret, SecretBox};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -57,14 +58,6 @@ impl App {
                 )
             })?;
         store.migrate().await.context("database migration failed")?;
-        let secret_key = std::env::var("KESSAI_SECRET_KEY").ok();
-        let secrets = SecretBox::load(&config.data_dir, secret_key.as_deref())?;
-        let settings = Settings::new(
-            store.clone(),
-            secrets,
-            clock.clone(),
-            config.data_dir.clone(),
-        );
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -72,6 +65,7 @@ impl App {
         if config.public_url.is_empty() {
             config.public_url = format!("http://{}", listener.local_addr()?);
         }
+        let (settings, payments) = services(&config, &store, &clock)?;
         ensure_admin(
             &store,
             &clock,
@@ -84,7 +78,7 @@ impl App {
                 .await
                 .context("loading the demo shop failed")?;
         }
-        let registry = jobs::registry(&store, &clock);
+        let registry = jobs::registry(&payments);
         let worker = Worker::new(
             store.clone(),
             clock.clone(),
@@ -96,6 +90,7 @@ impl App {
             store,
             clock,
             settings,
+            payments,
         });
         Ok(App {
             state,
@@ -182,6 +177,26 @@ async fn ensure_admin(
     Ok(())
 }
 
+/// The settings and payments services over the store (the secret key opens the settings).
+fn services(config: &Config, store: &Store, clock: &Clock) -> anyhow::Result<(Settings, Payments)> {
+    let secret_key = std::env::var("KESSAI_SECRET_KEY").ok();
+    let secrets = SecretBox::load(&config.data_dir, secret_key.as_deref())?;
+    let settings = Settings::new(
+        store.clone(),
+        secrets,
+        clock.clone(),
+        config.data_dir.clone(),
+    );
+    let payments = Payments::new(
+        store.clone(),
+        settings.clone(),
+        clock.clone(),
+        config.public_url.clone(),
+        config.data_dir.clone(),
+    );
+    Ok((settings, payments))
+}
+
 /// `kessai worker`: only the background worker, until `shutdown` completes; jobs in flight
 /// are finished before it returns.
 pub async fn run_worker(
@@ -202,10 +217,11 @@ pub async fn run_worker(
             )
         })?;
     store.migrate().await.context("database migration failed")?;
+    let (_, payments) = services(&config, &store, &clock)?;
     let worker = Worker::new(
         store.clone(),
         clock.clone(),
-        jobs::registry(&store, &clock),
+        jobs::registry(&payments),
         config.worker.clone(),
     );
     tracing::info!(owner = worker.owner(), "kessai worker is running");

@@ -6,12 +6,14 @@
 //! console, API and health endpoints) and `app` (wiring and lifecycle).
 
 pub mod app;
+pub mod checkout;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod payments;
 pub mod providers;
 pub mod secrets;
 pub mod settings;

@@ -56,6 +56,7 @@ fn authorize<'a>(token: &'a str, trading_id: &'a str, amount: i64, capture: bool
         skip_3ds: true,
         security_code_use: false,
         stored_card: None,
+        three_ds_auth_id: None,
     }
 }
 
@@ -75,13 +76,17 @@ async fn a_card_is_authorized_captured_changed_and_cancelled_at_the_sandbox() {
         "only the masked number comes back"
     );
     assert_eq!(
-        paygent.inquiry(&auth.payment_id).await.unwrap().status_code,
+        paygent
+            .inquiry(&auth.payment_id, "", "")
+            .await
+            .unwrap()
+            .status_code,
         "20",
         "オーソリOK"
     );
 
     paygent.capture(&auth.payment_id).await.unwrap();
-    let captured = paygent.inquiry(&auth.payment_id).await.unwrap();
+    let captured = paygent.inquiry(&auth.payment_id, "", "").await.unwrap();
     assert_eq!(
         (captured.status_code.as_str(), captured.amount),
         ("40", Some(2490)),
@@ -94,16 +99,23 @@ async fn a_card_is_authorized_captured_changed_and_cancelled_at_the_sandbox() {
         .await
         .unwrap();
     assert_ne!(new_id, auth.payment_id);
-    let new = paygent.inquiry(&new_id).await.unwrap();
+    let new = paygent.inquiry(&new_id, "", "").await.unwrap();
     assert_eq!((new.status_code.as_str(), new.amount), ("40", Some(1980)));
     assert_eq!(
-        paygent.inquiry(&auth.payment_id).await.unwrap().status_code,
+        paygent
+            .inquiry(&auth.payment_id, "", "")
+            .await
+            .unwrap()
+            .status_code,
         "60",
         "old payment 売上取消済"
     );
 
     paygent.cancel_sale(&new_id).await.unwrap();
-    assert_eq!(paygent.inquiry(&new_id).await.unwrap().status_code, "60");
+    assert_eq!(
+        paygent.inquiry(&new_id, "", "").await.unwrap().status_code,
+        "60"
+    );
 }
 
 #[tokio::test]
@@ -116,7 +128,11 @@ async fn an_authorization_can_be_cancelled_but_not_captured_twice() {
         .await
         .unwrap();
     assert_eq!(
-        paygent.inquiry(&auth.payment_id).await.unwrap().status_code,
+        paygent
+            .inquiry(&auth.payment_id, "", "")
+            .await
+            .unwrap()
+            .status_code,
         "40",
         "同時売上 goes straight to 40"
     );
@@ -136,7 +152,11 @@ async fn an_authorization_can_be_cancelled_but_not_captured_twice() {
         .await
         .unwrap();
     assert_eq!(
-        paygent.inquiry(&auth.payment_id).await.unwrap().status_code,
+        paygent
+            .inquiry(&auth.payment_id, "", "")
+            .await
+            .unwrap()
+            .status_code,
         "32",
         "オーソリ取消済"
     );
@@ -158,7 +178,7 @@ async fn a_declined_card_and_wrong_credentials_are_refused_with_paygents_codes()
     assert!(!declined.outcome_unknown());
 
     let wrong = client(&app, "not-the-password");
-    let err = wrong.inquiry("1").await.unwrap_err();
+    let err = wrong.inquiry("1", "", "").await.unwrap_err();
     assert!(
         matches!(err, PaygentError::Rejected { ref code, .. } if code == "P002"),
         "{err:?}"

@@ -67,20 +67,29 @@ async fn a_payment_operation_is_pending_until_completed_once() {
         };
         let pay = store.create_payment(&new, now).await.unwrap();
         let op = store
-            .begin_payment_operation(pay, "authorize", 6160, now)
+            .begin_payment_operation(pay, "authorize", "カード決済オーソリ", 6160, now)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("nothing else is in flight");
         assert_eq!(
             store.payment_operations(pay).await.unwrap()[0].outcome,
             "pending"
         );
+        assert_eq!(
+            store
+                .begin_payment_operation(pay, "capture", "カード決済売上", 0, now)
+                .await
+                .unwrap(),
+            None,
+            "{backend}: a second call cannot start while the first has no answer"
+        );
         store
-            .complete_payment_operation(op, "succeeded", Some("PID-1"), None, None, now)
+            .complete_payment_operation(op, "succeeded", Some("PID-1"), None, None, None, now)
             .await
             .unwrap();
         assert!(
             store
-                .complete_payment_operation(op, "failed", None, None, None, now)
+                .complete_payment_operation(op, "failed", None, None, None, None, now)
                 .await
                 .is_err(),
             "{backend}"

@@ -49,6 +49,70 @@ pub fn text(field: &str, label: &str, value: &str, max: usize) -> Result<String,
     Ok(v.to_owned())
 }
 
+/// The 47 prefectures (都道府県), in the usual order.
+pub const PREFECTURES: [&str; 47] = [
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+];
+
+/// One of the 47 prefectures.
+pub fn prefecture(field: &str, value: &str) -> Result<String, Invalid> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Invalid::new(field, "都道府県を選択してください"));
+    }
+    PREFECTURES
+        .iter()
+        .find(|p| **p == v)
+        .map(|p| (*p).to_owned())
+        .ok_or_else(|| Invalid::new(field, "都道府県が正しくありません"))
+}
+
 /// A Japanese postal code: 7 digits, with or without the hyphen; stored as `123-4567`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostalCode(String);

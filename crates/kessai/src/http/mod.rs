@@ -2,7 +2,9 @@
 //! console (`admin`). One error type ([`error::HttpError`]) maps failures to responses.
 
 pub mod admin;
+pub mod checkout;
 pub mod error;
+pub mod notify;
 pub mod templates;
 
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use axum::{Json, Router};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::payments::Payments;
 use crate::settings::Settings;
 use crate::store::Store;
 
@@ -25,6 +28,7 @@ pub struct AppState {
     pub store: Store,
     pub clock: Clock,
     pub settings: Settings,
+    pub payments: Payments,
 }
 
 /// Shared handle on the state.
@@ -35,6 +39,9 @@ pub fn router(state: SharedState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .nest("/admin", admin::router(state.clone()))
+        .nest("/checkout", checkout::router())
+        .merge(notify::router())
+        .route("/index.php", post(notify::welcart))
         .nest("/sandbox", sandbox_router(&state.clock));
     if state.clock.is_movable() {
         router = router.route("/test/clock", post(advance_clock));

@@ -26,6 +26,11 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "delivery_edit.html",
     "jobs.html",
     "audit.html",
+    "shop_layout.html",
+    "checkout_card.html",
+    "checkout_redirect.html",
+    "checkout_3ds.html",
+    "checkout_done.html",
 ];
 
 fn environment() -> &'static Environment<'static> {

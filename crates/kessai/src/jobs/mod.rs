@@ -236,8 +236,16 @@ impl Worker {
                 if let Err(e) = housekeeping::schedule(&scheduler.store, &scheduler.clock).await {
                     tracing::error!(error = %e, "cannot schedule housekeeping");
                 }
+                if let Err(e) = crate::payments::notifications::schedule_poll(
+                    &scheduler.store,
+                    &scheduler.clock,
+                )
+                .await
+                {
+                    tracing::error!(error = %e, "cannot schedule the notification poll");
+                }
                 tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(300)) => {}
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
                     _ = stop.changed() => {}
                 }
             }
@@ -247,9 +255,14 @@ impl Worker {
 }
 
 /// The registry of every job kind the application runs.
-pub fn registry(store: &Store, clock: &Clock) -> Registry {
+pub fn registry(payments: &crate::payments::Payments) -> Registry {
     let mut registry = Registry::new();
-    housekeeping::register(&mut registry, store.clone(), clock.clone());
+    housekeeping::register(
+        &mut registry,
+        payments.store().clone(),
+        payments.clock().clone(),
+    );
+    crate::payments::register(&mut registry, payments.clone());
     registry
 }
 

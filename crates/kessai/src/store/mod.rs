@@ -12,9 +12,11 @@ mod audit;
 mod catalog;
 mod jobs;
 mod members;
+mod notifications;
 mod orders;
 mod payment_logs;
 mod settings;
+mod stored_cards;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,12 +30,16 @@ pub use audit::AuditEntry;
 pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
 pub use members::{Member, NewMember};
+pub use notifications::{NewNotification, Notification};
 pub use orders::{
     NewOrder, NewOrderItem, NewPayment, Order, OrderItem, Payment, PaymentOperation,
-    PaymentStatusUpdate,
+    PaymentStatusUpdate, STATUS_ROW,
 };
-pub use payment_logs::{NewPaymentError, OrderFromLog, PaymentError, PrepaymentLog};
+pub use payment_logs::{
+    NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError, PrepaymentLog,
+};
 pub use settings::StoredProviderSettings;
+pub use stored_cards::{NewStoredCard, StoredCard};
 
 /// Runs `$body` with `$pool` bound to the backend's typed pool.
 macro_rules! on_pool {

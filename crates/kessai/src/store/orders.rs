@@ -7,9 +7,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{on_pool, Store, StoreError};
+use crate::domain::payment::PaymentState;
 
 /// A new order as checkout or recovery creates it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NewOrder {
     pub order_number: String,
     pub member_id: Option<i64>,
@@ -39,7 +40,7 @@ pub struct NewOrder {
 }
 
 /// A line of a new order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NewOrderItem {
     pub product_code: String,
     pub product_name: String,
@@ -118,8 +119,17 @@ pub struct Payment {
     pub provider_status_label: Option<String>,
     pub state: String,
     pub amount: i64,
+    /// Scratch data of the hand-off between browser steps (JSON, never card numbers).
+    pub handoff_json: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Payment {
+    /// The normalized state.
+    pub fn state(&self) -> PaymentState {
+        PaymentState::parse(&self.state).unwrap_or(PaymentState::Pending)
+    }
 }
 
 /// A payment about to be handed to a provider.
@@ -149,7 +159,10 @@ pub struct PaymentStatusUpdate<'a> {
 pub struct PaymentOperation {
     pub id: i64,
     pub payment_id: i64,
+    /// An [`crate::domain::payment::Operation`] stored form, or `status` for a status row.
     pub operation: String,
+    /// 処理区分 as the history shows it.
+    pub label: String,
     pub amount: i64,
     pub provider_payment_id: Option<String>,
     pub outcome: String,
@@ -197,7 +210,14 @@ pub(crate) use insert_order;
 
 const PAYMENT_COLUMNS: &str =
     "id, order_id, provider, settlement_kind, link_key, provider_payment_id,
-    provider_status_code, provider_status_label, state, amount, created_at, updated_at";
+    provider_status_code, provider_status_label, state, amount, handoff_json, created_at, updated_at";
+
+/// The `operation` of a history row that records a status the provider reported.
+pub const STATUS_ROW: &str = "status";
+
+const OPERATION_COLUMNS: &str =
+    "id, payment_id, operation, label, amount, provider_payment_id, outcome, result_code,
+    result_message, created_at, completed_at";
 
 impl Store {
     /// Creates an order and its items in one transaction; returns the order id.
@@ -272,23 +292,73 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a `pending` operation row before the provider is called; returns its id.
+    /// One payment by its link key.
+    pub async fn payment_by_link_key(&self, link_key: &str) -> Result<Option<Payment>, StoreError> {
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE link_key = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(link_key).fetch_optional(p).await?))
+    }
+
+    /// An order's payment (the latest one, should there be several).
+    pub async fn payment_of_order(&self, order_id: i64) -> Result<Option<Payment>, StoreError> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(order_id).fetch_optional(p).await?))
+    }
+
+    /// Keeps (or, with an empty string, clears) a payment's hand-off scratch data.
+    pub async fn set_payment_handoff(
+        &self,
+        id: i64,
+        handoff_json: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE payments SET handoff_json = $2, updated_at = $3 WHERE id = $1";
+        on_pool!(self, p => sqlx::query(sql).bind(id).bind(handoff_json).bind(now).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Writes a `pending` operation row before the provider is called and returns its id, or
+    /// `None` when another operation on the payment is still waiting for its answer.
     pub async fn begin_payment_operation(
         &self,
         payment_id: i64,
         operation: &str,
+        label: &str,
         amount: i64,
         now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let sql = "INSERT INTO payment_operations (payment_id, operation, label, amount, outcome, created_at)
+                   VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id";
+        let inserted = on_pool!(self, p => sqlx::query_scalar(sql).bind(payment_id).bind(operation).bind(label)
+            .bind(amount).bind(now).fetch_one(p).await);
+        match inserted {
+            Ok(id) => Ok(Some(id)),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Adds a status row to a payment's history (a status the provider reported).
+    pub async fn record_payment_status(
+        &self,
+        payment_id: i64,
+        label: &str,
+        amount: i64,
+        provider_payment_id: Option<&str>,
+        now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let sql =
-            "INSERT INTO payment_operations (payment_id, operation, amount, outcome, created_at)
-                   VALUES ($1, $2, $3, 'pending', $4) RETURNING id";
+        let sql = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
+                   created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $6) RETURNING id";
         Ok(
-            on_pool!(self, p => sqlx::query_scalar(sql).bind(payment_id).bind(operation).bind(amount).bind(now).fetch_one(p).await?),
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(payment_id).bind(STATUS_ROW).bind(label).bind(amount)
+            .bind(provider_payment_id).bind(now).fetch_one(p).await?),
         )
     }
 
-    /// Completes an operation row with the provider's answer (`succeeded` or `failed`).
+    /// Completes an operation row with the provider's answer (`succeeded` or `failed`);
+    /// `label` replaces the row's 処理区分 when the provider's name for the call is known.
+    #[allow(clippy::too_many_arguments)]
     pub async fn complete_payment_operation(
         &self,
         id: i64,
@@ -296,12 +366,13 @@ impl Store {
         provider_payment_id: Option<&str>,
         result_code: Option<&str>,
         result_message: Option<&str>,
+        label: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let sql = "UPDATE payment_operations SET outcome = $2, provider_payment_id = $3, result_code = $4,
-                   result_message = $5, completed_at = $6 WHERE id = $1 AND outcome = 'pending'";
+                   result_message = $5, label = COALESCE($6, label), completed_at = $7 WHERE id = $1 AND outcome = 'pending'";
         let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(outcome).bind(provider_payment_id).bind(result_code)
-            .bind(result_message).bind(now).execute(p).await?.rows_affected());
+            .bind(result_message).bind(label).bind(now).execute(p).await?.rows_affected());
         if n == 0 {
             return Err(StoreError::NotFound("pending payment operation"));
         }
@@ -313,8 +384,22 @@ impl Store {
         &self,
         payment_id: i64,
     ) -> Result<Vec<PaymentOperation>, StoreError> {
-        let sql = "SELECT id, payment_id, operation, amount, provider_payment_id, outcome, result_code, result_message,
-                   created_at, completed_at FROM payment_operations WHERE payment_id = $1 ORDER BY id";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(payment_id).fetch_all(p).await?))
+        let sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM payment_operations WHERE payment_id = $1 ORDER BY id"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(payment_id).fetch_all(p).await?))
+    }
+
+    /// Operation rows still waiting for an answer whose call started before `before`, oldest
+    /// first (a crash or a timeout left them; a status inquiry settles them).
+    pub async fn stale_payment_operations(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<PaymentOperation>, StoreError> {
+        let sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM payment_operations WHERE outcome = 'pending'
+                           AND created_at < $1 ORDER BY id"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(before).fetch_all(p).await?))
     }
 }

@@ -42,6 +42,17 @@ impl OrderFromLog {
     }
 }
 
+/// A checkout about to be logged.
+#[derive(Clone, Debug)]
+pub struct NewPrepaymentLog<'a> {
+    pub link_key: &'a str,
+    pub provider: &'a str,
+    pub settlement_kind: &'a str,
+    pub amount: i64,
+    pub customer_name: &'a str,
+    pub checkout_json: &'a str,
+}
+
 /// A payment error log entry.
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct PaymentError {
@@ -93,6 +104,32 @@ impl Store {
             .fetch_one(p).await?))
     }
 
+    /// Starts a checkout in one transaction: the pre-payment log and its pending payment.
+    pub async fn start_checkout(
+        &self,
+        log: &NewPrepaymentLog<'_>,
+        payment: &super::NewPayment<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, i64), StoreError> {
+        let log_sql = "INSERT INTO prepayment_logs (link_key, provider, settlement_kind, amount, customer_name, checkout_json,
+                   claimed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        let payment_sql = "INSERT INTO payments (order_id, provider, settlement_kind, link_key, state, amount, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let log_id: i64 = sqlx::query_scalar(log_sql)
+                .bind(log.link_key).bind(log.provider).bind(log.settlement_kind).bind(log.amount)
+                .bind(log.customer_name).bind(log.checkout_json).bind(false).bind(now)
+                .fetch_one(&mut *tx).await?;
+            let payment_id: i64 = sqlx::query_scalar(payment_sql)
+                .bind(payment.order_id).bind(payment.provider).bind(payment.settlement_kind).bind(payment.link_key)
+                .bind(payment.state).bind(payment.amount).bind(now)
+                .fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok((log_id, payment_id))
+        })
+    }
+
     /// One log entry by link key.
     pub async fn prepayment_log(
         &self,
@@ -118,7 +155,7 @@ impl Store {
     }
 
     /// Creates the order of a logged checkout exactly once, in one transaction: claim the
-    /// log, insert the order and its items, link them.
+    /// log, insert the order and its items, link the log and the payment to the order.
     pub async fn create_order_from_log(
         &self,
         link_key: &str,
@@ -128,6 +165,7 @@ impl Store {
         let claim = "UPDATE prepayment_logs SET claimed = $2 WHERE link_key = $1 AND claimed = $3 RETURNING id";
         let existing = "SELECT order_id FROM prepayment_logs WHERE link_key = $1";
         let link = "UPDATE prepayment_logs SET order_id = $2 WHERE link_key = $1";
+        let link_payment = "UPDATE payments SET order_id = $2 WHERE link_key = $1";
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let claimed: Option<i64> = sqlx::query_scalar(claim).bind(link_key).bind(true).bind(false)
@@ -143,6 +181,7 @@ impl Store {
             }
             let id = super::orders::insert_order!(tx, o, now);
             sqlx::query(link).bind(link_key).bind(id).execute(&mut *tx).await?;
+            sqlx::query(link_payment).bind(link_key).bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(OrderFromLog::Created(id))
         })

@@ -4,7 +4,10 @@
 //! Which URL a telegram goes to follows spec §2.5; the base URL is the built-in sandbox in
 //! the test environment by default, Paygent's sandbox host or production host otherwise.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use tracing::Instrument;
 
 use super::wire::{self, Charset, Response};
 use crate::secrets::Secret;
@@ -53,6 +56,15 @@ impl PaygentError {
     }
 }
 
+/// The character set of a telegram kind: UTF-8 for 3-D Secure, Shift_JIS otherwise.
+fn charset_of(kind: &str) -> Charset {
+    if kind == "450" {
+        Charset::Utf8
+    } else {
+        Charset::Cp932
+    }
+}
+
 /// The path of a telegram kind (spec §2.5: full kind first, then its first two digits).
 pub fn path_of(kind: &str) -> &'static str {
     match kind {
@@ -84,6 +96,8 @@ pub struct Authorize<'a> {
     pub capture: bool,
     /// 3-D Secure not contracted: skip it.
     pub skip_3ds: bool,
+    /// The authentication of a completed 3-D Secure (450) to authorize with.
+    pub three_ds_auth_id: Option<&'a str>,
     /// The security code is mandatory.
     pub security_code_use: bool,
     /// Store the card for the member (stored-card mode with a customer id).
@@ -142,47 +156,11 @@ impl Client {
         })
     }
 
-    /// Sends one telegram: the common header (spec §3) plus `items`.
+    /// Sends one telegram: the common header (spec §3) plus `items`; reads the `key=value`
+    /// answer and turns `result=1` into [`PaygentError::Rejected`].
     pub async fn send(&self, kind: &str, items: &[(&str, &str)]) -> Result<Response, PaygentError> {
-        let charset = if kind == "450" {
-            Charset::Utf8
-        } else {
-            Charset::Cp932
-        };
-        let c = &self.credentials;
-        let mut all: Vec<(&str, &str)> = vec![
-            ("merchant_id", &c.merchant_id),
-            ("connect_id", &c.connect_id),
-            ("connect_password", c.connect_password.expose()),
-            ("telegram_kind", kind),
-            ("telegram_version", "1.0"),
-        ];
-        all.extend_from_slice(items);
-        let body = wire::encode_form(&all, charset)?;
-        let url = format!("{}{}", self.base_url, path_of(kind));
-        let span = tracing::info_span!("paygent", telegram = kind);
-        let _enter = span.enter();
-        let response = self
-            .http
-            .post(&url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| PaygentError::Transport(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(PaygentError::Transport(format!(
-                "HTTP {}",
-                response.status()
-            )));
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| PaygentError::Transport(e.to_string()))?;
+        let charset = charset_of(kind);
+        let bytes = self.send_raw(kind, items).await?;
         let decoded = wire::decode_response(&bytes, charset)
             .map_err(|e| PaygentError::Protocol(e.to_string()))?;
         match decoded.get("result") {
@@ -196,6 +174,44 @@ impl Client {
                 "unexpected result {other:?}"
             ))),
         }
+    }
+
+    /// Sends one telegram and returns the raw answer body.
+    async fn send_raw(&self, kind: &str, items: &[(&str, &str)]) -> Result<Vec<u8>, PaygentError> {
+        let c = &self.credentials;
+        let mut all: Vec<(&str, &str)> = vec![
+            ("merchant_id", &c.merchant_id),
+            ("connect_id", &c.connect_id),
+            ("connect_password", c.connect_password.expose()),
+            ("telegram_kind", kind),
+            ("telegram_version", "1.0"),
+        ];
+        all.extend_from_slice(items);
+        let body = wire::encode_form(&all, charset_of(kind))?;
+        let url = format!("{}{}", self.base_url, path_of(kind));
+        let response = self
+            .http
+            .post(&url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .instrument(tracing::info_span!("paygent", telegram = kind))
+            .await
+            .map_err(|e| PaygentError::Transport(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(PaygentError::Transport(format!(
+                "HTTP {}",
+                response.status()
+            )));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| PaygentError::Transport(e.to_string()))?;
+        Ok(bytes.to_vec())
     }
 
     /// 020: authorizes (and optionally captures) a card token.
@@ -212,6 +228,15 @@ impl Client {
             ("sales_mode", if a.capture { "1" } else { "0" }),
             ("3dsecure_ryaku", if a.skip_3ds { "1" } else { "" }),
             (
+                "3dsecure_use_type",
+                if a.three_ds_auth_id.is_some() {
+                    "2"
+                } else {
+                    ""
+                },
+            ),
+            ("3ds_auth_id", a.three_ds_auth_id.unwrap_or("")),
+            (
                 "security_code_use",
                 if a.security_code_use { "1" } else { "" },
             ),
@@ -220,7 +245,10 @@ impl Client {
             items.push(("stock_card_mode", "1"));
             items.push(("customer_id", card.customer_id));
             items.push(("customer_card_id", card.customer_card_id));
-            items.push(("security_code_token", "1"));
+            // With a stored card the token, when there is one, carries only the CVC.
+            if !a.card_token.is_empty() {
+                items.push(("security_code_token", "1"));
+            }
         }
         let r = self.send("020", &items).await?;
         Ok(PaymentResult {
@@ -276,9 +304,34 @@ impl Client {
         Ok(r.get("payment_id").to_owned())
     }
 
-    /// 094: asks Paygent for a payment's current status.
-    pub async fn inquiry(&self, payment_id: &str) -> Result<Inquiry, PaygentError> {
-        let r = self.on_payment("094", payment_id, &[]).await?;
+    /// 094: asks Paygent for a payment's current status, by payment id or, before Paygent
+    /// has given one (link type), by trading id and payment type.
+    pub async fn inquiry(
+        &self,
+        payment_id: &str,
+        trading_id: &str,
+        payment_type: &str,
+    ) -> Result<Inquiry, PaygentError> {
+        let payment_type = if payment_id.is_empty() {
+            payment_type
+        } else {
+            ""
+        };
+        let trading_id = if payment_id.is_empty() {
+            trading_id
+        } else {
+            ""
+        };
+        let r = self
+            .send(
+                "094",
+                &[
+                    ("trading_id", trading_id),
+                    ("payment_id", payment_id),
+                    ("payment_type", payment_type),
+                ],
+            )
+            .await?;
         let amount = r.get("payment_amount").parse().ok();
         Ok(Inquiry {
             payment_id: r.get("payment_id").to_owned(),
@@ -286,6 +339,173 @@ impl Client {
             amount,
         })
     }
+
+    /// 450: starts EMV 3-D Secure; the buyer's browser is then shown the ACS page.
+    pub async fn start_3ds(&self, r: &ThreeDsRequest<'_>) -> Result<ThreeDsStart, PaygentError> {
+        let amount = r.amount.to_string();
+        let mut items = vec![
+            ("trading_id", r.trading_id),
+            ("term_url", r.term_url),
+            ("merchant_name", r.merchant_name),
+            ("authentication_type", "01"),
+            ("payment_amount", amount.as_str()),
+            ("cardholder_name", r.cardholder_name),
+        ];
+        match &r.stored_card {
+            Some(card) => {
+                items.push(("card_set_method", "customer"));
+                items.push(("customer_id", card.customer_id));
+                items.push(("customer_card_id", card.customer_card_id));
+            }
+            None => {
+                items.push(("card_set_method", "token"));
+                items.push(("card_token", r.card_token));
+            }
+        }
+        let response = self.send("450", &items).await?;
+        Ok(ThreeDsStart {
+            auth_id: response.get("3ds_auth_id").to_owned(),
+            acs_html: response.get("out_acs_html").to_owned(),
+        })
+    }
+
+    /// 025: stores a card (given as a token) for a customer; returns Paygent's card id.
+    pub async fn store_card(
+        &self,
+        customer_id: &str,
+        card_token: &str,
+    ) -> Result<StoredCardInfo, PaygentError> {
+        let r = self
+            .send(
+                "025",
+                &[
+                    ("trading_id", ""),
+                    ("customer_id", customer_id),
+                    ("card_token", card_token),
+                ],
+            )
+            .await?;
+        Ok(StoredCardInfo {
+            customer_card_id: r.get("customer_card_id").to_owned(),
+            masked_card_number: r.get("masked_card_number").to_owned(),
+            card_valid_term: r.get("card_valid_term").to_owned(),
+            card_brand: String::new(),
+        })
+    }
+
+    /// 026: deletes one stored card.
+    pub async fn delete_card(
+        &self,
+        customer_id: &str,
+        customer_card_id: &str,
+    ) -> Result<(), PaygentError> {
+        self.send(
+            "026",
+            &[
+                ("trading_id", ""),
+                ("customer_id", customer_id),
+                ("customer_card_id", customer_card_id),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// 027: the customer's stored cards (masked), newest use first.
+    pub async fn stored_cards(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<StoredCardInfo>, PaygentError> {
+        let body = self
+            .send_raw("027", &[("trading_id", ""), ("customer_id", customer_id)])
+            .await?;
+        let records = wire::decode_csv(&body).map_err(|e| PaygentError::Protocol(e.to_string()))?;
+        let mut columns: Vec<String> = Vec::new();
+        let mut cards = Vec::new();
+        for record in records {
+            match record.first().map(String::as_str) {
+                Some("1") if record.get(1).map(String::as_str) == Some("1") => {
+                    return Err(PaygentError::Rejected {
+                        code: record.get(2).cloned().unwrap_or_default(),
+                        detail: record.get(3).cloned().unwrap_or_default(),
+                        payment_id: String::new(),
+                    });
+                }
+                Some("2") => columns = record[1..].to_vec(),
+                Some("3") => {
+                    let get = |name: &str| {
+                        columns
+                            .iter()
+                            .position(|c| c == name)
+                            .and_then(|i| record.get(i + 1))
+                            .cloned()
+                            .unwrap_or_default()
+                    };
+                    cards.push(StoredCardInfo {
+                        customer_card_id: get("customer_card_id"),
+                        masked_card_number: get("card_number"),
+                        card_valid_term: get("card_valid_term"),
+                        card_brand: get("card_brand"),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(cards)
+    }
+
+    /// 091: the next difference record not fetched yet, or `None` when there is none left.
+    pub async fn next_notice(&self) -> Result<Option<BTreeMap<String, String>>, PaygentError> {
+        let r = self
+            .send(
+                "091",
+                &[
+                    ("trading_id", ""),
+                    ("payment_id", ""),
+                    ("payment_notice_id", ""),
+                ],
+            )
+            .await?;
+        match r.get("success_code") {
+            "1" => Ok(None),
+            "0" | "2" => Ok(Some(r.items)),
+            other => Err(PaygentError::Protocol(format!(
+                "unexpected success_code {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A 3-D Secure request (450).
+#[derive(Clone, Debug)]
+pub struct ThreeDsRequest<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// Where Paygent sends the buyer's browser back with the result.
+    pub term_url: &'a str,
+    /// The shop's name in ASCII (at most 40 characters).
+    pub merchant_name: &'a str,
+    pub cardholder_name: &'a str,
+    /// The card as a token, unless `stored_card` is given.
+    pub card_token: &'a str,
+    pub stored_card: Option<StoredCard<'a>>,
+}
+
+/// What 450 answered: the authentication id and the page to show the buyer.
+#[derive(Clone, Debug)]
+pub struct ThreeDsStart {
+    pub auth_id: String,
+    pub acs_html: String,
+}
+
+/// A stored card as Paygent describes it (masked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCardInfo {
+    pub customer_card_id: String,
+    pub masked_card_number: String,
+    /// `MMYY`.
+    pub card_valid_term: String,
+    pub card_brand: String,
 }
 
 #[cfg(test)]

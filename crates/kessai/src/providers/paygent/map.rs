@@ -32,6 +32,30 @@ impl Service {
             _ => None,
         }
     }
+
+    /// Paygent's `payment_type` code of the service (spec §9).
+    pub fn payment_type(self) -> &'static str {
+        match self {
+            Self::Atm => "01",
+            Self::Card => "02",
+            Self::Conv => "03",
+            Self::Netbank => "05",
+            Self::Paidy => "22",
+        }
+    }
+
+    /// The service of a `payment_type` code, if kessai offers it.
+    pub fn from_payment_type(code: &str) -> Option<Service> {
+        [
+            Self::Atm,
+            Self::Card,
+            Self::Conv,
+            Self::Netbank,
+            Self::Paidy,
+        ]
+        .into_iter()
+        .find(|s| s.payment_type() == code)
+    }
 }
 
 /// A Paygent payment status (決済ステータス).
@@ -284,6 +308,33 @@ pub fn telegram_label(kind: &str) -> &'static str {
         "343" => "Paidy決済情報検証",
         "450" => "3Dセキュア認証",
         _ => "その他",
+    }
+}
+
+/// Whether a refusal code means "no answer from the card network" (spec §16): the outcome
+/// is unknown and a status inquiry must settle it.
+pub fn is_timeout(code: &str) -> bool {
+    code == "2008"
+}
+
+/// A message for the operator or the buyer for a refusal `code` with Paygent's `detail`.
+pub fn error_message(code: &str, detail: &str) -> String {
+    match code {
+        "P001" | "P002" => "マーチャントIDまたは接続ID・接続パスワードが正しくありません。クレジット決済設定を確認してください。".to_owned(),
+        "P006" => format!("ペイジェントに送った項目の値が空です({detail})。受注データと基本設定を確認してください。"),
+        "P005" | "P008" | "P009" | "P010" => format!("ペイジェントに送った項目が正しくありません({code}: {detail})。"),
+        "P014" => "金額は1円以上にしてください。".to_owned(),
+        "P015" | "P016" => format!("ペイジェントへの接続が認められませんでした({code})。クライアント証明書と接続元IPアドレスを確認してください。"),
+        "P017" => "ペイジェントはメンテナンス中です。しばらくしてからもう一度お試しください。".to_owned(),
+        "2001" => "カードの承認が得られませんでした。別のカードをご利用ください。".to_owned(),
+        "2002" => "カード会社との通信でエラーが発生しました。別のカードをご利用いただくか、しばらくしてからもう一度お試しください。".to_owned(),
+        "2003" => "カード情報の入力内容に誤りがあります。カード番号・有効期限・セキュリティコード・支払回数を確認して、もう一度入力してください。".to_owned(),
+        "2004" => "現在の決済状況ではこの処理はできません。[状態更新]ボタンで最新の状況を確認してください。".to_owned(),
+        "2006" => "ペイジェントに該当する決済がありません。".to_owned(),
+        "2007" => "オーソリまたはキャンセルの期限を過ぎています。".to_owned(),
+        "2020" | "2021" | "2022" => "カード情報の有効期限が切れました。もう一度カード情報を入力してください。".to_owned(),
+        "31007" => "3Dセキュア認証に失敗しました。別のカードをご利用ください。".to_owned(),
+        _ => format!("ペイジェントがエラーを返しました({code}: {detail})。"),
     }
 }
 

@@ -1,7 +1,301 @@
-//! The Paygent (ペイジェント) connector: its settings tab and its wire transport. Operations
-//! (authorize, capture, cancel, amount change, inquiry) arrive with the payments-core issue.
+//! The Paygent (ペイジェント) connector: its settings tab ([`settings`]), its wire format
+//! ([`wire`]), its status codes and capabilities ([`map`]), the module-type client
+//! ([`client`]), and [`Config`], the operator's settings resolved into what a checkout or an
+//! operation needs (hosts, keys, card options).
+//!
+//! Stateless: it never touches the database. `payments` and `checkout` persist before and
+//! after every call.
 
 pub mod client;
 pub mod map;
 pub mod settings;
 pub mod wire;
+
+use std::path::Path;
+
+use crate::domain::payment::PaymentState;
+use crate::payments::provider::{Done, ProviderError, Report};
+use crate::providers::schema::Values;
+use crate::secrets::Secret;
+use crate::store::Payment;
+use client::{Client, Credentials, PaygentError};
+
+/// Paygent's production link-type host.
+pub const LINK_PRODUCTION_URL: &str = "https://link.paygent.co.jp";
+/// Paygent's production token host (PaygentToken.js).
+pub const TOKEN_PRODUCTION_URL: &str = "https://token.paygent.co.jp";
+
+/// How the card service is offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardType {
+    /// Redirect to Paygent's payment page (リンクタイプ).
+    Link,
+    /// Card entry in the shop with a token (モジュールタイプ).
+    Module,
+    /// Not offered.
+    Off,
+}
+
+/// The Paygent settings a checkout or an operation needs, with the hosts resolved for the
+/// environment (built-in sandbox, Paygent's test environment, or production).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub merchant_id: String,
+    pub connect_id: String,
+    pub connect_password: Secret,
+    pub link_hash_key: Secret,
+    pub notice_hash_key: Secret,
+    pub token_key: String,
+    pub token_hash_key: Secret,
+    pub card: CardType,
+    /// 支払区分: `once`, `all` or `no_bonus`.
+    pub payment_class: String,
+    /// カード確認番号利用フラグ.
+    pub security_code: bool,
+    /// カード情報お預りモード.
+    pub stored_cards: bool,
+    /// 同時売上モード 売上.
+    pub capture_on_authorize: bool,
+    /// 3Dセキュア 契約.
+    pub three_d_secure: bool,
+    pub three_d_hash_key: Secret,
+    /// チャージバックリスク回避 優先する: an authentication whose chargeback risk stays with
+    /// the shop (attempt_kbn = 1) counts as failed.
+    pub avoid_chargeback_risk: bool,
+    /// Base URL of the module telegrams (no trailing slash).
+    pub module_url: String,
+    /// Base URL of the link-type pages.
+    pub link_url: String,
+    /// Base URL of the token service (PaygentToken.js and the token API).
+    pub token_url: String,
+    /// Whether the built-in sandbox answers (no client certificate needed then).
+    pub sandbox: bool,
+    /// Client certificate and CA file paths, when uploaded.
+    pub client_cert: Option<std::path::PathBuf>,
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl Config {
+    /// Resolves the saved settings; `public_url` locates the built-in sandbox and `data_dir`
+    /// the uploaded certificates.
+    pub fn from_values(values: &Values, public_url: &str, data_dir: &Path) -> Config {
+        let get = |key: &str| values.get(key).cloned().unwrap_or_default();
+        let on = |key: &str, yes: &str| values.get(key).map(String::as_str) == Some(yes);
+        let production = on("env", "production");
+        let sandbox = !production && get("test_target") != "provider";
+        let (module_url, link_url, token_url) = if sandbox {
+            let base = format!("{}/sandbox/paygent", public_url.trim_end_matches('/'));
+            (base.clone(), base.clone(), base)
+        } else if production {
+            (
+                client::PRODUCTION_URL.to_owned(),
+                LINK_PRODUCTION_URL.to_owned(),
+                TOKEN_PRODUCTION_URL.to_owned(),
+            )
+        } else {
+            (
+                client::TEST_URL.to_owned(),
+                client::TEST_URL.to_owned(),
+                client::TEST_URL.to_owned(),
+            )
+        };
+        let file = |key: &str| {
+            let name = get(key);
+            (!name.is_empty()).then(|| data_dir.join(get("cert_dir")).join(name))
+        };
+        Config {
+            merchant_id: get("merchant_id"),
+            connect_id: get("connect_id"),
+            connect_password: Secret::new(get("connect_password")),
+            link_hash_key: Secret::new(get("link_hash_key")),
+            notice_hash_key: Secret::new(get("notice_hash_key")),
+            token_key: get("token_key"),
+            token_hash_key: Secret::new(get("token_hash_key")),
+            card: match get("card").as_str() {
+                "link" => CardType::Link,
+                "module" => CardType::Module,
+                _ => CardType::Off,
+            },
+            payment_class: get("payment_class"),
+            security_code: on("card_conf", "on"),
+            stored_cards: on("stock_card", "on"),
+            capture_on_authorize: on("sales_mode", "capture"),
+            three_d_secure: on("three_d_secure", "on"),
+            three_d_hash_key: Secret::new(get("three_d_hash_key")),
+            avoid_chargeback_risk: !on("chargeback", "off"),
+            module_url,
+            link_url,
+            token_url,
+            sandbox,
+            client_cert: file("client_cert"),
+            ca_file: file("ca_file"),
+        }
+    }
+
+    /// A module-type client for these settings.
+    pub fn client(&self) -> Result<Client, PaygentError> {
+        Client::new(
+            &self.module_url,
+            Credentials {
+                merchant_id: self.merchant_id.clone(),
+                connect_id: self.connect_id.clone(),
+                connect_password: self.connect_password.clone(),
+            },
+            client::TIMEOUT,
+        )
+    }
+
+    /// The `payment_class` codes (and instalment counts) the buyer may choose, per 支払区分.
+    pub fn payment_choices(&self) -> &'static [(&'static str, &'static str)] {
+        const ONCE: &[(&str, &str)] = &[("10", "一括払い")];
+        const NO_BONUS: &[(&str, &str)] = &[
+            ("10", "一括払い"),
+            ("61-3", "分割払い(3回)"),
+            ("61-6", "分割払い(6回)"),
+            ("61-10", "分割払い(10回)"),
+            ("61-12", "分割払い(12回)"),
+            ("80", "リボ払い"),
+        ];
+        const ALL: &[(&str, &str)] = &[
+            ("10", "一括払い"),
+            ("23", "ボーナス一括払い"),
+            ("61-3", "分割払い(3回)"),
+            ("61-6", "分割払い(6回)"),
+            ("61-10", "分割払い(10回)"),
+            ("61-12", "分割払い(12回)"),
+            ("80", "リボ払い"),
+        ];
+        match self.payment_class.as_str() {
+            "all" => ALL,
+            "no_bonus" => NO_BONUS,
+            _ => ONCE,
+        }
+    }
+
+    /// The Paygent customer id of a member (stored cards).
+    pub fn customer_id(member_id: i64) -> String {
+        format!("kessai{member_id}")
+    }
+}
+
+/// Splits a payment choice (`61-3`) into Paygent's `payment_class` and `split_count`.
+pub fn split_payment_choice(choice: &str) -> (&str, Option<u8>) {
+    match choice.split_once('-') {
+        Some((class, count)) => (class, count.parse().ok()),
+        None => (choice, None),
+    }
+}
+
+/// A status report of a card payment in `code`.
+fn report(payment_id: &str, kind: &str, code: &str, amount: Option<i64>) -> Report {
+    let service = map::Service::from_kind(kind).unwrap_or(map::Service::Card);
+    let status = map::Status::parse(code);
+    Report {
+        payment_id: payment_id.to_owned(),
+        code: status.code().to_owned(),
+        label: status.label(service),
+        state: status.state(service),
+        amount,
+    }
+}
+
+/// The provider's payment id, or a refusal when Paygent never gave one.
+fn payment_id_of(p: &Payment) -> Result<&str, ProviderError> {
+    p.provider_payment_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            ProviderError::NotConfigured(
+                "この決済にはペイジェントの決済IDがありません。".to_owned(),
+            )
+        })
+}
+
+// The operator operations (spec §6.2, §6.3, §6.10). Which of them a status allows is
+// `map::Status::allowed`; the payments core checks that before calling.
+impl Config {
+    /// 022 売上.
+    pub async fn capture(&self, p: &Payment) -> Result<Done, ProviderError> {
+        let id = payment_id_of(p)?;
+        self.client()?.capture(id).await?;
+        Ok(Done {
+            label: map::telegram_label("022"),
+            payment_id: id.to_owned(),
+            status: report(id, &p.settlement_kind, "40", Some(p.amount)),
+            replaced: None,
+        })
+    }
+
+    /// 021 オーソリキャンセル before capture, 023 売上キャンセル after.
+    pub async fn cancel(&self, p: &Payment) -> Result<Done, ProviderError> {
+        let id = payment_id_of(p)?;
+        let client = self.client()?;
+        let (kind, code) = if captured(p) {
+            client.cancel_sale(id).await?;
+            ("023", "60")
+        } else {
+            client.cancel_authorization(id).await?;
+            ("021", "32")
+        };
+        Ok(Done {
+            label: map::telegram_label(kind),
+            payment_id: id.to_owned(),
+            status: report(id, &p.settlement_kind, code, Some(p.amount)),
+            replaced: None,
+        })
+    }
+
+    /// 028 補正オーソリ before capture, 029 補正売上 after: Paygent replaces the payment by
+    /// a new one for `amount`; the old one ends as オーソリ取消済 or 売上取消済.
+    pub async fn change_amount(&self, p: &Payment, amount: i64) -> Result<Done, ProviderError> {
+        let id = payment_id_of(p)?;
+        let captured = captured(p);
+        let new_id = self.client()?.change_amount(id, captured, amount).await?;
+        let (kind, old_code, new_code) = if captured {
+            ("029", "60", "40")
+        } else {
+            ("028", "32", "20")
+        };
+        Ok(Done {
+            label: map::telegram_label(kind),
+            payment_id: new_id.clone(),
+            status: report(&new_id, &p.settlement_kind, new_code, Some(amount)),
+            replaced: Some(report(id, &p.settlement_kind, old_code, Some(p.amount))),
+        })
+    }
+
+    /// A card is refunded by cancelling the sale (whole) or by an amount change (part).
+    pub async fn refund(&self, p: &Payment, amount: i64) -> Result<Done, ProviderError> {
+        if amount >= p.amount {
+            self.cancel(p).await
+        } else {
+            self.change_amount(p, p.amount - amount).await
+        }
+    }
+
+    /// 094 決済情報照会 (by trading id while Paygent has not given a payment id yet).
+    pub async fn refresh(&self, p: &Payment) -> Result<Report, ProviderError> {
+        let id = p.provider_payment_id.as_deref().unwrap_or("");
+        let service = map::Service::from_kind(&p.settlement_kind).unwrap_or(map::Service::Card);
+        let inquiry = self
+            .client()?
+            .inquiry(id, &p.link_key, service.payment_type())
+            .await?;
+        let id = if inquiry.payment_id.is_empty() {
+            id
+        } else {
+            &inquiry.payment_id
+        };
+        Ok(report(
+            id,
+            &p.settlement_kind,
+            &inquiry.status_code,
+            inquiry.amount,
+        ))
+    }
+}
+
+/// Whether the payment has been captured (売上) at Paygent.
+fn captured(p: &Payment) -> bool {
+    p.state() == PaymentState::Captured
+}

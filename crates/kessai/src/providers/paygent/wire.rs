@@ -192,6 +192,126 @@ pub fn decode_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, DecodeError> {
     Ok(records)
 }
 
+/// Decodes a form body (`a=b&c=d`, percent-encoded bytes of `charset`), as Paygent's
+/// notifications arrive. Later duplicates of a name replace earlier ones.
+pub fn decode_form(body: &[u8], charset: Charset) -> Result<BTreeMap<String, String>, DecodeError> {
+    let mut items = BTreeMap::new();
+    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        items.insert(
+            decode_text(&percent_decode(name), charset)?,
+            decode_text(&percent_decode(value), charset)?,
+        );
+    }
+    Ok(items)
+}
+
+fn percent_decode(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Lower-case hex SHA-256 of the concatenated parts, the hash every Paygent check uses.
+pub fn sha256_hex(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Compares a received hash with the expected one without leaking where they differ.
+/// Only the first 64 characters count: Paygent's samples append a random tail (spec §12).
+pub fn hash_matches(received: &str, expected: &str) -> bool {
+    let received = received.get(..64).unwrap_or(received).to_ascii_lowercase();
+    received.len() == expected.len()
+        && received
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Hash of a payment notification (spec §8): notice id, payment id, trading id, payment type,
+/// amount, then the 差分通知ハッシュ値生成キー.
+pub fn notice_hash(
+    notice_id: &str,
+    payment_id: &str,
+    trading_id: &str,
+    payment_type: &str,
+    amount: &str,
+    key: &str,
+) -> String {
+    sha256_hex(&[notice_id, payment_id, trading_id, payment_type, amount, key])
+}
+
+/// Hash of a card token receipt (spec §6.6).
+pub fn token_hash(
+    token: &str,
+    masked_card_number: &str,
+    valid_until: &str,
+    fingerprint: &str,
+    key: &str,
+) -> String {
+    sha256_hex(&[token, masked_card_number, valid_until, fingerprint, key])
+}
+
+/// Hash of an EMV 3-D Secure result (spec §6.4).
+pub fn three_ds_hash(result: &str, auth_id: &str, attempt_kbn: &str, key: &str) -> String {
+    sha256_hex(&[result, auth_id, attempt_kbn, key])
+}
+
+/// The link-type request items that enter its hash, in the hash's order (spec §12).
+pub const LINK_HASHED: [&str; 11] = [
+    "trading_id",
+    "payment_type",
+    "fix_params",
+    "id",
+    "seq_merchant_id",
+    "payment_term_day",
+    "payment_term_min",
+    "payment_class",
+    "use_card_conf_number",
+    "customer_id",
+    "threedsecure_ryaku",
+];
+
+/// Hash of a link-type request over `items` (absent items contribute nothing).
+pub fn link_hash(items: &[(&str, String)], key: &str) -> String {
+    let mut parts: Vec<&str> = LINK_HASHED
+        .iter()
+        .map(|name| {
+            items
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        })
+        .collect();
+    parts.push(key);
+    sha256_hex(&parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +431,73 @@ mod tests {
             let _ = decode_response(&bytes, Charset::Cp932);
             let _ = decode_csv(&bytes);
         }
+    }
+
+    #[test]
+    fn hashes_match_the_specs_vectors() {
+        assert_eq!(
+            notice_hash(
+                "12345",
+                "123456789",
+                "TRADE12345",
+                "02",
+                "1000",
+                "abcdefg1234567"
+            ),
+            "6485eb02c7db9afccfe1076b740ffa87fc84f912aab24961153891e848b8cb8c"
+        );
+        assert_eq!(
+            three_ds_hash(
+                "0",
+                "11111111-1111-1111-1111-111111111111",
+                "0",
+                "test_1234567890123456789"
+            ),
+            "e3f5400fb96b6ae955ac16f58cc81ba33e93f5ae35ec4a07bac6f0496c51bc43"
+        );
+        assert_eq!(
+            token_hash(
+                "tok_aaaabbbbccccdddd",
+                "************4242",
+                "20181121185202",
+                "A1b2C3d4E5f6G7h8I9j0K",
+                "ch_eeeeffffgggghhhhiiii"
+            ),
+            "4d3c9a7b3f8dd69787e35491f0fa9e750b9642413ad6bc2100af9bba4edaaad9"
+        );
+        let items = [
+            ("trading_id", "444444".to_owned()),
+            ("payment_type", "01,02,03".to_owned()),
+            ("fix_params", "customer_family_name".to_owned()),
+            ("id", "1000".to_owned()),
+            ("seq_merchant_id", "999999".to_owned()),
+            ("payment_term_day", "5".to_owned()),
+            ("payment_class", "1".to_owned()),
+            ("use_card_conf_number", "0".to_owned()),
+            ("customer_id", "cust001".to_owned()),
+        ];
+        assert_eq!(
+            link_hash(&items, "abc123"),
+            "8e59c25df491f2f42d1c8b11196d6b33397055560d893134cfb5a6e2b863d439"
+        );
+    }
+
+    #[test]
+    fn a_hash_with_a_random_tail_still_matches_and_a_changed_one_does_not() {
+        let h = sha256_hex(&["x"]);
+        assert!(hash_matches(&format!("{h}a1B2"), &h));
+        assert!(hash_matches(&h.to_uppercase(), &h));
+        assert!(!hash_matches(&sha256_hex(&["y"]), &h));
+        assert!(!hash_matches("", &h));
+    }
+
+    #[test]
+    fn a_shift_jis_form_decodes() {
+        let body =
+            encode_form(&[("name", "山田 太郎"), ("amount", "1000")], Charset::Cp932).unwrap();
+        let items = decode_form(&body, Charset::Cp932).unwrap();
+        assert_eq!(items["name"], "山田 太郎");
+        assert_eq!(items["amount"], "1000");
+        assert_eq!(decode_form(b"a=%4", Charset::Cp932).unwrap()["a"], "%4");
     }
 }

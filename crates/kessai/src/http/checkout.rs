@@ -1,0 +1,349 @@
+//! The hand-off pages of a started checkout, under `/checkout/{link_key}`: the in-site card
+//! form (module type), the redirect to the provider's page (link type), the 3-D Secure page
+//! and its term URL, the return from the provider, and the 購入完了 page.
+//!
+//! The link key is the capability: it is random, and every page only acts on its own
+//! checkout.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::error::{urlencode, HttpError};
+use super::{templates, SharedState};
+use crate::checkout::paygent::{self as card, CardError, CardStep, CardSubmission, ThreeDsResult};
+use crate::checkout::{self, Pending};
+use crate::providers::paygent::CardType;
+
+/// The checkout routes.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/assets/paygent_card.js", get(card_script))
+        .route("/{link_key}", get(handoff))
+        .route("/{link_key}/card", post(submit_card))
+        .route("/{link_key}/3ds", get(three_ds_result))
+        .route("/{link_key}/return", get(link_return))
+        .route("/{link_key}/done", get(done))
+}
+
+async fn card_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../assets/paygent_card.js"),
+    )
+}
+
+async fn pending(state: &SharedState, link_key: &str) -> Result<Pending, HttpError> {
+    checkout::load(&state.payments, link_key)
+        .await?
+        .ok_or(HttpError::NotFound)
+}
+
+async fn render(
+    state: &SharedState,
+    status: StatusCode,
+    template: &str,
+    title: &str,
+    ctx: Value,
+) -> Result<Response, HttpError> {
+    let shop = state.settings.shop().await?;
+    let shop_name = if shop.shop_name.is_empty() {
+        "kessai".to_owned()
+    } else {
+        shop.shop_name
+    };
+    let html = templates::render(template, context! { title, shop_name, ..ctx })?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// Where the buyer goes once the order exists.
+fn finished(state: &SharedState, p: &Pending) -> Response {
+    match &p.checkout.return_url {
+        Some(url) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!(
+                "{url}{sep}link_key={}",
+                urlencode(&p.payment.link_key)
+            ))
+            .into_response()
+        }
+        None => Redirect::to(&format!(
+            "{}/checkout/{}/done",
+            state.config.public_url, p.payment.link_key
+        ))
+        .into_response(),
+    }
+}
+
+/// GET: the hand-off page for the checkout's payment method.
+async fn handoff(
+    State(state): State<SharedState>,
+    Path(link_key): Path<String>,
+) -> Result<Response, HttpError> {
+    let p = pending(&state, &link_key).await?;
+    if p.log.order_id.is_some() {
+        return Ok(finished(&state, &p));
+    }
+    if p.payment.settlement_kind != "paygent_card" {
+        return message(
+            &state,
+            StatusCode::OK,
+            "お支払い",
+            "この支払方法のお支払い画面はまだ用意されていません。",
+            None,
+        )
+        .await;
+    }
+    let config = card::config(&state.payments).await?;
+    match config.card {
+        CardType::Module => card_form(&state, &p, None).await,
+        CardType::Link => {
+            let base = format!("{}/checkout/{link_key}", state.config.public_url);
+            let request = card::link_request(&config, &p, &format!("{base}/return"), &base);
+            render(
+                &state,
+                StatusCode::OK,
+                "checkout_redirect.html",
+                "決済ページへ移動",
+                context! { action => request.action, fields => request.fields },
+            )
+            .await
+        }
+        CardType::Off => {
+            message(
+                &state,
+                StatusCode::OK,
+                "お支払い",
+                "カード決済は現在ご利用いただけません。",
+                None,
+            )
+            .await
+        }
+    }
+}
+
+async fn card_form(
+    state: &SharedState,
+    p: &Pending,
+    error: Option<String>,
+) -> Result<Response, HttpError> {
+    let config = card::config(&state.payments).await?;
+    let member = p.checkout.order.member_id;
+    let stored_cards = match member {
+        Some(id) if config.stored_cards => state.store.stored_cards(id, "paygent").await?,
+        _ => Vec::new(),
+    };
+    let year = (state
+        .clock
+        .now()
+        .with_timezone(&crate::clock::jst())
+        .format("%y")
+        .to_string())
+    .parse::<u32>()
+    .unwrap_or(26);
+    let years: Vec<String> = (year..year + 20).map(|y| format!("{y:02}")).collect();
+    let months: Vec<String> = (1..=12).map(|m| format!("{m:02}")).collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        state,
+        status,
+        "checkout_card.html",
+        "クレジットカード決済",
+        context! {
+            action => format!("/checkout/{}/card", p.payment.link_key),
+            amount => p.payment.amount,
+            payment_method_name => p.checkout.order.payment_method_name.clone(),
+            merchant_id => config.merchant_id.clone(),
+            token_key => config.token_key.clone(),
+            token_script => format!("{}/js/PaygentToken.js", config.token_url),
+            security_code => config.security_code,
+            choices => config.payment_choices(),
+            can_register => member.is_some() && config.stored_cards,
+            stored_cards,
+            months,
+            years,
+            error,
+        },
+    )
+    .await
+}
+
+async fn message(
+    state: &SharedState,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    retry_url: Option<String>,
+) -> Result<Response, HttpError> {
+    render(
+        state,
+        status,
+        "checkout_done.html",
+        heading,
+        context! { order => None::<()>, heading, message, retry_url },
+    )
+    .await
+}
+
+/// What the card form posts (token receipts as JSON written by the page's script).
+#[derive(Debug, Default, Deserialize)]
+struct CardForm {
+    #[serde(default)]
+    card_json: String,
+    #[serde(default)]
+    register_json: String,
+    #[serde(default)]
+    stored_card_id: String,
+    #[serde(default)]
+    payment_choice: String,
+    #[serde(default)]
+    cardholder_name: String,
+}
+
+impl CardForm {
+    fn submission(&self) -> Result<CardSubmission, String> {
+        let receipt = |json: &str| -> Result<Option<card::TokenReceipt>, String> {
+            if json.trim().is_empty() {
+                return Ok(None);
+            }
+            serde_json::from_str(json).map(Some).map_err(|_| {
+                "カード情報を確認できませんでした。もう一度入力してください。".to_owned()
+            })
+        };
+        let stored_card_id = match self.stored_card_id.trim() {
+            "" => None,
+            id => Some(
+                id.parse()
+                    .map_err(|_| "登録済みのカードを選択し直してください。".to_owned())?,
+            ),
+        };
+        Ok(CardSubmission {
+            card: receipt(&self.card_json)?,
+            payment_choice: self.payment_choice.clone(),
+            register: receipt(&self.register_json)?,
+            stored_card_id,
+            cardholder_name: self.cardholder_name.clone(),
+        })
+    }
+}
+
+/// POST: the card form with its tokens.
+async fn submit_card(
+    State(state): State<SharedState>,
+    Path(link_key): Path<String>,
+    Form(form): Form<CardForm>,
+) -> Result<Response, HttpError> {
+    let p = pending(&state, &link_key).await?;
+    let submission = match form.submission() {
+        Ok(s) => s,
+        Err(message) => return card_form(&state, &p, Some(message)).await,
+    };
+    let term_url = format!("{}/checkout/{link_key}/3ds", state.config.public_url);
+    let step = card::submit_card(&state.payments, &p, &submission, &term_url).await;
+    card_outcome(&state, &p, step).await
+}
+
+async fn card_outcome(
+    state: &SharedState,
+    p: &Pending,
+    step: Result<CardStep, CardError>,
+) -> Result<Response, HttpError> {
+    match step {
+        Ok(CardStep::Ordered(_)) => Ok(finished(state, p)),
+        Ok(CardStep::Challenge(acs_html)) => {
+            render(
+                state,
+                StatusCode::OK,
+                "checkout_3ds.html",
+                "本人認証",
+                context! { acs_html },
+            )
+            .await
+        }
+        Err(CardError::Retry(message)) => card_form(state, p, Some(message)).await,
+        Err(e @ CardError::Unknown) => {
+            message(
+                state,
+                StatusCode::ACCEPTED,
+                "決済結果を確認しています",
+                &e.to_string(),
+                None,
+            )
+            .await
+        }
+        Err(CardError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// GET: the 3-D Secure term URL.
+async fn three_ds_result(
+    State(state): State<SharedState>,
+    Path(link_key): Path<String>,
+    Query(result): Query<ThreeDsResult>,
+) -> Result<Response, HttpError> {
+    let p = pending(&state, &link_key).await?;
+    let step = card::three_ds_result(&state.payments, &p, &result).await;
+    card_outcome(&state, &p, step).await
+}
+
+/// GET: the buyer is back from Paygent's payment page (link type).
+async fn link_return(
+    State(state): State<SharedState>,
+    Path(link_key): Path<String>,
+) -> Result<Response, HttpError> {
+    let p = pending(&state, &link_key).await?;
+    match card::link_return(&state.payments, &p).await {
+        Ok(Some(_)) => Ok(finished(&state, &p)),
+        Ok(None) => message(
+            &state,
+            StatusCode::OK,
+            "お支払いが完了していません",
+            "お支払いを確認できませんでした。お手数ですがもう一度お支払い手続きを行ってください。",
+            Some(format!("/checkout/{link_key}")),
+        )
+        .await,
+        Err(CardError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            message(
+                &state,
+                StatusCode::ACCEPTED,
+                "決済結果を確認しています",
+                &e.to_string(),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// GET: 購入完了.
+async fn done(
+    State(state): State<SharedState>,
+    Path(link_key): Path<String>,
+) -> Result<Response, HttpError> {
+    let p = pending(&state, &link_key).await?;
+    let Some(order_id) = p.log.order_id else {
+        return Ok(Redirect::to(&format!("/checkout/{link_key}")).into_response());
+    };
+    let order = state
+        .store
+        .order(order_id)
+        .await?
+        .ok_or(HttpError::NotFound)?;
+    render(
+        &state,
+        StatusCode::OK,
+        "checkout_done.html",
+        "購入完了",
+        context! { order, heading => "", message => "", retry_url => None::<String> },
+    )
+    .await
+}

@@ -1,0 +1,550 @@
+//! Payments after the checkout: the operator's operations (売上処理, 金額変更, キャンセル処理,
+//! 返金処理, 状態更新), provider status reports (from operations, notifications and
+//! inquiries) applied to the payment and its history, and the payment error log.
+//!
+//! Every provider call is persisted first (a `pending` history row, at most one per
+//! payment), then made, then completed. A call whose outcome is unknown keeps its row
+//! pending and schedules a status inquiry ([`RefreshPayment`]), which settles it.
+
+pub mod notifications;
+pub mod provider;
+
+use std::path::PathBuf;
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::domain::payment::{Operation, PaymentState};
+use crate::jobs::{self, Job, JobError, Registry};
+use crate::providers::{self, paygent};
+use crate::settings::Settings;
+use crate::store::{NewPaymentError, Payment, PaymentStatusUpdate, Store, StoreError};
+use provider::{Connector, Done, ProviderError, Report};
+
+/// Why an operation was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentsError {
+    #[error("決済が見つかりません。")]
+    NotFound,
+    /// The capability table does not allow it in the current status.
+    #[error("決済状況が「{status}」のため{operation}はできません。")]
+    NotAllowed {
+        operation: &'static str,
+        status: String,
+    },
+    /// Another call on the payment has no answer yet.
+    #[error(
+        "この決済には処理中の操作があります。しばらくしてから[状態更新]ボタンを押してください。"
+    )]
+    Busy,
+    /// The amount is missing or out of range (names the field).
+    #[error("{0}")]
+    Amount(String),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl PaymentsError {
+    /// Whether the failure is the caller's (a 4xx in the API).
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, Self::Store(_))
+    }
+}
+
+/// The payments service.
+#[derive(Clone, Debug)]
+pub struct Payments {
+    store: Store,
+    settings: Settings,
+    clock: Clock,
+    public_url: String,
+    data_dir: PathBuf,
+}
+
+impl Payments {
+    /// A payments service; `public_url` locates the built-in sandboxes.
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        public_url: String,
+        data_dir: PathBuf,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+            public_url,
+            data_dir,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Paygent's settings as they are now.
+    pub async fn paygent(&self) -> Result<paygent::Config, StoreError> {
+        let values = self.settings.provider(&paygent::settings::SETTINGS).await?;
+        Ok(paygent::Config::from_values(
+            &values,
+            &self.public_url,
+            &self.data_dir,
+        ))
+    }
+
+    /// The connector of a provider.
+    pub async fn connector(&self, provider: &str) -> Result<Connector, PaymentsError> {
+        match provider {
+            "paygent" => Ok(Connector::Paygent(self.paygent().await?)),
+            other => Err(ProviderError::NotConfigured(format!(
+                "{}の決済連携はまだ利用できません。",
+                providers::provider(other).map_or(other, |p| p.label)
+            ))
+            .into()),
+        }
+    }
+
+    /// The operations the payment allows now (the buttons of the 決済情報 dialog).
+    pub fn allowed(payment: &Payment) -> &'static [Operation] {
+        provider::capabilities(
+            &payment.provider,
+            &payment.settlement_kind,
+            payment.provider_status_code.as_deref(),
+        )
+    }
+
+    /// Performs an operator operation. `amount` is the new amount (金額変更) or the amount to
+    /// refund (返金処理); other operations ignore it.
+    pub async fn perform(
+        &self,
+        payment_id: i64,
+        operation: Operation,
+        amount: Option<i64>,
+        actor: &str,
+    ) -> Result<Payment, PaymentsError> {
+        let payment = self
+            .store
+            .payment(payment_id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        if operation == Operation::Refresh {
+            self.refresh(&payment).await?;
+        } else {
+            self.operate(&payment, operation, amount, actor).await?;
+        }
+        self.store
+            .payment(payment_id)
+            .await?
+            .ok_or(PaymentsError::NotFound)
+    }
+
+    async fn operate(
+        &self,
+        payment: &Payment,
+        operation: Operation,
+        amount: Option<i64>,
+        actor: &str,
+    ) -> Result<(), PaymentsError> {
+        if !Self::allowed(payment).contains(&operation) {
+            return Err(PaymentsError::NotAllowed {
+                operation: operation.label(),
+                status: payment
+                    .provider_status_label
+                    .clone()
+                    .unwrap_or_else(|| "未確定".to_owned()),
+            });
+        }
+        let amount = match operation {
+            Operation::ChangeAmount => {
+                let a = amount.ok_or_else(|| {
+                    PaymentsError::Amount("決済金額を入力してください。".to_owned())
+                })?;
+                if a < 1 || a == payment.amount {
+                    return Err(PaymentsError::Amount(
+                        "決済金額は1円以上で、現在の金額と異なる金額を入力してください。"
+                            .to_owned(),
+                    ));
+                }
+                a
+            }
+            Operation::Refund => {
+                let a = amount.unwrap_or(payment.amount);
+                if a < 1 || a > payment.amount {
+                    return Err(PaymentsError::Amount(format!(
+                        "返金額は1円以上{}円以下で入力してください。",
+                        payment.amount
+                    )));
+                }
+                a
+            }
+            _ => payment.amount,
+        };
+        let connector = self.connector(&payment.provider).await?;
+        let label = operation.label();
+        let now = self.clock.now();
+        let row = self
+            .store
+            .begin_payment_operation(payment.id, operation.as_str(), label, amount, now)
+            .await?
+            .ok_or(PaymentsError::Busy)?;
+        let result = match operation {
+            Operation::Capture => connector.capture(payment).await,
+            Operation::ChangeAmount => connector.change_amount(payment, amount).await,
+            Operation::Cancel => connector.cancel(payment).await,
+            Operation::Refund => connector.refund(payment, amount).await,
+            Operation::Authorize | Operation::Refresh => unreachable!("not an operator call"),
+        };
+        let target = format!("payment:{}", payment.id);
+        match result {
+            Ok(done) => {
+                self.complete(row, payment, &done).await?;
+                self.store
+                    .audit(
+                        actor,
+                        label,
+                        &target,
+                        &format!("{amount}円"),
+                        self.clock.now(),
+                    )
+                    .await?;
+                Ok(())
+            }
+            Err(e) => {
+                self.fail(row, payment, &e).await?;
+                self.store
+                    .audit(actor, label, &target, &e.to_string(), self.clock.now())
+                    .await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Completes a successful call's row and applies the status it implies.
+    pub async fn complete(
+        &self,
+        row: i64,
+        payment: &Payment,
+        done: &Done,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        if let Some(old) = &done.replaced {
+            self.store
+                .record_payment_status(
+                    payment.id,
+                    &old.label,
+                    old.amount.unwrap_or(payment.amount),
+                    Some(&old.payment_id),
+                    now,
+                )
+                .await?;
+        }
+        self.store
+            .complete_payment_operation(
+                row,
+                "succeeded",
+                Some(&done.payment_id),
+                None,
+                None,
+                Some(done.label),
+                now,
+            )
+            .await?;
+        self.apply(payment, &done.status).await
+    }
+
+    /// Settles a failed call's row: refused calls fail it and are logged; calls with an
+    /// unknown outcome stay pending and a status inquiry is scheduled.
+    pub async fn fail(
+        &self,
+        row: i64,
+        payment: &Payment,
+        e: &ProviderError,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let (code, detail) = match e {
+            ProviderError::Refused { code, detail, .. } => (code.as_str(), detail.as_str()),
+            ProviderError::NotConfigured(_) => ("", ""),
+            ProviderError::Unknown(detail) => {
+                self.schedule_refresh(payment.id, Duration::minutes(1))
+                    .await?;
+                ("", detail.as_str())
+            }
+        };
+        if !matches!(e, ProviderError::Unknown(_)) {
+            self.store
+                .complete_payment_operation(
+                    row,
+                    "failed",
+                    None,
+                    Some(code),
+                    Some(&e.to_string()),
+                    None,
+                    now,
+                )
+                .await?;
+        }
+        self.log_error(payment, code, &e.to_string(), detail).await
+    }
+
+    /// Writes the payment error log (決済エラーログ).
+    pub async fn log_error(
+        &self,
+        payment: &Payment,
+        code: &str,
+        message: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .record_payment_error(
+                &NewPaymentError {
+                    provider: &payment.provider,
+                    settlement_kind: &payment.settlement_kind,
+                    link_key: &payment.link_key,
+                    order_id: payment.order_id,
+                    status_code: code,
+                    message,
+                    detail: &mask_card_numbers(detail),
+                },
+                self.clock.now(),
+            )
+            .await
+            .map(drop)
+    }
+
+    /// 状態更新: asks the provider and applies what it says; settles calls left pending.
+    pub async fn refresh(&self, payment: &Payment) -> Result<Report, PaymentsError> {
+        let connector = self.connector(&payment.provider).await?;
+        let report = match connector.refresh(payment).await {
+            Ok(report) => report,
+            Err(e) => {
+                if !matches!(e, ProviderError::Unknown(_)) {
+                    self.log_error(payment, "", &e.to_string(), "").await?;
+                }
+                return Err(e.into());
+            }
+        };
+        self.apply(payment, &report).await?;
+        self.settle_pending(payment.id, &report).await?;
+        Ok(report)
+    }
+
+    /// Settles the pending rows of a payment after an inquiry: a row whose call shows in the
+    /// provider's status succeeded, any other failed (the provider never received it).
+    async fn settle_pending(&self, payment_id: i64, report: &Report) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        for row in self.store.payment_operations(payment_id).await? {
+            if row.outcome != "pending" {
+                continue;
+            }
+            let reached = match Operation::parse(&row.operation) {
+                Some(Operation::Capture) => report.state == PaymentState::Captured,
+                Some(Operation::Cancel) => report.state == PaymentState::Cancelled,
+                Some(Operation::Refund) => {
+                    matches!(
+                        report.state,
+                        PaymentState::Refunded | PaymentState::Cancelled
+                    ) || report.amount.is_some_and(|a| a < row.amount)
+                }
+                Some(Operation::ChangeAmount) => report.amount == Some(row.amount),
+                Some(Operation::Authorize) => {
+                    !matches!(report.state, PaymentState::Pending | PaymentState::Failed)
+                }
+                Some(Operation::Refresh) | None => true,
+            };
+            let (outcome, message) = if reached {
+                (
+                    "succeeded",
+                    format!("状態照会で確認しました({})", report.label),
+                )
+            } else {
+                (
+                    "failed",
+                    format!("状態照会の結果、処理は反映されていません({})", report.label),
+                )
+            };
+            self.store
+                .complete_payment_operation(
+                    row.id,
+                    outcome,
+                    Some(&report.payment_id),
+                    None,
+                    Some(&message),
+                    None,
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Applies a provider status to a payment: a report about the current payment id moves
+    /// the payment (never out of a final state) and adds a history row when something changed;
+    /// a report about a replaced payment id only adds its history row once.
+    pub async fn apply(&self, payment: &Payment, report: &Report) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let amount = report.amount.unwrap_or(payment.amount);
+        let current_id = payment.provider_payment_id.as_deref().unwrap_or("");
+        let history = self.store.payment_operations(payment.id).await?;
+        let seen = history.iter().any(|row| {
+            row.operation == crate::store::STATUS_ROW
+                && row.label == report.label
+                && row.provider_payment_id.as_deref() == Some(report.payment_id.as_str())
+                && row.amount == amount
+        });
+        let about_replaced = !current_id.is_empty()
+            && !report.payment_id.is_empty()
+            && current_id != report.payment_id
+            && history
+                .iter()
+                .any(|row| row.provider_payment_id.as_deref() == Some(report.payment_id.as_str()));
+        if about_replaced {
+            if !seen {
+                self.store
+                    .record_payment_status(
+                        payment.id,
+                        &report.label,
+                        amount,
+                        Some(&report.payment_id),
+                        now,
+                    )
+                    .await?;
+            }
+            return Ok(());
+        }
+        let state = payment.state();
+        let unchanged = payment.provider_status_code.as_deref() == Some(report.code.as_str())
+            && payment.amount == amount
+            && current_id == report.payment_id;
+        if unchanged && seen {
+            return Ok(());
+        }
+        if !state.can_become(report.state) {
+            tracing::info!(payment.id, from = %state, to = %report.state, "late status report ignored");
+            return Ok(());
+        }
+        let update = PaymentStatusUpdate {
+            provider_payment_id: (!report.payment_id.is_empty())
+                .then_some(report.payment_id.as_str()),
+            status_code: &report.code,
+            status_label: &report.label,
+            state: report.state.as_str(),
+            amount,
+        };
+        self.store
+            .update_payment_status(payment.id, &update, now)
+            .await?;
+        if !seen {
+            self.store
+                .record_payment_status(
+                    payment.id,
+                    &report.label,
+                    amount,
+                    update.provider_payment_id,
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Schedules a status inquiry of a payment (once per payment while one is waiting).
+    pub async fn schedule_refresh(
+        &self,
+        payment_id: i64,
+        after: Duration,
+    ) -> Result<(), StoreError> {
+        let at = self.clock.now() + after;
+        jobs::enqueue(
+            &self.store,
+            &self.clock,
+            &RefreshPayment { payment_id },
+            Some(format!(
+                "refresh-payment:{payment_id}:{}",
+                at.timestamp() / 60
+            )),
+            Some(at),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+/// Replaces every run of 13–19 digits (a card number) by asterisks and its last four digits.
+pub fn mask_card_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if (13..=19).contains(&digits.len()) {
+            out.push_str(&"*".repeat(digits.len() - 4));
+            out.push_str(&digits[digits.len() - 4..]);
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
+/// Asks the provider for a payment's status and settles calls left pending (timeouts,
+/// crashes between the call and its record).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RefreshPayment {
+    pub payment_id: i64,
+}
+
+impl Job for RefreshPayment {
+    const KIND: &'static str = "refresh_payment";
+}
+
+/// Registers the payment jobs.
+pub fn register(registry: &mut Registry, payments: Payments) {
+    let p = payments.clone();
+    registry.register(move |job: RefreshPayment| {
+        let p = p.clone();
+        async move {
+            let payment = p
+                .store
+                .payment(job.payment_id)
+                .await?
+                .ok_or_else(|| JobError(format!("payment {} is gone", job.payment_id)))?;
+            p.refresh(&payment)
+                .await
+                .map(drop)
+                .map_err(|e| JobError(e.to_string()))
+        }
+    });
+    notifications::register(registry, payments);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_card_numbers;
+
+    #[test]
+    fn card_numbers_are_masked_in_error_details() {
+        assert_eq!(
+            mask_card_numbers("card 4900000000008101 refused (1C01), order 1001"),
+            "card ************8101 refused (1C01), order 1001"
+        );
+        assert_eq!(mask_card_numbers("20251123120000"), "**********0000");
+    }
+}
