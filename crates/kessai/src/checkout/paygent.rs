@@ -369,6 +369,18 @@ async fn authorize(
         .ok_or_else(|| {
             CardError::Retry("お支払いを処理しています。しばらくお待ちください。".to_owned())
         })?;
+    // A second click that passed the first checks while the first was in flight finds the
+    // payment authorized once it holds the row: it must not authorize again.
+    let current = store
+        .payment(payment.id)
+        .await?
+        .ok_or(StoreError::NotFound("payment"))?;
+    if current.state() != PaymentState::Pending {
+        store.abandon_payment_operation(row).await?;
+        return Ok(CardStep::Ordered(
+            confirm(payments, &payment.link_key).await?,
+        ));
+    }
     let result = match config.client() {
         Ok(client) => client.authorize(&request).await,
         Err(e) => Err(e),

@@ -237,29 +237,40 @@ impl Payments {
         done: &Done,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        if let Some(old) = &done.replaced {
-            self.store
-                .record_payment_status(
-                    payment.id,
-                    &old.label,
-                    old.amount.unwrap_or(payment.amount),
-                    Some(&old.payment_id),
-                    now,
-                )
-                .await?;
+        match &done.replaced {
+            // The replaced payment's end (売上取消済) comes before the new payment
+            // (補正売上) in the history, as the manual shows it.
+            Some(old) => {
+                self.store
+                    .complete_payment_operation_after_status(
+                        row,
+                        &old.label,
+                        old.amount.unwrap_or(payment.amount),
+                        &old.payment_id,
+                        &done.payment_id,
+                        done.label,
+                        now,
+                    )
+                    .await?
+            }
+            None => {
+                self.store
+                    .complete_payment_operation(
+                        row,
+                        "succeeded",
+                        Some(&done.payment_id),
+                        None,
+                        None,
+                        Some(done.label),
+                        now,
+                    )
+                    .await?
+            }
         }
-        self.store
-            .complete_payment_operation(
-                row,
-                "succeeded",
-                Some(&done.payment_id),
-                None,
-                None,
-                Some(done.label),
-                now,
-            )
-            .await?;
-        self.apply(payment, &done.status).await
+        // The call itself tells which payment id is current now (a new one after 補正).
+        let mut current = payment.clone();
+        current.provider_payment_id = Some(done.payment_id.clone());
+        self.apply(&current, &done.status).await
     }
 
     /// Settles a failed call's row: refused calls fail it and are logged; calls with an

@@ -339,6 +339,46 @@ impl Store {
         }
     }
 
+    /// Completes a successful call that replaced the provider's payment id: the replaced id's
+    /// final status row goes first, then the call's row (moved after it), in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete_payment_operation_after_status(
+        &self,
+        id: i64,
+        status_label: &str,
+        old_amount: i64,
+        old_payment_id: &str,
+        new_payment_id: &str,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let take = format!("DELETE FROM payment_operations WHERE id = $1 AND outcome = 'pending' RETURNING {OPERATION_COLUMNS}");
+        let status = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
+                      created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $6)";
+        let call = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
+                    created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)";
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let row: Option<PaymentOperation> = sqlx::query_as(&take).bind(id).fetch_optional(&mut *tx).await?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound("pending payment operation"));
+            };
+            sqlx::query(status).bind(row.payment_id).bind(STATUS_ROW).bind(status_label).bind(old_amount)
+                .bind(old_payment_id).bind(now).execute(&mut *tx).await?;
+            sqlx::query(call).bind(row.payment_id).bind(&row.operation).bind(label).bind(row.amount)
+                .bind(new_payment_id).bind(row.created_at).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Removes a pending row whose call was never made.
+    pub async fn abandon_payment_operation(&self, id: i64) -> Result<(), StoreError> {
+        let sql = "DELETE FROM payment_operations WHERE id = $1 AND outcome = 'pending'";
+        on_pool!(self, p => sqlx::query(sql).bind(id).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
     /// Adds a status row to a payment's history (a status the provider reported).
     pub async fn record_payment_status(
         &self,
