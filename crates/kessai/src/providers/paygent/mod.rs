@@ -4,4 +4,5 @@
 pub mod client;
 pub mod map;
 pub mod settings;
+pub mod tls;
 pub mod wire;
