@@ -13,6 +13,7 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod providers;
+pub mod sandbox_server;
 pub mod secrets;
 pub mod settings;
 pub mod store;
