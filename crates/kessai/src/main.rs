@@ -36,12 +36,15 @@ enum Command {
     Sandbox(SandboxArgs),
 }
 
+/// Default address of `kessai sandbox`.
+const SANDBOX_LISTEN: &str = "127.0.0.1:8081";
+
 /// Flags of `kessai sandbox`. Its `--listen` is the sandbox's own address and replaces the
 /// main server's `--listen` for this subcommand.
 #[derive(clap::Args)]
 struct SandboxArgs {
     /// Address of the plain HTTP sandbox.
-    #[arg(long, env = "KESSAI_SANDBOX_LISTEN", default_value = "127.0.0.1:8081")]
+    #[arg(long, env = "KESSAI_SANDBOX_LISTEN", default_value = SANDBOX_LISTEN)]
     listen: SocketAddr,
     /// Also serve the sandboxes over HTTPS, asking for the client certificate (P016).
     #[arg(long, env = "KESSAI_SANDBOX_TLS")]
@@ -57,9 +60,6 @@ struct SandboxArgs {
     #[arg(long, env = "KESSAI_SANDBOX_TLS_DIR")]
     tls_dir: Option<PathBuf>,
 }
-
-/// Default address of `kessai sandbox`.
-const SANDBOX_LISTEN: &str = "127.0.0.1:8081";
 
 /// Parses the command line.
 ///
