@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
 pub mod paygent;
+pub mod tls;
 
 /// Where the simulators read the current time; tests and demos pass a clock they can move
 /// forward so that deadlines lapse without waiting.

@@ -71,6 +71,7 @@ impl From<paygent::client::PaygentError> for ProviderError {
                 code,
                 detail,
             },
+            E::Certificate(e) => ProviderError::NotConfigured(e.to_string()),
             E::Encode(e) => ProviderError::Refused {
                 code: String::new(),
                 message: format!(

@@ -17,7 +17,8 @@
 //! receipt hash key `sandboxtokenhashkey`); the test-card rules of §15 decide outcomes.
 //!
 //! Not simulated yet:
-//! * the TLS client certificate (P016) and the IP allow-list (P015): the sandbox is plain
+//! * the IP allow-list (P015); the client certificate (P016) is checked, before anything
+//!   else, only over [`crate::tls`], never over plain
 //!   HTTP inside kessai;
 //! * 3-D Secure (450, `3dsecure_use_type`, 3DS 1.0 `out_acs_html`, 31xxx errors): the
 //!   sandbox merchant is not contracted, so 020 must send `3dsecure_ryaku=1` and any 3DS
@@ -88,12 +89,16 @@ async fn telegram(
     State(sandbox): State<Sandbox>,
     Path(path): Path<String>,
     RawQuery(query): RawQuery,
+    client_certificate: Option<axum::Extension<crate::tls::ClientCertificate>>,
     body: Bytes,
 ) -> Encoded {
     let form = Form::decode_telegram(query.unwrap_or_default().as_bytes(), &body);
     let kind = form.get("telegram_kind").unwrap_or_default().to_owned();
     let now = (sandbox.clock)();
-    let outcome = {
+    // Only the TLS listener marks requests; plain HTTP inside kessai has no certificate layer.
+    let outcome = if client_certificate.is_some_and(|c| !c.presented) {
+        Err(Refusal::client_certificate())
+    } else {
         let mut store = sandbox.store.lock().unwrap_or_else(PoisonError::into_inner);
         store.sweep(now);
         dispatch(&mut store, now, &format!("/n/{path}"), &form)

@@ -1,7 +1,7 @@
 //! Telegram-level refusals: the `response_code` / `response_detail` pairs of spec §11.1.
 //!
 //! Paygent answers every refused telegram with HTTP 200 and `result=1`. The spec quotes the
-//! wording of P006 (and of P015/P016, which the sandbox cannot trigger); the other Japanese
+//! wording of P006, P015 and P016 (P015 is never triggered by the sandbox); the other Japanese
 //! messages here are the sandbox's own phrasing of the meanings the spec lists. Card errors
 //! 2001/2002/2003 carry the acquirer detail code (e.g. `1G12`) instead of a message.
 
@@ -82,6 +82,11 @@ impl Refusal {
     /// P014: the amount must be greater than zero.
     pub fn zero_amount() -> Self {
         Self::new("P014", "金額には0より大きい値を設定してください")
+    }
+
+    /// P016: no client certificate was presented (wording from spec §2.3).
+    pub fn client_certificate() -> Self {
+        Self::new("P016", "クライアント証明書が不正です")
     }
 
     /// P018: a function the sandbox (or the merchant's contract) does not offer.

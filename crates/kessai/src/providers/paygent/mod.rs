@@ -9,6 +9,7 @@
 pub mod client;
 pub mod map;
 pub mod settings;
+pub mod tls;
 pub mod wire;
 
 use std::path::Path;
@@ -132,8 +133,13 @@ impl Config {
         }
     }
 
-    /// A module-type client for these settings.
+    /// A module-type client for these settings: with the uploaded client certificate and CA
+    /// file when talking to Paygent itself (the built-in sandbox needs neither).
     pub fn client(&self) -> Result<Client, PaygentError> {
+        let tls = match (&self.client_cert, self.sandbox) {
+            (Some(cert), false) => Some(tls::Tls::from_files(cert, self.ca_file.as_deref())?),
+            _ => None,
+        };
         Client::new(
             &self.module_url,
             Credentials {
@@ -142,6 +148,7 @@ impl Config {
                 connect_password: self.connect_password.clone(),
             },
             client::TIMEOUT,
+            tls.as_ref(),
         )
     }
 
