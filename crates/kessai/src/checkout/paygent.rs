@@ -96,7 +96,7 @@ impl From<crate::payments::PaymentsError> for CardError {
 }
 
 /// The card form's settings.
-pub async fn config(payments: &Payments) -> Result<Config, StoreError> {
+pub async fn config(payments: &Payments) -> Result<std::sync::Arc<Config>, StoreError> {
     payments.paygent().await
 }
 

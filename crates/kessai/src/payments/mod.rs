@@ -10,6 +10,8 @@ pub mod notifications;
 pub mod provider;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -62,7 +64,19 @@ pub struct Payments {
     clock: Clock,
     public_url: String,
     data_dir: PathBuf,
+    cache: Arc<Mutex<Option<CachedConfig>>>,
 }
+
+/// Paygent's settings as read at an instant and settings generation.
+#[derive(Debug)]
+struct CachedConfig {
+    at: Instant,
+    generation: u64,
+    config: Arc<paygent::Config>,
+}
+
+/// How long provider settings are reused before they are read again.
+pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Payments {
     /// A payments service; `public_url` locates the built-in sandboxes.
@@ -79,6 +93,7 @@ impl Payments {
             clock,
             public_url,
             data_dir,
+            cache: Arc::default(),
         }
     }
 
@@ -92,20 +107,39 @@ impl Payments {
         &self.clock
     }
 
-    /// Paygent's settings as they are now.
-    pub async fn paygent(&self) -> Result<paygent::Config, StoreError> {
+    /// Paygent's settings, read at most every [`SETTINGS_TTL`]: a change saved on another
+    /// instance takes effect within that time, one saved here at once. The client inside
+    /// keeps its connections.
+    pub async fn paygent(&self) -> Result<Arc<paygent::Config>, StoreError> {
+        let generation = self.settings.generation();
+        if let Some(cached) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            if cached.at.elapsed() < SETTINGS_TTL && cached.generation == generation {
+                return Ok(cached.config.clone());
+            }
+        }
         let values = self.settings.provider(&paygent::settings::SETTINGS).await?;
-        Ok(paygent::Config::from_values(
+        let config = Arc::new(paygent::Config::from_values(
             &values,
             &self.public_url,
             &self.data_dir,
-        ))
+        ));
+        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(CachedConfig {
+            at: Instant::now(),
+            generation,
+            config: config.clone(),
+        });
+        Ok(config)
     }
 
     /// The connector of a provider.
     pub async fn connector(&self, provider: &str) -> Result<Connector, PaymentsError> {
         match provider {
-            "paygent" => Ok(Connector::Paygent(self.paygent().await?)),
+            "paygent" => Ok(Connector::Paygent((*self.paygent().await?).clone())),
             other => Err(ProviderError::NotConfigured(format!(
                 "{}の決済連携はまだ利用できません。",
                 providers::provider(other).map_or(other, |p| p.label)
