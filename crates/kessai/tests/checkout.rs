@@ -326,3 +326,85 @@ async fn a_second_click_while_the_first_is_in_flight_does_not_authorize_twice() 
         .count();
     assert_eq!(succeeded, 1);
 }
+
+#[tokio::test]
+async fn the_operator_captures_and_cancels_from_the_payment_block_of_the_order() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000000000").await;
+    pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    let order_id = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .order_id
+        .unwrap();
+    app.login().await;
+
+    let (_, list) = app.page("/admin/orders").await;
+    assert!(list.contains("オーソリOK"), "{list}");
+    let page = format!("/admin/orders/{order_id}");
+    let (status, html) = app.page(&page).await;
+    assert_eq!(status, 200, "{html}");
+    let buttons = common::between(&html, "id=\"payment-form\"", "</form>");
+    for label in ["売上処理", "金額変更", "キャンセル処理", "状態更新"] {
+        assert!(buttons.contains(label), "{label} in {buttons}");
+    }
+    assert!(!buttons.contains("返金処理"));
+
+    let csrf = app.csrf().await;
+    let action = format!("{page}/payment");
+    let r = app
+        .post_form(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("operation", "capture"),
+                ("amount", "1080"),
+            ],
+        )
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(
+        html.contains("売上処理を行いました。決済状況: 消込済"),
+        "{html}"
+    );
+    let history = common::between(&html, "id=\"payment-history\"", "</table>");
+    assert!(
+        history.contains("カード決済売上") && history.contains("消込済"),
+        "{history}"
+    );
+
+    let r = app
+        .post_form(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("operation", "change_amount"),
+                ("amount", "abc"),
+            ],
+        )
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(html.contains("決済金額は半角数字で入力してください。"));
+
+    let r = app
+        .post_form(&action, &[("csrf", &csrf), ("operation", "cancel")])
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(
+        html.contains("キャンセル処理を行いました。決済状況: 売上取消済"),
+        "{html}"
+    );
+    let r = app
+        .post_form(&action, &[("csrf", &csrf), ("operation", "capture")])
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(html.contains("決済状況が「売上取消済」のため売上処理はできません。"));
+
+    let r = app.post_form(&action, &[("operation", "refresh")]).await;
+    assert_eq!(r.status().as_u16(), 403, "no CSRF token, no operation");
+}

@@ -39,6 +39,26 @@ pub struct NewOrder {
     pub items: Vec<NewOrderItem>,
 }
 
+/// A row of the order list (受注リスト): the order with its payment's provider status.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct OrderListRow {
+    pub id: i64,
+    pub order_number: String,
+    pub created_at: DateTime<Utc>,
+    pub order_status: String,
+    pub receipt_status: String,
+    pub payment_method_name: String,
+    pub provider_payment_id: Option<String>,
+    pub provider_status_label: Option<String>,
+    pub payment_amount: Option<i64>,
+    pub total: i64,
+    pub delivery_name: String,
+    pub member_id: Option<i64>,
+    pub family_name: String,
+    pub given_name: String,
+    pub prefecture: String,
+}
+
 /// A line of a new order.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NewOrderItem {
@@ -228,6 +248,16 @@ impl Store {
             tx.commit().await?;
             Ok(id)
         })
+    }
+
+    /// The newest orders with their payment, for the order list.
+    pub async fn order_list(&self, limit: i64) -> Result<Vec<OrderListRow>, StoreError> {
+        let sql = "SELECT o.id, o.order_number, o.created_at, o.order_status, o.receipt_status, o.payment_method_name,
+                   p.provider_payment_id, p.provider_status_label, p.amount AS payment_amount, o.total, o.delivery_name,
+                   o.member_id, o.family_name, o.given_name, o.prefecture
+                   FROM orders o LEFT JOIN payments p ON p.order_id = o.id
+                   ORDER BY o.id DESC LIMIT $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(limit).fetch_all(p).await?))
     }
 
     /// One order.
