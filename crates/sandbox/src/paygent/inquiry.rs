@@ -135,7 +135,8 @@ pub fn differences(t: Telegram<'_>) -> Result<Items, Refusal> {
     Ok(record.items(items))
 }
 
-fn record(notice: &Notice) -> NoticeRecord {
+/// The §7 items of a difference record, as 091 returns and a push sends them.
+pub fn record(notice: &Notice) -> NoticeRecord {
     let p = &notice.payment;
     let when = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(stamp).unwrap_or_default();
     NoticeRecord {

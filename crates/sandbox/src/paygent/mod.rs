@@ -1,5 +1,5 @@
-//! Paygent sandbox: imitates Paygent's module-type card telegrams and its card token API
-//! on the wire, written from `specs/paygent.md` only.
+//! Paygent sandbox: imitates Paygent's module-type card telegrams, its card token API and
+//! its push notifications on the wire, written from `specs/paygent.md` only.
 //!
 //! Paths mirror Paygent's (§2.5, §14) under `/paygent` (so `/sandbox/paygent/…` in kessai):
 //! * `POST /n/card/request` — 020 auth, 021 auth cancel, 022 capture, 023 sales cancel,
@@ -8,7 +8,13 @@
 //! * `POST /n/ref/paynotice` — 091 difference inquiry (§7);
 //! * any other `POST /n/…` path of the §2.5 table answers P004 for a kind that belongs
 //!   elsewhere and P018 for a kind the sandbox does not simulate;
-//! * `POST /n/token/request` and `GET /js/PaygentToken.js` — the token API (§6.6).
+//! * `POST /n/token/request` and `GET /js/PaygentToken.js` — the token API (§6.6);
+//! * `GET`/`POST /merchant` — the merchant page: keys and the 差分通知URL (§8, §14);
+//! * `POST /testtool/notices/deliver` — attempt every due push now, answering
+//!   `{"delivered":n,"failed":n,"paused":bool}` (see [`Options::auto_push`]).
+//!
+//! Every difference record is also pushed to the merchant's notification URL (§8) with
+//! the resend and pause rules described in `push.rs`.
 //!
 //! Every telegram is checked in the order of §16: credentials (P001/P002; any merchant id of
 //! up to nine digits with connect id `sandboxconnect` / password `sandboxpassword`),
@@ -26,7 +32,8 @@
 //!   are refused with 2023 rather than authorised;
 //! * 116 stored-card update, 180… multi-currency, 28x recurring, every non-card method
 //!   (ATM, konbini, bank net, virtual account, Paidy, …) and their test tool;
-//! * push notifications of difference records (§8) — records are kept and served by 091;
+//! * the source IP of pushes, TLS 1.2/SNI requirements of the receiver, and separate
+//!   notification URLs per site (one URL per merchant, as §8 says);
 //! * the 9004 concurrent-091 error, E001/E002/9005 system errors, the optional `/s/` hashed
 //!   telegrams (§2.4) and the request size limit (E02002 is the client module's check);
 //! * 2011/2014 (re-auth partial failure variants, 3DS payments), 2015–2018, 2025;
@@ -35,6 +42,9 @@
 mod card;
 mod fields;
 mod inquiry;
+mod merchant;
+mod pages;
+mod push;
 mod refusal;
 mod status;
 mod store;
@@ -43,7 +53,8 @@ mod testcard;
 mod token;
 mod wire;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration as StdDuration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -57,23 +68,87 @@ use refusal::Refusal;
 use store::Store;
 use wire::{Encoded, Form, Items, Reply};
 
-/// Shared state of the Paygent sandbox routes.
-#[derive(Clone)]
-struct Sandbox {
+pub use merchant::{LINK_HASH_KEY, THREEDS_HASH_KEY};
+pub use push::NOTICE_HASH_KEY;
+pub use token::{TOKEN_GENERATE_KEY, TOKEN_HASH_KEY};
+
+/// How the application that mounts the Paygent sandbox sets it up.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The 差分通知URL every merchant starts with; `None` leaves pushes off until a
+    /// merchant registers one on the merchant page.
+    pub notify_url: Option<String>,
+    /// Deliver due pushes from a background task about once a second. Without it pushes
+    /// go out only when `POST /testtool/notices/deliver` is called, which is what tests
+    /// that move the clock want.
+    pub auto_push: bool,
+}
+
+/// State shared by the Paygent sandbox routes.
+struct Shared {
     clock: Clock,
-    store: Arc<Mutex<Store>>,
+    options: Options,
+    store: Mutex<Store>,
+    /// Pushes go out with this client.
+    client: reqwest::Client,
+    /// Held by a delivery round, so rounds never overlap.
+    delivering: tokio::sync::Mutex<()>,
+    /// Set once the background pusher runs.
+    pusher: OnceLock<()>,
+}
+
+/// Handle on the shared state, as the route handlers receive it.
+type Sandbox = Arc<Shared>;
+
+impl Shared {
+    /// The store, even if a handler panicked while holding it.
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Start the background pusher on first use when `auto_push` is set. It holds only a weak
+/// reference, so it ends when the router is dropped.
+fn wake(sandbox: &Sandbox) {
+    if !sandbox.options.auto_push {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    sandbox.pusher.get_or_init(|| {
+        let weak = Arc::downgrade(sandbox);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(StdDuration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let Some(sandbox) = weak.upgrade() else {
+                    break;
+                };
+                push::deliver_due(&sandbox).await;
+            }
+        });
+    });
 }
 
 /// The Paygent sandbox routes, to be nested under `/paygent`, reading time from `clock`.
-pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) -> Router<S> {
+    let store = Store::new(options.notify_url.clone());
+    let shared = Arc::new(Shared {
+        clock,
+        options,
+        store: Mutex::new(store),
+        client: push::client(),
+        delivering: tokio::sync::Mutex::new(()),
+        pusher: OnceLock::new(),
+    });
     Router::new()
         .route("/n/token/request", post(token::request))
         .route("/js/PaygentToken.js", get(token::script))
         .route("/n/{*path}", post(telegram))
-        .with_state(Sandbox {
-            clock,
-            store: Arc::new(Mutex::new(Store::default())),
-        })
+        .route("/merchant", get(merchant::show).post(merchant::update))
+        .route("/testtool/notices/deliver", post(push::deliver))
+        .with_state(shared)
 }
 
 /// One telegram being handled: the state, the instant, the authenticated header and items.
@@ -92,9 +167,10 @@ async fn telegram(
 ) -> Encoded {
     let form = Form::decode_telegram(query.unwrap_or_default().as_bytes(), &body);
     let kind = form.get("telegram_kind").unwrap_or_default().to_owned();
+    wake(&sandbox);
     let now = (sandbox.clock)();
     let outcome = {
-        let mut store = sandbox.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut store = sandbox.lock();
         store.sweep(now);
         dispatch(&mut store, now, &format!("/n/{path}"), &form)
     };

@@ -124,6 +124,11 @@ impl Items {
         self.0.push((name, value.into()));
     }
 
+    /// The items in order, as name and value.
+    pub fn pairs(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(name, value)| (*name, value.as_str()))
+    }
+
     /// The response text: CRLF-separated lines, `_html` items last and verbatim.
     pub fn render(&self) -> String {
         let (html, plain): (Vec<_>, Vec<_>) =
