@@ -1,11 +1,15 @@
-//! Paygent sandbox: imitates Paygent's module-type card telegrams, its card token API and
-//! its push notifications on the wire, written from `specs/paygent.md` only.
+//! Paygent sandbox: imitates Paygent's module-type card telegrams, EMV 3-D Secure, its
+//! card token API and its push notifications on the wire, written from
+//! `specs/paygent.md` only.
 //!
 //! Paths mirror Paygent's (§2.5, §14) under `/paygent` (so `/sandbox/paygent/…` in kessai):
 //! * `POST /n/card/request` — 020 auth, 021 auth cancel, 022 capture, 023 sales cancel,
 //!   025/026/027 stored cards, 028 re-authorise, 029 re-capture (§6.1–6.3, §6.5);
 //! * `POST /n/ref/paymentref` — 094 payment inquiry (§6.10);
 //! * `POST /n/ref/paynotice` — 091 difference inquiry (§7);
+//! * `POST /n/threeds/request` — 450 EMV 3-D Secure (§6.4, UTF-8), with the sandbox's
+//!   challenge page at `GET`/`POST /threeds/challenge/{3ds_auth_id}` (rules in
+//!   `threeds.rs`); 020 takes the result with `3dsecure_use_type=2` + `3ds_auth_id`;
 //! * any other `POST /n/…` path of the §2.5 table answers P004 for a kind that belongs
 //!   elsewhere and P018 for a kind the sandbox does not simulate;
 //! * `POST /n/token/request` and `GET /js/PaygentToken.js` — the token API (§6.6);
@@ -25,9 +29,10 @@
 //! Not simulated yet:
 //! * the TLS client certificate (P016) and the IP allow-list (P015): the sandbox is plain
 //!   HTTP inside kessai;
-//! * 3-D Secure (450, `3dsecure_use_type`, 3DS 1.0 `out_acs_html`, 31xxx errors): the
-//!   sandbox merchant is not contracted, so 020 must send `3dsecure_ryaku=1` and any 3DS
-//!   request gets P063;
+//! * 3-D Secure 1.0 (ended in 2022): a 020 must either skip 3-D Secure
+//!   (`3dsecure_ryaku=1`, at the merchant's own risk) or present an EMV result, else
+//!   P010; 450's risk-data items are accepted and ignored, `card_set_method=google` gets
+//!   P018, and the timeout GET Paygent sends to `term_url` by itself is not sent;
 //! * raw card numbers in 020/025: the merchant counts as onboarded after 2017, so they
 //!   are refused with 2023 rather than authorised;
 //! * 116 stored-card update, 180… multi-currency, 28x recurring, every non-card method
@@ -36,7 +41,7 @@
 //!   notification URLs per site (one URL per merchant, as §8 says);
 //! * the 9004 concurrent-091 error, E001/E002/9005 system errors, the optional `/s/` hashed
 //!   telegrams (§2.4) and the request size limit (E02002 is the client module's check);
-//! * 2011/2014 (re-auth partial failure variants, 3DS payments), 2015–2018, 2025;
+//! * 2011 (re-auth partial failure variant), 2015–2018, 2025;
 //! * `limit_count` of 027 is accepted and ignored (ten cards at most anyway).
 
 mod card;
@@ -50,6 +55,7 @@ mod status;
 mod store;
 mod stored;
 mod testcard;
+mod threeds;
 mod token;
 mod wire;
 
@@ -57,7 +63,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration as StdDuration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::header::HOST;
+use axum::http::{HeaderMap, Uri};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -148,6 +156,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         .route("/n/{*path}", post(telegram))
         .route("/merchant", get(merchant::show).post(merchant::update))
         .route("/testtool/notices/deliver", post(push::deliver))
+        .route(
+            "/threeds/challenge/{id}",
+            get(threeds::challenge_page).post(threeds::challenge_answer),
+        )
         .with_state(shared)
 }
 
@@ -157,11 +169,36 @@ struct Telegram<'a> {
     now: DateTime<Utc>,
     header: &'a Header,
     form: &'a Form,
+    /// Where a browser reaches the sandbox, for pages a telegram answer links to.
+    base: &'a str,
+}
+
+/// Where a browser reaches this sandbox (e.g. `http://host/sandbox/paygent`), from the
+/// request's `Host` header and the path the routes are mounted at: `own_path` is the
+/// handler's path below the mount point. Without a `Host` header only the path is known.
+fn base_url(headers: &HeaderMap, original: &Uri, own_path: &str) -> String {
+    let prefix = original
+        .path()
+        .strip_suffix(own_path)
+        .unwrap_or_default()
+        .to_owned();
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    match host {
+        Some(host) => format!("{scheme}://{host}{prefix}"),
+        None => prefix,
+    }
 }
 
 async fn telegram(
     State(sandbox): State<Sandbox>,
     Path(path): Path<String>,
+    OriginalUri(original): OriginalUri,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Encoded {
@@ -169,10 +206,12 @@ async fn telegram(
     let kind = form.get("telegram_kind").unwrap_or_default().to_owned();
     wake(&sandbox);
     let now = (sandbox.clock)();
+    let path = format!("/n/{path}");
+    let base = base_url(&headers, &original, &path);
     let outcome = {
         let mut store = sandbox.lock();
         store.sweep(now);
-        dispatch(&mut store, now, &format!("/n/{path}"), &form)
+        dispatch(&mut store, now, &path, &form, &base)
     };
     let reply = match outcome {
         Ok(reply) => {
@@ -195,6 +234,7 @@ fn dispatch(
     now: DateTime<Utc>,
     path: &str,
     form: &Form,
+    base: &str,
 ) -> Result<Reply, Refusal> {
     let header = fields::header(form)?;
     if fields::path_for_kind(&header.kind) != Some(path) {
@@ -205,6 +245,7 @@ fn dispatch(
         now,
         header: &header,
         form,
+        base,
     };
     match header.kind.as_str() {
         "020" => card::authorise(telegram).map(Reply::Items),
@@ -218,12 +259,14 @@ fn dispatch(
         "027" => stored::inquire(telegram).map(Reply::Csv),
         "091" => inquiry::differences(telegram).map(Reply::Items),
         "094" => inquiry::payment(telegram).map(Reply::Items),
+        "450" => threeds::authenticate(telegram).map(Reply::Items),
         _ => Err(Refusal::unavailable()),
     }
 }
 
 /// The refusal in the format of the telegram kind: CSV for 027, the card item list for
-/// 020–023, the common items otherwise (§5).
+/// 020–023, the common items and `trading_id` for 450, the common items plus `payment_id`
+/// and `trading_id` otherwise (§5).
 fn refuse(kind: &str, form: &Form, refusal: Refusal) -> Reply {
     let base = Items::failure(refusal.code, &refusal.detail);
     let payment_id = refusal
@@ -241,6 +284,11 @@ fn refuse(kind: &str, form: &Form, refusal: Refusal) -> Reply {
             }
             .items(base),
         ),
+        "450" => {
+            let mut items = base;
+            items.push("trading_id", trading_id);
+            Reply::Items(items)
+        }
         _ => {
             let mut items = base;
             items.push("payment_id", payment_id);

@@ -16,7 +16,13 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATES: &[(&str, &str)] = templates!["paygent/layout.html", "paygent/merchant.html",];
+const TEMPLATES: &[(&str, &str)] = templates![
+    "paygent/layout.html",
+    "paygent/merchant.html",
+    "paygent/message.html",
+    "paygent/acs_forward.html",
+    "paygent/challenge.html",
+];
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();

@@ -18,6 +18,7 @@ use super::push::Pushes;
 use super::refusal::Refusal;
 use super::status::Status;
 use super::testcard::{self, Issuer};
+use super::threeds::Authentication;
 
 /// An authorisation lapses this long after it was given (§10).
 pub const AUTH_VALIDITY_DAYS: i64 = 60;
@@ -177,8 +178,10 @@ pub struct Payment {
     pub payment_class: String,
     /// `split_count` for instalments.
     pub split_count: String,
-    /// `3dsecure_ryaku` as sent.
+    /// `3dsecure_ryaku`: `1` when 3-D Secure was skipped, `0` when it was done.
     pub three_d_secure_skipped: String,
+    /// `attempt_kbn` of the 3-D Secure authentication, empty unless an attempt.
+    pub attempt_kbn: String,
     /// Stored card used, if any.
     pub customer_id: String,
     /// Stored card id used, if any.
@@ -219,6 +222,7 @@ impl Payment {
             payment_class: "10".to_owned(),
             split_count: String::new(),
             three_d_secure_skipped: "1".to_owned(),
+            attempt_kbn: String::new(),
             customer_id: String::new(),
             customer_card_id: String::new(),
             created: now,
@@ -374,6 +378,8 @@ pub struct Store {
     pub tokens: HashMap<String, Token>,
     /// The notification URL a merchant starts with.
     pub default_notify_url: Option<String>,
+    /// EMV 3-D Secure authentications by `3ds_auth_id`.
+    pub threeds: HashMap<String, Authentication>,
 }
 
 impl Default for Store {
@@ -393,6 +399,7 @@ impl Store {
             merchants: HashMap::new(),
             tokens: HashMap::new(),
             default_notify_url: notify_url,
+            threeds: HashMap::new(),
         }
     }
 

@@ -217,6 +217,8 @@ pub struct CardFacts {
     pub masked_card_number: String,
     /// `card_valid_term` (MMYY).
     pub card_valid_term: String,
+    /// `attempt_kbn` of the EMV 3-D Secure result, empty unless an attempt.
+    pub attempt_kbn: String,
 }
 
 /// The answer of 020–023 (§6.1, §6.2): one item list, card items empty except on a 020
@@ -246,7 +248,7 @@ impl CardResult {
         base.push("card_shu_code", "");
         base.push("k_card_name", "");
         base.push("issur_id", card.issur_id);
-        base.push("attempt_kbn", "");
+        base.push("attempt_kbn", card.attempt_kbn);
         base.push("fingerprint", card.fingerprint);
         base.push("masked_card_number", card.masked_card_number);
         base.push("card_valid_term", card.card_valid_term);
@@ -314,6 +316,10 @@ pub struct PaymentRef {
     pub issur_name: String,
     /// `3dsecure_ryaku`.
     pub three_d_secure_ryaku: String,
+    /// `attempt_kbn`.
+    pub attempt_kbn: String,
+    /// `3dsecure_message_version`: `2.2.0` after EMV 3-D Secure, else empty.
+    pub three_d_secure_message_version: String,
     /// `authrized_number` (sic): approval number.
     pub authrized_number: String,
     /// `fingerprint`.
@@ -352,7 +358,7 @@ impl PaymentRef {
         base.push("issur_code", self.issur_code);
         base.push("issur_name", self.issur_name);
         base.push("3dsecure_ryaku", self.three_d_secure_ryaku);
-        base.push("attempt_kbn", "");
+        base.push("attempt_kbn", self.attempt_kbn);
         base.push("authrized_number", self.authrized_number);
         base.push("receipt_number", "");
         base.push("currency_code", "");
@@ -364,7 +370,10 @@ impl PaymentRef {
         base.push("card_valid_term", self.card_valid_term);
         base.push("customer_id", self.customer_id);
         base.push("customer_card_id", self.customer_card_id);
-        base.push("3dsecure_message_version", "");
+        base.push(
+            "3dsecure_message_version",
+            self.three_d_secure_message_version,
+        );
         base
     }
 }

@@ -6,3 +6,4 @@
 mod push;
 mod support;
 mod telegrams;
+mod threeds;

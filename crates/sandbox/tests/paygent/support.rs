@@ -18,6 +18,7 @@ use tower::ServiceExt;
 pub const CARD_PATH: &str = "/paygent/n/card/request";
 pub const INQUIRY_PATH: &str = "/paygent/n/ref/paymentref";
 pub const NOTICE_PATH: &str = "/paygent/n/ref/paynotice";
+pub const THREEDS_PATH: &str = "/paygent/n/threeds/request";
 pub const DELIVER_PATH: &str = "/paygent/testtool/notices/deliver";
 pub const GOOD_CARD: &str = "4900000000000000";
 pub const MERCHANT_ID: &str = "123456789";
@@ -62,13 +63,7 @@ pub struct Page {
 impl Page {
     /// The text with the HTML escapes of the templates undone, as a browser shows it.
     pub fn visible(&self) -> String {
-        self.text
-            .replace("&#x2f;", "/")
-            .replace("&#x27;", "'")
-            .replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
+        unescape_html(&self.text)
     }
 
     pub fn location(&self) -> &str {
@@ -77,6 +72,22 @@ impl Page {
             .map(|v| v.to_str().unwrap())
             .unwrap_or_else(|| panic!("no location in a {} answer", self.status))
     }
+}
+
+/// Undo the escapes the templates put in HTML text and attributes.
+pub fn unescape_html(text: &str) -> String {
+    text.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The items of a URL's query string, decoded as UTF-8.
+pub fn query_items(url: &str) -> HashMap<String, String> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    decode_form(query.as_bytes(), UTF_8)
 }
 
 /// Form-encode `fields` with percent-escapes of their bytes in `encoding`.
@@ -240,6 +251,44 @@ impl Paygent {
         let mut all: Vec<(&str, &str)> = head.iter().map(|(n, v)| (*n, v.as_str())).collect();
         all.extend_from_slice(fields);
         self.raw(path, &all).await
+    }
+
+    /// Post a UTF-8 telegram (450) with the demo credentials and read the UTF-8 answer.
+    pub async fn utf8_telegram(&self, path: &str, kind: &str, fields: &[(&str, &str)]) -> Answer {
+        self.utf8_telegram_to(None, path, kind, fields).await
+    }
+
+    /// The same, sent to `host` (the `Host` header a real client sends).
+    pub async fn utf8_telegram_to(
+        &self,
+        host: Option<&str>,
+        path: &str,
+        kind: &str,
+        fields: &[(&str, &str)],
+    ) -> Answer {
+        let head = header(kind);
+        let mut all: Vec<(&str, &str)> = head.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        all.extend_from_slice(fields);
+        let mut request =
+            Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        let request = request.body(Body::from(encode_in(&all, UTF_8))).unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).expect("answer is UTF-8");
+        Answer {
+            items: parse(&text),
+            text,
+            content_type,
+        }
     }
 
     pub async fn token_response(&self, fields: &[(&str, &str)]) -> serde_json::Value {

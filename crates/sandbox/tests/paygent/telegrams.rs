@@ -677,26 +677,6 @@ async fn instalments_need_a_split_count_and_the_inquiry_reports_both() {
 }
 
 #[tokio::test]
-async fn three_d_secure_is_refused_because_the_sandbox_merchant_has_no_contract_for_it() {
-    let paygent = Paygent::new();
-
-    let emv = paygent
-        .authorise(GOOD_CARD, &[("3dsecure_use_type", "2")])
-        .await;
-    let token = paygent.token(GOOD_CARD).await;
-    let not_skipped = paygent
-        .telegram(
-            CARD_PATH,
-            "020",
-            &[("payment_amount", "1000"), ("card_token", token.as_str())],
-        )
-        .await;
-
-    assert_eq!(emv.get("response_code"), "P063");
-    assert_eq!(not_skipped.get("response_code"), "P010");
-}
-
-#[tokio::test]
 async fn a_payment_in_applied_allows_three_retries_and_is_then_declined() {
     let paygent = Paygent::new();
     let failed = paygent.authorise("4900000000008244", &[]).await;
