@@ -6,8 +6,9 @@
 //! or the card of an earlier payment (`ref_trading_id`). A token is consumed only by a
 //! successful telegram. A 020 either skips 3-D Secure (`3dsecure_ryaku=1`) or presents a
 //! 450 result (`3dsecure_use_type=2` + `3ds_auth_id`, checked by `threeds.rs`), which a
-//! successful authorisation uses up. Amount changes create a new payment id and cancel the old payment
-//! after (`base_payment_cancel_timing` 0/empty) or before (1) creating the new one; when
+//! successful authorisation uses up. Amount changes create a new payment id and cancel
+//! the old payment after (`base_payment_cancel_timing` 0/empty) or before (1) creating
+//! the new one; when
 //! the card's cancel fails after the new payment exists the answer is 2010 (028) / 2012
 //! (029) carrying the new id, and when it fails first nothing changes and the cancel's own
 //! error is returned — the latter is the sandbox's reading of §6.3. Payments made with

@@ -1,6 +1,6 @@
 //! Paygent sandbox: imitates Paygent's module-type card telegrams, EMV 3-D Secure, its
-//! card token API and its push notifications on the wire, written from
-//! `specs/paygent.md` only.
+//! card token API, its push notifications and the link type's hosted card page on the
+//! wire, written from `specs/paygent.md` only.
 //!
 //! Paths mirror Paygent's (§2.5, §14) under `/paygent` (so `/sandbox/paygent/…` in kessai):
 //! * `POST /n/card/request` — 020 auth, 021 auth cancel, 022 capture, 023 sales cancel,
@@ -13,6 +13,9 @@
 //! * any other `POST /n/…` path of the §2.5 table answers P004 for a kind that belongs
 //!   elsewhere and P018 for a kind the sandbox does not simulate;
 //! * `POST /n/token/request` and `GET /js/PaygentToken.js` — the token API (§6.6);
+//! * `GET`/`POST /v/request` (Shift_JIS) and `/v/u/request` (UTF-8) — link-type requests
+//!   (§12), answered with the payment page or, with `isbtob=1`, with its address
+//!   `/linktype/top?tid=…`; the card form posts to `POST /linktype/card` (see `link.rs`);
 //! * `GET`/`POST /merchant` — the merchant page: keys and the 差分通知URL (§8, §14);
 //! * `POST /testtool/notices/deliver` — attempt every due push now, answering
 //!   `{"delivered":n,"failed":n,"paused":bool}` (see [`Options::auto_push`]).
@@ -36,7 +39,8 @@
 //! * raw card numbers in 020/025: the merchant counts as onboarded after 2017, so they
 //!   are refused with 2023 rather than authorised;
 //! * 116 stored-card update, 180… multi-currency, 28x recurring, every non-card method
-//!   (ATM, konbini, bank net, virtual account, Paidy, …) and their test tool;
+//!   (ATM, konbini, bank net, virtual account, Paidy, …, also on the link-type page) and
+//!   their test tool; the link type's card registration pages and EUC-JP path;
 //! * the source IP of pushes, TLS 1.2/SNI requirements of the receiver, and separate
 //!   notification URLs per site (one URL per merchant, as §8 says);
 //! * the 9004 concurrent-091 error, E001/E002/9005 system errors, the optional `/s/` hashed
@@ -47,6 +51,7 @@
 mod card;
 mod fields;
 mod inquiry;
+mod link;
 mod merchant;
 mod pages;
 mod push;
@@ -156,6 +161,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         .route("/n/{*path}", post(telegram))
         .route("/merchant", get(merchant::show).post(merchant::update))
         .route("/testtool/notices/deliver", post(push::deliver))
+        .route(
+            "/v/request",
+            get(link::request_sjis).post(link::request_sjis),
+        )
+        .route(
+            "/v/u/request",
+            get(link::request_utf8).post(link::request_utf8),
+        )
+        .route("/linktype/top", get(link::top))
+        .route("/linktype/card", post(link::card))
         .route(
             "/threeds/challenge/{id}",
             get(threeds::challenge_page).post(threeds::challenge_answer),

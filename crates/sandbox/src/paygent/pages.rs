@@ -22,6 +22,11 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "paygent/message.html",
     "paygent/acs_forward.html",
     "paygent/challenge.html",
+    "paygent/link_summary.html",
+    "paygent/link_top.html",
+    "paygent/link_done.html",
+    "paygent/link_expired.html",
+    "paygent/link_error.html",
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -79,6 +79,11 @@ impl Refusal {
         Self::new("P010", format!("\"{name}\" パラメータの値が不正です"))
     }
 
+    /// P011: the amount is above the payment method's limit.
+    pub fn over_limit() -> Self {
+        Self::new("P011", "金額が決済手段の上限を超えています")
+    }
+
     /// P014: the amount must be greater than zero.
     pub fn zero_amount() -> Self {
         Self::new("P014", "金額には0より大きい値を設定してください")

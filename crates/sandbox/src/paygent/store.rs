@@ -14,6 +14,7 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use sha2::{Digest, Sha256};
 
+use super::link::LinkTrade;
 use super::push::Pushes;
 use super::refusal::Refusal;
 use super::status::Status;
@@ -380,6 +381,8 @@ pub struct Store {
     pub default_notify_url: Option<String>,
     /// EMV 3-D Secure authentications by `3ds_auth_id`.
     pub threeds: HashMap<String, Authentication>,
+    /// Link-type payment requests by page id (`tid`).
+    pub links: HashMap<String, LinkTrade>,
 }
 
 impl Default for Store {
@@ -400,6 +403,7 @@ impl Store {
             tokens: HashMap::new(),
             default_notify_url: notify_url,
             threeds: HashMap::new(),
+            links: HashMap::new(),
         }
     }
 

@@ -40,9 +40,9 @@
 //! card) — how Paygent splits the last group is not in the spec.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::header::LOCATION;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use encoding_rs::UTF_8;
@@ -56,7 +56,7 @@ use super::refusal::Refusal;
 use super::store::{sha256_hex, Card, Store, TokenContent};
 use super::testcard;
 use super::wire::{Form, Items};
-use super::{pages, wake, Sandbox, Telegram};
+use super::{base_url, link, pages, wake, Sandbox, Telegram};
 
 /// A challenge not answered within this many minutes times out (§6.4).
 pub const CHALLENGE_MINUTES: i64 = 30;
@@ -227,6 +227,8 @@ pub enum CardRef {
         /// `customer_card_id`.
         card_id: u64,
     },
+    /// A card typed on a link-type payment page; never usable by a 020.
+    Link,
 }
 
 /// Where the buyer goes once the authentication ends.
@@ -234,6 +236,8 @@ pub enum CardRef {
 pub enum Return {
     /// The merchant's `term_url` (module type).
     TermUrl(String),
+    /// Back to the link-type payment page identified by its `tid`.
+    Link(String),
 }
 
 /// Where an authentication stands.
@@ -613,9 +617,12 @@ fn finished_page() -> Response {
 pub async fn challenge_answer(
     State(sandbox): State<Sandbox>,
     Path(id): Path<String>,
+    OriginalUri(original): OriginalUri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     wake(&sandbox);
+    let base = base_url(&headers, &original, &format!("/threeds/challenge/{id}"));
     let form = Form::decode_with(&body, UTF_8);
     let now = (sandbox.clock)();
     let mut store = sandbox.lock();
@@ -643,6 +650,7 @@ pub async fn challenge_answer(
     let auth = auth.clone();
     let location = match &auth.goes_to {
         Return::TermUrl(url) => with_query(url, &auth.result_items(outcome)),
+        Return::Link(tid) => link::after_challenge(&mut store, &auth, tid, outcome, &base, now),
     };
     (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response()
 }

@@ -48,6 +48,14 @@ impl Form {
         Self::from_pairs(pairs, charset(&kind))
     }
 
+    /// Decode query and body known to be in `encoding` (link type, §12).
+    pub fn decode_both(query: &[u8], body: &[u8], encoding: &'static Encoding) -> Self {
+        Self::from_pairs(
+            split_pairs(query).chain(split_pairs(body)).collect(),
+            encoding,
+        )
+    }
+
     /// Decode a body known to be in `encoding` (the token API is UTF-8, §2.1).
     pub fn decode_with(body: &[u8], encoding: &'static Encoding) -> Self {
         Self::from_pairs(split_pairs(body).collect(), encoding)

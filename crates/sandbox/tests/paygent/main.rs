@@ -3,6 +3,7 @@
 //! CP932, UTF-8 3-D Secure telegrams, pushes to a real local listener, and the hosted pages
 //! (specs/paygent.md).
 
+mod link;
 mod push;
 mod support;
 mod telegrams;
