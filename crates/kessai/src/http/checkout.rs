@@ -254,16 +254,8 @@ async fn card_outcome(
 ) -> Result<Response, HttpError> {
     match step {
         Ok(CardStep::Ordered(_)) => Ok(finished(p)),
-        Ok(CardStep::Challenge(acs_html)) => {
-            render(
-                state,
-                StatusCode::OK,
-                "checkout_3ds.html",
-                "本人認証",
-                context! { acs_html },
-            )
-            .await
-        }
+        // Paygent's page for the buyer, shown as it is (spec §6.4 step 3).
+        Ok(CardStep::Challenge(acs_html)) => Ok(Html(acs_html).into_response()),
         Err(CardError::Retry(message)) => card_form(state, p, Some(message)).await,
         Err(e @ CardError::Unknown) => {
             message(

@@ -32,7 +32,6 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "shop_layout.html",
     "checkout_card.html",
     "checkout_redirect.html",
-    "checkout_3ds.html",
     "checkout_done.html",
 ];
 
