@@ -23,11 +23,17 @@
 //! Every difference record is also pushed to the merchant's notification URL (§8) with
 //! the resend and pause rules described in `push.rs`.
 //!
-//! Every telegram is checked in the order of §16: credentials (P001/P002; any merchant id of
-//! up to nine digits with connect id `sandboxconnect` / password `sandboxpassword`),
+//! Every merchant id of up to nine digits is a sandbox merchant with the same fixed
+//! settings, also shown on the merchant page: connect id `sandboxconnect`, connect
+//! password `sandboxpassword`, トークン生成鍵 `sandboxtokenkey`, トークン受取ハッシュ鍵
+//! `sandboxtokenhashkey`, 差分通知ハッシュ値生成キー `sandboxnoticehashkey`, link-type
+//! ハッシュ値生成キー `sandboxlinkhashkey` and 3Dセキュア結果受付ハッシュ鍵
+//! `sandbox3dshashkey`.
+//!
+//! Every telegram is checked in the order of §16: credentials (P001/P002),
 //! `telegram_version` `1.0` (P003), URL versus kind (P004), then the items (P005/P006/
-//! P008/P009/P010). Cards reach telegrams only as tokens (token key `sandboxtokenkey`,
-//! receipt hash key `sandboxtokenhashkey`); the test-card rules of §15 decide outcomes.
+//! P008/P009/P010). Cards reach telegrams only as tokens or stored cards; the test-card
+//! rules of §15 decide outcomes.
 //!
 //! Not simulated yet:
 //! * the IP allow-list (P015); the client certificate (P016) is checked, before anything

@@ -1,5 +1,6 @@
 //! The sandbox's memory: card payments by payment id with their history, stored cards,
-//! card tokens and the difference records 091 serves (spec §6, §7, §10).
+//! card tokens, the difference records 091 serves and pushes, 3-D Secure authentications
+//! and link-type requests (spec §6, §7, §8, §10, §12).
 //!
 //! Full card numbers live only in [`Card`], whose `Debug` masks them, so they cannot reach
 //! a log line. Time-driven transitions (60-day auth expiry, 60-day cancel period, 7-day
