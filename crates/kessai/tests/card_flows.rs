@@ -39,6 +39,12 @@ fn local(app: &TestApp, url: &str) -> String {
     url.strip_prefix(&app.address).unwrap_or(url).to_owned()
 }
 
+/// Where the sandbox's frictionless 3-D Secure page forwards the browser (meta refresh).
+fn forwarded_term_url(app: &TestApp, acs: &str) -> String {
+    let content = attr(acs, "http-equiv=\"refresh\"", "content");
+    local(app, content.split_once("url=").unwrap().1)
+}
+
 async fn three_ds_on(app: &TestApp) {
     app.set_paygent(&[
         ("three_d_secure", "on"),
@@ -85,14 +91,7 @@ async fn a_frictionless_3d_secure_authentication_leads_to_the_order() {
     let r = submit(&app, &started.link_key, "TARO YAMADA").await;
     assert_eq!(r.status().as_u16(), 200);
     let acs = r.text().await.unwrap();
-    let term = local(
-        &app,
-        &attr(&acs, "http-equiv=\"refresh\"", "content")
-            .split_once("url=")
-            .unwrap()
-            .1
-            .to_owned(),
-    );
+    let term = forwarded_term_url(&app, &acs);
     assert!(
         term.starts_with(&format!("/checkout/{}/3ds?", started.link_key)),
         "{term}"
@@ -163,14 +162,7 @@ async fn chargeback_risk_avoidance_refuses_an_attempt_with_the_shops_liability()
     let started = app.start_checkout(None).await;
     let r = submit(&app, &started.link_key, "BAVUA").await;
     let acs = r.text().await.unwrap();
-    let term = local(
-        &app,
-        &attr(&acs, "http-equiv=\"refresh\"", "content")
-            .split_once("url=")
-            .unwrap()
-            .1
-            .to_owned(),
-    );
+    let term = forwarded_term_url(&app, &acs);
     assert!(term.contains("attempt_kbn=1"), "{term}");
     let r = app.get(&term).await;
     assert_eq!(r.status().as_u16(), 422);
@@ -187,14 +179,7 @@ async fn a_forged_3d_secure_result_is_refused() {
         .text()
         .await
         .unwrap();
-    let term = local(
-        &app,
-        &attr(&acs, "http-equiv=\"refresh\"", "content")
-            .split_once("url=")
-            .unwrap()
-            .1
-            .to_owned(),
-    );
+    let term = forwarded_term_url(&app, &acs);
     let forged = term.replace("hc=", "hc=0");
     let r = app.get(&forged).await;
     assert_eq!(r.status().as_u16(), 422);
