@@ -408,3 +408,48 @@ async fn the_operator_captures_and_cancels_from_the_payment_block_of_the_order()
     let r = app.post_form(&action, &[("operation", "refresh")]).await;
     assert_eq!(r.status().as_u16(), 403, "no CSRF token, no operation");
 }
+
+#[tokio::test]
+async fn a_card_network_timeout_leaves_the_payment_pending_until_an_inquiry_settles_it() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000009000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    assert_eq!(r.status().as_u16(), 202);
+    assert!(r.text().await.unwrap().contains("決済結果を確認しています"));
+    assert_eq!(
+        app.history(started.payment_id).await,
+        rows(&[("カード決済オーソリ", "pending")])
+    );
+
+    // A second attempt cannot start while the first has no answer.
+    let again = app.card_token("4900000000000000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &again)]).await;
+    assert_eq!(r.status().as_u16(), 422);
+
+    // The scheduled status inquiry finds nothing at Paygent and settles the row.
+    app.state
+        .clock
+        .advance(chrono::Duration::minutes(2))
+        .unwrap();
+    app.worker.run_until_idle().await.unwrap();
+    assert_eq!(
+        app.history(started.payment_id).await,
+        rows(&[("カード決済オーソリ", "failed")])
+    );
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (payment.state.as_str(), payment.order_id),
+        ("pending", None)
+    );
+
+    // Now the buyer can pay.
+    let r = pay(&app, &started.link_key, &[("card_json", &again)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+}

@@ -541,20 +541,19 @@ pub async fn link_return(
     if let Some(order_id) = pending.log.order_id {
         return Ok(Some(OrderFromLog::Existing(order_id)));
     }
-    let report =
-        match payments.refresh(&pending.payment).await {
-            Ok(report) => report,
-            Err(crate::payments::PaymentsError::Provider(ProviderError::Refused {
-                code, ..
-            })) if code == "13001" => return Ok(None),
-            Err(crate::payments::PaymentsError::Provider(ProviderError::Unknown(_))) => {
-                payments
-                    .schedule_refresh(pending.payment.id, chrono::Duration::minutes(1))
-                    .await?;
-                return Err(CardError::Unknown);
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let report = match payments.refresh(&pending.payment).await {
+        Ok(report) => report,
+        Err(crate::payments::PaymentsError::Provider(ProviderError::NoSuchPayment)) => {
+            return Ok(None)
+        }
+        Err(crate::payments::PaymentsError::Provider(ProviderError::Unknown(_))) => {
+            payments
+                .schedule_refresh(pending.payment.id, chrono::Duration::minutes(1))
+                .await?;
+            return Err(CardError::Unknown);
+        }
+        Err(e) => return Err(e.into()),
+    };
     if matches!(
         report.state,
         PaymentState::Authorized | PaymentState::Captured

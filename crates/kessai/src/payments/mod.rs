@@ -318,7 +318,7 @@ impl Payments {
         let now = self.clock.now();
         let (code, detail) = match e {
             ProviderError::Refused { code, detail, .. } => (code.as_str(), detail.as_str()),
-            ProviderError::NotConfigured(_) => ("", ""),
+            ProviderError::NotConfigured(_) | ProviderError::NoSuchPayment => ("", ""),
             ProviderError::Unknown(detail) => {
                 self.schedule_refresh(payment.id, Duration::minutes(1))
                     .await?;
@@ -371,6 +371,10 @@ impl Payments {
         let connector = self.connector(&payment.provider).await?;
         let report = match connector.refresh(payment).await {
             Ok(report) => report,
+            Err(ProviderError::NoSuchPayment) => {
+                self.settle_never_received(payment.id).await?;
+                return Err(ProviderError::NoSuchPayment.into());
+            }
             Err(e) => {
                 if !matches!(e, ProviderError::Unknown(_)) {
                     self.log_error(payment, "", &e.to_string(), "").await?;
@@ -381,6 +385,28 @@ impl Payments {
         self.apply(payment, &report).await?;
         self.settle_pending(payment.id, &report).await?;
         Ok(report)
+    }
+
+    /// Fails the pending rows of a payment the provider does not know: their calls never
+    /// reached it, so nothing happened there.
+    async fn settle_never_received(&self, payment_id: i64) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        for row in self.store.payment_operations(payment_id).await? {
+            if row.outcome == "pending" {
+                self.store
+                    .complete_payment_operation(
+                        row.id,
+                        "failed",
+                        None,
+                        None,
+                        Some("状態照会の結果、決済会社に決済はありません"),
+                        None,
+                        now,
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Settles the pending rows of a payment after an inquiry: a row whose call shows in the
@@ -571,10 +597,10 @@ pub fn register(registry: &mut Registry, payments: Payments) {
                 .payment(job.payment_id)
                 .await?
                 .ok_or_else(|| JobError(format!("payment {} is gone", job.payment_id)))?;
-            p.refresh(&payment)
-                .await
-                .map(drop)
-                .map_err(|e| JobError(e.to_string()))
+            match p.refresh(&payment).await {
+                Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => Ok(()),
+                Err(e) => Err(JobError(e.to_string())),
+            }
         }
     });
     notifications::register(registry, payments);
