@@ -18,31 +18,9 @@ fn client(app: &TestApp, password: &str) -> Client {
 
 /// Tokenizes a test card the way PaygentToken.js does in the buyer's browser.
 async fn token(app: &TestApp, card_number: &str) -> String {
-    let r = app
-        .client
-        .post(app.url("/sandbox/paygent/n/token/request"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(
-            serde_urlencoded::to_string([
-                ("merchant_id", "123456789"),
-                ("token_generate_key", "sandboxtokenkey"),
-                ("card_number", card_number),
-                ("card_expire_year", "30"),
-                ("card_expire_month", "12"),
-                ("card_cvc", "123"),
-                ("card_name", "TARO YAMADA"),
-            ])
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["result"], "0000", "{body}");
-    body["tokenizedCardObject"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let receipt: serde_json::Value =
+        serde_json::from_str(&app.card_token(card_number).await).unwrap();
+    receipt["token"].as_str().unwrap().to_owned()
 }
 
 fn authorize<'a>(token: &'a str, trading_id: &'a str, amount: i64, capture: bool) -> Authorize<'a> {
