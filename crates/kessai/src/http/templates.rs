@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "delivery_edit.html",
     "jobs.html",
     "audit.html",
+    "api_keys.html",
     "shop_layout.html",
     "checkout_card.html",
     "checkout_redirect.html",
