@@ -709,6 +709,51 @@ async fn a_declined_card_answers_402_with_the_japanese_message_and_the_checkout_
 }
 
 #[tokio::test]
+async fn a_card_payment_without_an_answer_is_202_pending_and_replays_as_such() {
+    // Arrange: the sandbox times out on cards whose last four digits start with 9.
+    let app = TestApp::demo().await;
+    let api = Api::new(&app).await;
+    let started = api
+        .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
+        .await;
+    let link_key = started.body["link_key"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/checkouts/{link_key}/card");
+    let body = json!({ "card": token_receipt(&app, "4111111111119000").await });
+    let key = new_key();
+
+    // Act
+    let pending = api.post(&path, &key, &body).await;
+    let replay = api.post(&path, &key, &body).await;
+    let checkout = api.get(&format!("/api/v1/checkouts/{link_key}")).await;
+
+    // Assert
+    assert_eq!(pending.status, 202, "{}", pending.body);
+    assert_eq!(pending.body["status"], "pending");
+    assert!(pending.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("二重に決済しないよう"));
+    assert_eq!((replay.status, replay.replayed), (202, true));
+    assert_eq!(replay.body, pending.body);
+    assert_eq!(checkout.body["payment_state"], "pending");
+    assert_eq!(checkout.body["order_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_wrong_method_answers_json_405() {
+    // Arrange
+    let app = TestApp::demo().await;
+    let api = Api::new(&app).await;
+
+    // Act
+    let wrong = api.get("/api/v1/checkouts").await;
+
+    // Assert
+    assert_eq!(wrong.status, 405, "{}", wrong.body);
+    assert_eq!(wrong.body["code"], "method_not_allowed");
+}
+
+#[tokio::test]
 async fn unknown_routes_and_records_answer_json_404() {
     // Arrange
     let app = TestApp::demo().await;
