@@ -471,6 +471,41 @@ async fn a_replayed_capture_returns_the_same_answer_and_captures_once() {
     assert_eq!(captures, 1, "captured once");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_simultaneous_captures_with_one_key_capture_once() {
+    // Arrange
+    let app = TestApp::demo().await;
+    let api = Api::new(&app).await;
+    let order_id = paid_order(&api).await;
+    let path = format!("/api/v1/orders/{order_id}/payment/capture");
+    let key = new_key();
+
+    // Act
+    let empty = json!({});
+    let (a, b) = tokio::join!(api.post(&path, &key, &empty), api.post(&path, &key, &empty));
+
+    // Assert: one did it; the other was told to wait or got its answer
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert!(
+        statuses == [200, 200] || statuses == [200, 409],
+        "{statuses:?}: {} / {}",
+        a.body,
+        b.body
+    );
+    for answer in [&a, &b] {
+        if answer.status == 409 {
+            assert_eq!(answer.body["code"], "idempotency_key_in_progress");
+        }
+    }
+    let order = api.get(&format!("/api/v1/orders/{order_id}")).await;
+    let captures = labels(&order.body["payment"])
+        .iter()
+        .filter(|l| *l == "カード決済売上")
+        .count();
+    assert_eq!(captures, 1);
+}
+
 #[tokio::test]
 async fn a_checkout_replayed_with_its_key_is_started_only_once() {
     // Arrange
@@ -737,6 +772,63 @@ async fn a_card_payment_without_an_answer_is_202_pending_and_replays_as_such() {
     assert_eq!(replay.body, pending.body);
     assert_eq!(checkout.body["payment_state"], "pending");
     assert_eq!(checkout.body["order_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_three_d_secure_result_that_is_not_the_checkouts_own_is_refused() {
+    // Arrange: a checkout that never started 3-D Secure
+    let app = TestApp::demo().await;
+    let api = Api::new(&app).await;
+    let started = api
+        .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
+        .await;
+    let link_key = started.body["link_key"].as_str().unwrap().to_owned();
+
+    // Act
+    let refused = api
+        .post(
+            &format!("/api/v1/checkouts/{link_key}/three_ds"),
+            &new_key(),
+            &json!({ "result": "0", "3ds_auth_id": "forged", "hc": "x" }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(refused.status, 402, "{}", refused.body);
+    assert_eq!(refused.body["code"], "card_declined");
+    assert!(refused.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("このご注文のものではありません"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_requests_racing_for_one_idempotency_key_exactly_one_claims_it() {
+    // Arrange
+    let app = TestApp::demo().await;
+    let _api = Api::new(&app).await;
+    let key_id = app.state.store.api_keys().await.unwrap()[0].id;
+    let now = app.state.clock.now();
+
+    // Act
+    let claims: Vec<_> = (0..8)
+        .map(|_| {
+            let store = app.state.store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_idempotency_key(key_id, "raced", "same-request", now)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for claim in claims {
+        won += usize::from(claim.await.unwrap());
+    }
+
+    // Assert
+    assert_eq!(won, 1);
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
+use tracing::Instrument;
 
 use super::error::ApiError;
 use super::extract::ApiClient;
@@ -54,9 +55,15 @@ pub async fn require_key(
             tracing::warn!(error = %e, api_key.id = key.id, "cannot record the API key's last use");
         }
     }
+    let span = tracing::info_span!(
+        "api",
+        api_key.id = key.id,
+        method = %request.method(),
+        path = %request.uri().path()
+    );
     request.extensions_mut().insert(ApiClient {
         key_id: key.id,
         name: key.name,
     });
-    next.run(request).await
+    next.run(request).instrument(span).await
 }

@@ -18,6 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use super::error::{ApiError, NothingChanged};
 use super::extract::ApiClient;
@@ -99,10 +100,13 @@ async fn run(state: SharedState, request: Request, next: Next) -> Result<Respons
     let request = Request::from_parts(parts, Body::from(body));
     let task_state = state.clone();
     let task_key = key.clone();
-    let work = tokio::spawn(async move {
-        let response = next.run(request).await;
-        settle(&task_state, client.key_id, &task_key, response).await
-    });
+    let work = tokio::spawn(
+        async move {
+            let response = next.run(request).await;
+            settle(&task_state, client.key_id, &task_key, response).await
+        }
+        .instrument(tracing::Span::current()),
+    );
     match work.await {
         Ok(response) => Ok(response),
         Err(e) => {
