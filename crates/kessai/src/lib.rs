@@ -15,6 +15,7 @@ pub mod http;
 pub mod jobs;
 pub mod payments;
 pub mod providers;
+pub mod sandbox_server;
 pub mod secrets;
 pub mod settings;
 pub mod store;

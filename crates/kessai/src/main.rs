@@ -1,10 +1,14 @@
 //! The `kessai` command: parses the command line, loads configuration and hands over to the
 //! library. Roles are subcommands of the one binary.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use kessai::config::ConfigArgs;
+use kessai::sandbox_server::{SandboxConfig, SandboxServer, SandboxTlsConfig};
 use kessai::App;
 
 #[derive(Parser)]
@@ -28,10 +32,62 @@ enum Command {
     Worker,
     /// Apply database migrations and exit.
     Migrate,
+    /// Serve only the provider sandboxes on their own address (HTTP, and HTTPS with --tls).
+    Sandbox(SandboxArgs),
+}
+
+/// Default address of `kessai sandbox`.
+const SANDBOX_LISTEN: &str = "127.0.0.1:8081";
+
+/// Flags of `kessai sandbox`. Its `--listen` is the sandbox's own address and replaces the
+/// main server's `--listen` for this subcommand.
+#[derive(clap::Args)]
+struct SandboxArgs {
+    /// Address of the plain HTTP sandbox.
+    #[arg(long, env = "KESSAI_SANDBOX_LISTEN", default_value = SANDBOX_LISTEN)]
+    listen: SocketAddr,
+    /// Also serve the sandboxes over HTTPS, asking for the client certificate (P016).
+    #[arg(long, env = "KESSAI_SANDBOX_TLS")]
+    tls: bool,
+    /// Address of the HTTPS sandbox.
+    #[arg(
+        long,
+        env = "KESSAI_SANDBOX_TLS_LISTEN",
+        default_value = "127.0.0.1:8443"
+    )]
+    tls_listen: SocketAddr,
+    /// Folder of the sandbox certificates, made on first use [default: <data dir>/sandbox-tls].
+    #[arg(long, env = "KESSAI_SANDBOX_TLS_DIR")]
+    tls_dir: Option<PathBuf>,
+}
+
+/// Parses the command line.
+///
+/// `kessai sandbox --listen` has the name (and clap id) of the main server's global
+/// `--listen`, and clap hands a global's value down to the subcommand when the subcommand
+/// has none of higher precedence: `KESSAI_LISTEN` would replace the sandbox's default. That
+/// variable is the address of `kessai serve`, so it is ignored here.
+fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Command::Sandbox(sandbox), Some(("sandbox", given))) =
+        (&mut cli.command, matches.subcommand())
+    {
+        let from_main_server = given.value_source("listen") == Some(ValueSource::EnvVariable)
+            && std::env::var_os("KESSAI_SANDBOX_LISTEN").is_none();
+        if from_main_server {
+            sandbox.listen = SANDBOX_LISTEN.parse().expect("a valid default address");
+        }
+    }
+    Ok(cli)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -63,6 +119,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 kessai::store::redact_url(config.database_url.expose())
             );
             Ok(())
+        }
+        Command::Sandbox(args) => {
+            let tls = args.tls.then(|| SandboxTlsConfig {
+                listen: args.tls_listen,
+                dir: args
+                    .tls_dir
+                    .unwrap_or_else(|| config.data_dir.join("sandbox-tls")),
+            });
+            let server = SandboxServer::build(SandboxConfig {
+                listen: args.listen,
+                tls,
+            })
+            .await?;
+            tracing::info!(
+                address = %server.address(),
+                tls_address = ?server.tls_address(),
+                "kessai sandbox is serving"
+            );
+            server.run(shutdown_signal()).await
         }
     }
 }
@@ -99,4 +174,55 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_sandbox_listen_flag_is_the_sandboxs_own_address() {
+        let cli = parse([
+            "kessai",
+            "sandbox",
+            "--listen",
+            "127.0.0.1:9001",
+            "--tls",
+            "--tls-listen",
+            "127.0.0.1:9443",
+        ])
+        .unwrap();
+
+        let Command::Sandbox(args) = cli.command else {
+            panic!("not the sandbox subcommand");
+        };
+        assert_eq!(args.listen, "127.0.0.1:9001".parse().unwrap());
+        assert!(args.tls);
+        assert_eq!(args.tls_listen, "127.0.0.1:9443".parse().unwrap());
+        assert_eq!(args.tls_dir, None);
+    }
+
+    #[test]
+    fn the_main_servers_listen_variable_does_not_move_the_sandbox() {
+        // Only this test sets the variable; the others give --listen on the command line.
+        std::env::set_var("KESSAI_LISTEN", "127.0.0.1:9999");
+
+        let sandbox = parse(["kessai", "sandbox"]);
+        let serve = parse(["kessai", "serve"]);
+
+        std::env::remove_var("KESSAI_LISTEN");
+        let Command::Sandbox(args) = sandbox.unwrap().command else {
+            panic!("not the sandbox subcommand");
+        };
+        assert_eq!(args.listen, SANDBOX_LISTEN.parse().unwrap());
+        assert_eq!(
+            serve.unwrap().config.listen,
+            Some("127.0.0.1:9999".parse().unwrap())
+        );
+    }
 }

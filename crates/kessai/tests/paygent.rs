@@ -13,7 +13,7 @@ fn client(app: &TestApp, password: &str) -> Client {
         connect_id: "sandboxconnect".into(),
         connect_password: Secret::new(password),
     };
-    Client::new(&app.url("/sandbox/paygent"), credentials, TIMEOUT).unwrap()
+    Client::new(&app.url("/sandbox/paygent"), credentials, TIMEOUT, None).unwrap()
 }
 
 /// Tokenizes a test card the way PaygentToken.js does in the buyer's browser.
@@ -222,6 +222,7 @@ async fn an_unreachable_paygent_leaves_the_outcome_unknown() {
         &format!("http://127.0.0.1:{port}"),
         credentials,
         std::time::Duration::from_secs(2),
+        None,
     )
     .unwrap();
     let err = paygent.capture("1").await.unwrap_err();

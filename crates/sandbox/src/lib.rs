@@ -4,7 +4,8 @@
 //! connector code, so that a misread field name cannot pass on both sides. Providers are
 //! added by their own issues; the index answers with the list of mounted simulators.
 //!
-//! Mounted so far: `paygent` (module-type card telegrams and the token API, see
+//! Mounted so far: `paygent` (module-type card telegrams, EMV 3-D Secure, the token API,
+//! push notifications, the link type's hosted card page and a merchant admin page, see
 //! [`paygent`]).
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
 pub mod paygent;
+pub mod tls;
 
 /// Where the simulators read the current time; tests and demos pass a clock they can move
 /// forward so that deadlines lapse without waiting.
@@ -22,17 +24,37 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// Names of the simulators this build serves.
 pub const PROVIDERS: &[&str] = &["paygent"];
 
-/// The sandbox routes, to be nested under `/sandbox`, reading the system clock.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    router_with_clock(Arc::new(Utc::now))
+/// How the sandboxes are set up by the application that mounts them.
+#[derive(Clone)]
+pub struct Options {
+    /// Where the simulators read the current time.
+    pub clock: Clock,
+    /// Settings of the Paygent sandbox.
+    pub paygent: paygent::Options,
 }
 
-/// The sandbox routes, to be nested under `/sandbox`, reading time from `clock`.
-pub fn router_with_clock<S: Clone + Send + Sync + 'static>(clock: Clock) -> Router<S> {
+impl Default for Options {
+    /// The system clock and each sandbox's default options.
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(Utc::now),
+            paygent: paygent::Options::default(),
+        }
+    }
+}
+
+/// The sandbox routes, to be nested under `/sandbox`, with the system clock and default
+/// options.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    router_with(Options::default())
+}
+
+/// The sandbox routes, to be nested under `/sandbox`, set up by `options`.
+pub fn router_with<S: Clone + Send + Sync + 'static>(options: Options) -> Router<S> {
     Router::new()
         .route(
             "/",
             get(|| async { Json(serde_json::json!({ "providers": PROVIDERS })) }),
         )
-        .nest("/paygent", paygent::router(clock))
+        .nest("/paygent", paygent::router(options.clock, options.paygent))
 }

@@ -96,7 +96,7 @@ impl From<crate::payments::PaymentsError> for CardError {
 }
 
 /// The card form's settings.
-pub async fn config(payments: &Payments) -> Result<Config, StoreError> {
+pub async fn config(payments: &Payments) -> Result<std::sync::Arc<Config>, StoreError> {
     payments.paygent().await
 }
 
@@ -369,6 +369,18 @@ async fn authorize(
         .ok_or_else(|| {
             CardError::Retry("お支払いを処理しています。しばらくお待ちください。".to_owned())
         })?;
+    // A second click that passed the first checks while the first was in flight finds the
+    // payment authorized once it holds the row: it must not authorize again.
+    let current = store
+        .payment(payment.id)
+        .await?
+        .ok_or(StoreError::NotFound("payment"))?;
+    if current.state() != PaymentState::Pending {
+        store.abandon_payment_operation(row).await?;
+        return Ok(CardStep::Ordered(
+            confirm(payments, &payment.link_key).await?,
+        ));
+    }
     let result = match config.client() {
         Ok(client) => client.authorize(&request).await,
         Err(e) => Err(e),
@@ -529,20 +541,19 @@ pub async fn link_return(
     if let Some(order_id) = pending.log.order_id {
         return Ok(Some(OrderFromLog::Existing(order_id)));
     }
-    let report =
-        match payments.refresh(&pending.payment).await {
-            Ok(report) => report,
-            Err(crate::payments::PaymentsError::Provider(ProviderError::Refused {
-                code, ..
-            })) if code == "13001" => return Ok(None),
-            Err(crate::payments::PaymentsError::Provider(ProviderError::Unknown(_))) => {
-                payments
-                    .schedule_refresh(pending.payment.id, chrono::Duration::minutes(1))
-                    .await?;
-                return Err(CardError::Unknown);
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let report = match payments.refresh(&pending.payment).await {
+        Ok(report) => report,
+        Err(crate::payments::PaymentsError::Provider(ProviderError::NoSuchPayment)) => {
+            return Ok(None)
+        }
+        Err(crate::payments::PaymentsError::Provider(ProviderError::Unknown(_))) => {
+            payments
+                .schedule_refresh(pending.payment.id, chrono::Duration::minutes(1))
+                .await?;
+            return Err(CardError::Unknown);
+        }
+        Err(e) => return Err(e.into()),
+    };
     if matches!(
         report.state,
         PaymentState::Authorized | PaymentState::Captured

@@ -61,7 +61,7 @@ async fn render(
 }
 
 /// Where the buyer goes once the order exists.
-fn finished(state: &SharedState, p: &Pending) -> Response {
+fn finished(p: &Pending) -> Response {
     match &p.checkout.return_url {
         Some(url) => {
             let sep = if url.contains('?') { '&' } else { '?' };
@@ -71,11 +71,7 @@ fn finished(state: &SharedState, p: &Pending) -> Response {
             ))
             .into_response()
         }
-        None => Redirect::to(&format!(
-            "{}/checkout/{}/done",
-            state.config.public_url, p.payment.link_key
-        ))
-        .into_response(),
+        None => Redirect::to(&format!("/checkout/{}/done", p.payment.link_key)).into_response(),
     }
 }
 
@@ -86,7 +82,7 @@ async fn handoff(
 ) -> Result<Response, HttpError> {
     let p = pending(&state, &link_key).await?;
     if p.log.order_id.is_some() {
-        return Ok(finished(&state, &p));
+        return Ok(finished(&p));
     }
     if p.payment.settlement_kind != "paygent_card" {
         return message(
@@ -257,17 +253,9 @@ async fn card_outcome(
     step: Result<CardStep, CardError>,
 ) -> Result<Response, HttpError> {
     match step {
-        Ok(CardStep::Ordered(_)) => Ok(finished(state, p)),
-        Ok(CardStep::Challenge(acs_html)) => {
-            render(
-                state,
-                StatusCode::OK,
-                "checkout_3ds.html",
-                "本人認証",
-                context! { acs_html },
-            )
-            .await
-        }
+        Ok(CardStep::Ordered(_)) => Ok(finished(p)),
+        // Paygent's page for the buyer, shown as it is (spec §6.4 step 3).
+        Ok(CardStep::Challenge(acs_html)) => Ok(Html(acs_html).into_response()),
         Err(CardError::Retry(message)) => card_form(state, p, Some(message)).await,
         Err(e @ CardError::Unknown) => {
             message(
@@ -301,7 +289,7 @@ async fn link_return(
 ) -> Result<Response, HttpError> {
     let p = pending(&state, &link_key).await?;
     match card::link_return(&state.payments, &p).await {
-        Ok(Some(_)) => Ok(finished(&state, &p)),
+        Ok(Some(_)) => Ok(finished(&p)),
         Ok(None) => message(
             &state,
             StatusCode::OK,

@@ -44,7 +44,7 @@ pub fn router(state: SharedState) -> Router {
         .nest("/checkout", checkout::router())
         .merge(notify::router())
         .route("/index.php", post(notify::welcart))
-        .nest("/sandbox", sandbox_router(&state.clock));
+        .nest("/sandbox", sandbox_router(&state));
     if state.clock.is_movable() {
         router = router.route("/test/clock", post(advance_clock));
     }
@@ -54,10 +54,21 @@ pub fn router(state: SharedState) -> Router {
 }
 
 /// The provider sandboxes, reading time from the application clock so the test clock moves
-/// their deadlines and authorization expiry too.
-fn sandbox_router(clock: &Clock) -> Router<SharedState> {
-    let clock = clock.clone();
-    sandbox::router_with_clock(std::sync::Arc::new(move || clock.now()))
+/// their deadlines and authorization expiry too. Paygent pushes its notifications to our
+/// own notification endpoint; under the test clock they go out only when a test asks the
+/// sandbox to deliver them, so tests stay deterministic.
+fn sandbox_router(state: &AppState) -> Router<SharedState> {
+    let clock = state.clock.clone();
+    sandbox::router_with(sandbox::Options {
+        clock: std::sync::Arc::new(move || clock.now()),
+        paygent: sandbox::paygent::Options {
+            notify_url: Some(format!(
+                "{}/notify/paygent",
+                state.config.public_url.trim_end_matches('/')
+            )),
+            auto_push: !state.clock.is_movable(),
+        },
+    })
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -26,11 +26,13 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "delivery_edit.html",
     "jobs.html",
     "audit.html",
+    "orders.html",
+    "order.html",
+    "payment_errors.html",
     "api_keys.html",
     "shop_layout.html",
     "checkout_card.html",
     "checkout_redirect.html",
-    "checkout_3ds.html",
     "checkout_done.html",
 ];
 

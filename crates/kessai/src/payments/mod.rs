@@ -10,6 +10,8 @@ pub mod notifications;
 pub mod provider;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -62,7 +64,19 @@ pub struct Payments {
     clock: Clock,
     public_url: String,
     data_dir: PathBuf,
+    cache: Arc<Mutex<Option<CachedConfig>>>,
 }
+
+/// Paygent's settings as read at an instant and settings generation.
+#[derive(Debug)]
+struct CachedConfig {
+    at: Instant,
+    generation: u64,
+    config: Arc<paygent::Config>,
+}
+
+/// How long provider settings are reused before they are read again.
+pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Payments {
     /// A payments service; `public_url` locates the built-in sandboxes.
@@ -79,6 +93,7 @@ impl Payments {
             clock,
             public_url,
             data_dir,
+            cache: Arc::default(),
         }
     }
 
@@ -92,20 +107,39 @@ impl Payments {
         &self.clock
     }
 
-    /// Paygent's settings as they are now.
-    pub async fn paygent(&self) -> Result<paygent::Config, StoreError> {
+    /// Paygent's settings, read at most every [`SETTINGS_TTL`]: a change saved on another
+    /// instance takes effect within that time, one saved here at once. The client inside
+    /// keeps its connections.
+    pub async fn paygent(&self) -> Result<Arc<paygent::Config>, StoreError> {
+        let generation = self.settings.generation();
+        if let Some(cached) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            if cached.at.elapsed() < SETTINGS_TTL && cached.generation == generation {
+                return Ok(cached.config.clone());
+            }
+        }
         let values = self.settings.provider(&paygent::settings::SETTINGS).await?;
-        Ok(paygent::Config::from_values(
+        let config = Arc::new(paygent::Config::from_values(
             &values,
             &self.public_url,
             &self.data_dir,
-        ))
+        ));
+        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(CachedConfig {
+            at: Instant::now(),
+            generation,
+            config: config.clone(),
+        });
+        Ok(config)
     }
 
     /// The connector of a provider.
     pub async fn connector(&self, provider: &str) -> Result<Connector, PaymentsError> {
         match provider {
-            "paygent" => Ok(Connector::Paygent(self.paygent().await?)),
+            "paygent" => Ok(Connector::Paygent((*self.paygent().await?).clone())),
             other => Err(ProviderError::NotConfigured(format!(
                 "{}の決済連携はまだ利用できません。",
                 providers::provider(other).map_or(other, |p| p.label)
@@ -237,29 +271,40 @@ impl Payments {
         done: &Done,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        if let Some(old) = &done.replaced {
-            self.store
-                .record_payment_status(
-                    payment.id,
-                    &old.label,
-                    old.amount.unwrap_or(payment.amount),
-                    Some(&old.payment_id),
-                    now,
-                )
-                .await?;
+        match &done.replaced {
+            // The replaced payment's end (売上取消済) comes before the new payment
+            // (補正売上) in the history, as the manual shows it.
+            Some(old) => {
+                self.store
+                    .complete_payment_operation_after_status(
+                        row,
+                        &old.label,
+                        old.amount.unwrap_or(payment.amount),
+                        &old.payment_id,
+                        &done.payment_id,
+                        done.label,
+                        now,
+                    )
+                    .await?
+            }
+            None => {
+                self.store
+                    .complete_payment_operation(
+                        row,
+                        "succeeded",
+                        Some(&done.payment_id),
+                        None,
+                        None,
+                        Some(done.label),
+                        now,
+                    )
+                    .await?
+            }
         }
-        self.store
-            .complete_payment_operation(
-                row,
-                "succeeded",
-                Some(&done.payment_id),
-                None,
-                None,
-                Some(done.label),
-                now,
-            )
-            .await?;
-        self.apply(payment, &done.status).await
+        // The call itself tells which payment id is current now (a new one after 補正).
+        let mut current = payment.clone();
+        current.provider_payment_id = Some(done.payment_id.clone());
+        self.apply(&current, &done.status).await
     }
 
     /// Settles a failed call's row: refused calls fail it and are logged; calls with an
@@ -273,7 +318,7 @@ impl Payments {
         let now = self.clock.now();
         let (code, detail) = match e {
             ProviderError::Refused { code, detail, .. } => (code.as_str(), detail.as_str()),
-            ProviderError::NotConfigured(_) => ("", ""),
+            ProviderError::NotConfigured(_) | ProviderError::NoSuchPayment => ("", ""),
             ProviderError::Unknown(detail) => {
                 self.schedule_refresh(payment.id, Duration::minutes(1))
                     .await?;
@@ -326,6 +371,10 @@ impl Payments {
         let connector = self.connector(&payment.provider).await?;
         let report = match connector.refresh(payment).await {
             Ok(report) => report,
+            Err(ProviderError::NoSuchPayment) => {
+                self.settle_never_received(payment.id).await?;
+                return Err(ProviderError::NoSuchPayment.into());
+            }
             Err(e) => {
                 if !matches!(e, ProviderError::Unknown(_)) {
                     self.log_error(payment, "", &e.to_string(), "").await?;
@@ -336,6 +385,28 @@ impl Payments {
         self.apply(payment, &report).await?;
         self.settle_pending(payment.id, &report).await?;
         Ok(report)
+    }
+
+    /// Fails the pending rows of a payment the provider does not know: their calls never
+    /// reached it, so nothing happened there.
+    async fn settle_never_received(&self, payment_id: i64) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        for row in self.store.payment_operations(payment_id).await? {
+            if row.outcome == "pending" {
+                self.store
+                    .complete_payment_operation(
+                        row.id,
+                        "failed",
+                        None,
+                        None,
+                        Some("状態照会の結果、決済会社に決済はありません"),
+                        None,
+                        now,
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Settles the pending rows of a payment after an inquiry: a row whose call shows in the
@@ -526,10 +597,10 @@ pub fn register(registry: &mut Registry, payments: Payments) {
                 .payment(job.payment_id)
                 .await?
                 .ok_or_else(|| JobError(format!("payment {} is gone", job.payment_id)))?;
-            p.refresh(&payment)
-                .await
-                .map(drop)
-                .map_err(|e| JobError(e.to_string()))
+            match p.refresh(&payment).await {
+                Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => Ok(()),
+                Err(e) => Err(JobError(e.to_string())),
+            }
         }
     });
     notifications::register(registry, payments);

@@ -53,6 +53,9 @@ pub enum ProviderError {
     /// status inquiry settles it.
     #[error("決済会社からの応答を確認できませんでした: {0}")]
     Unknown(String),
+    /// The provider has no such payment (it never received the call that would have made it).
+    #[error("決済会社にこの決済はありません。")]
+    NoSuchPayment,
     /// The provider is not set up for this (settings missing or the service is off).
     #[error("{0}")]
     NotConfigured(String),
@@ -63,6 +66,9 @@ impl From<paygent::client::PaygentError> for ProviderError {
         use paygent::client::PaygentError as E;
         match e {
             E::Transport(_) | E::Protocol(_) => ProviderError::Unknown(e.to_string()),
+            E::Rejected { code, .. } if paygent::map::is_not_found(&code) => {
+                ProviderError::NoSuchPayment
+            }
             E::Rejected { code, detail, .. } if paygent::map::is_timeout(&code) => {
                 ProviderError::Unknown(format!("{code}: {detail}"))
             }
@@ -71,6 +77,7 @@ impl From<paygent::client::PaygentError> for ProviderError {
                 code,
                 detail,
             },
+            E::Certificate(e) => ProviderError::NotConfigured(e.to_string()),
             E::Encode(e) => ProviderError::Refused {
                 code: String::new(),
                 message: format!(

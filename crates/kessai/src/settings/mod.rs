@@ -131,6 +131,8 @@ pub struct Settings {
     secrets: SecretBox,
     clock: Clock,
     data_dir: PathBuf,
+    /// Counts provider-settings saves made by this instance, so caches can tell they are stale.
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 const SHOP: &str = "shop";
@@ -144,7 +146,13 @@ impl Settings {
             secrets,
             clock,
             data_dir,
+            generation: Default::default(),
         }
+    }
+
+    /// Changes whenever this instance saves provider settings.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// 基本設定 (empty until saved).
@@ -399,6 +407,8 @@ impl Settings {
                 now,
             )
             .await?;
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.store
             .audit(
                 actor,

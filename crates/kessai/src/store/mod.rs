@@ -34,7 +34,7 @@ pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
 pub use members::{Member, NewMember};
 pub use notifications::{NewNotification, Notification};
 pub use orders::{
-    NewOrder, NewOrderItem, NewPayment, Order, OrderItem, Payment, PaymentOperation,
+    NewOrder, NewOrderItem, NewPayment, Order, OrderItem, OrderListRow, Payment, PaymentOperation,
     PaymentStatusUpdate, STATUS_ROW,
 };
 pub use payment_logs::{

@@ -39,6 +39,26 @@ pub struct NewOrder {
     pub items: Vec<NewOrderItem>,
 }
 
+/// A row of the order list (受注リスト): the order with its payment's provider status.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct OrderListRow {
+    pub id: i64,
+    pub order_number: String,
+    pub created_at: DateTime<Utc>,
+    pub order_status: String,
+    pub receipt_status: String,
+    pub payment_method_name: String,
+    pub provider_payment_id: Option<String>,
+    pub provider_status_label: Option<String>,
+    pub payment_amount: Option<i64>,
+    pub total: i64,
+    pub delivery_name: String,
+    pub member_id: Option<i64>,
+    pub family_name: String,
+    pub given_name: String,
+    pub prefecture: String,
+}
+
 /// A line of a new order.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NewOrderItem {
@@ -230,6 +250,16 @@ impl Store {
         })
     }
 
+    /// The newest orders with their payment, for the order list.
+    pub async fn order_list(&self, limit: i64) -> Result<Vec<OrderListRow>, StoreError> {
+        let sql = "SELECT o.id, o.order_number, o.created_at, o.order_status, o.receipt_status, o.payment_method_name,
+                   p.provider_payment_id, p.provider_status_label, p.amount AS payment_amount, o.total, o.delivery_name,
+                   o.member_id, o.family_name, o.given_name, o.prefecture
+                   FROM orders o LEFT JOIN payments p ON p.order_id = o.id
+                   ORDER BY o.id DESC LIMIT $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(limit).fetch_all(p).await?))
+    }
+
     /// One order.
     pub async fn order(&self, id: i64) -> Result<Option<Order>, StoreError> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
@@ -337,6 +367,46 @@ impl Store {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Completes a successful call that replaced the provider's payment id: the replaced id's
+    /// final status row goes first, then the call's row (moved after it), in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete_payment_operation_after_status(
+        &self,
+        id: i64,
+        status_label: &str,
+        old_amount: i64,
+        old_payment_id: &str,
+        new_payment_id: &str,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let take = format!("DELETE FROM payment_operations WHERE id = $1 AND outcome = 'pending' RETURNING {OPERATION_COLUMNS}");
+        let status = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
+                      created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $6)";
+        let call = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
+                    created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)";
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let row: Option<PaymentOperation> = sqlx::query_as(&take).bind(id).fetch_optional(&mut *tx).await?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound("pending payment operation"));
+            };
+            sqlx::query(status).bind(row.payment_id).bind(STATUS_ROW).bind(status_label).bind(old_amount)
+                .bind(old_payment_id).bind(now).execute(&mut *tx).await?;
+            sqlx::query(call).bind(row.payment_id).bind(&row.operation).bind(label).bind(row.amount)
+                .bind(new_payment_id).bind(row.created_at).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Removes a pending row whose call was never made.
+    pub async fn abandon_payment_operation(&self, id: i64) -> Result<(), StoreError> {
+        let sql = "DELETE FROM payment_operations WHERE id = $1 AND outcome = 'pending'";
+        on_pool!(self, p => sqlx::query(sql).bind(id).execute(p).await?.rows_affected());
+        Ok(())
     }
 
     /// Adds a status row to a payment's history (a status the provider reported).

@@ -365,3 +365,155 @@ pub fn sample_order(number: &str) -> kessai::store::NewOrder {
         ],
     }
 }
+
+/// A demo checkout for one 静岡産 深蒸し煎茶 (1,080円) paid with the demo's Paygent card
+/// method, for a guest or a member.
+pub fn checkout_request(
+    app: &TestApp,
+    member_id: Option<i64>,
+) -> kessai::checkout::CheckoutRequest {
+    let _ = app;
+    kessai::checkout::CheckoutRequest {
+        items: vec![kessai::checkout::CartLine {
+            product_code: "DEMO-TEA-01".into(),
+            quantity: 1,
+        }],
+        customer: kessai::checkout::Customer {
+            email: "buyer@example.jp".into(),
+            family_name: "山田".into(),
+            given_name: "太郎".into(),
+            family_kana: "ヤマダ".into(),
+            given_kana: "タロウ".into(),
+            postal_code: "1000001".into(),
+            prefecture: "東京都".into(),
+            address1: "千代田区千代田1-1".into(),
+            address2: String::new(),
+            phone: "03-1234-5678".into(),
+        },
+        member_id,
+        delivery_method_id: 1,
+        payment_method_id: 0,
+        note: String::new(),
+        return_url: None,
+    }
+}
+
+impl TestApp {
+    /// The id of the demo's payment method of a settlement kind.
+    pub async fn payment_method(&self, kind: &str) -> i64 {
+        self.state
+            .store
+            .payment_methods()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.settlement_kind == kind)
+            .unwrap_or_else(|| panic!("the demo has a {kind} method"))
+            .id
+    }
+
+    /// Starts a demo checkout paid by Paygent card.
+    pub async fn start_checkout(&self, member_id: Option<i64>) -> kessai::checkout::Started {
+        let mut req = checkout_request(self, member_id);
+        req.payment_method_id = self.payment_method("paygent_card").await;
+        req.delivery_method_id = self.state.store.delivery_methods().await.unwrap()[0].id;
+        kessai::checkout::start(&self.state.payments, &req)
+            .await
+            .expect("the checkout starts")
+    }
+
+    /// A token receipt for a test card, as PaygentToken.js hands it to the card form (JSON).
+    pub async fn card_token(&self, card_number: &str) -> String {
+        let r = self
+            .client
+            .post(self.url("/sandbox/paygent/n/token/request"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                serde_urlencoded::to_string([
+                    ("merchant_id", "123456789"),
+                    ("token_generate_key", "sandboxtokenkey"),
+                    ("card_number", card_number),
+                    ("card_expire_year", "30"),
+                    ("card_expire_month", "12"),
+                    ("card_cvc", "123"),
+                    ("card_name", "TARO YAMADA"),
+                ])
+                .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["result"], "0000", "{body}");
+        let t = &body["tokenizedCardObject"];
+        serde_json::json!({
+            "token": t["token"], "masked_card_number": t["masked_card_number"],
+            "valid_until": t["valid_until"], "fingerprint": t["fingerprint"], "hc": body["hc"],
+        })
+        .to_string()
+    }
+
+    /// Changes some of Paygent's settings (the rest stay as they are).
+    pub async fn set_paygent(&self, changes: &[(&str, &str)]) {
+        let spec = &kessai::providers::paygent::settings::SETTINGS;
+        let mut values = self.state.settings.provider(spec).await.unwrap();
+        for (k, v) in changes {
+            values.insert((*k).into(), (*v).into());
+        }
+        let result = self
+            .state
+            .settings
+            .save_provider(
+                spec,
+                kessai::settings::ProviderSubmission {
+                    values,
+                    clear: Default::default(),
+                    uploads: Default::default(),
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(result, kessai::settings::SaveResult::Saved),
+            "{result:?}"
+        );
+    }
+
+    /// A member to buy as.
+    pub async fn create_member(&self, email: &str) -> i64 {
+        self.state
+            .store
+            .create_member(
+                &kessai::store::NewMember {
+                    email: email.into(),
+                    password_hash: "x".into(),
+                    family_name: "山田".into(),
+                    given_name: "花子".into(),
+                    family_kana: "ヤマダ".into(),
+                    given_kana: "ハナコ".into(),
+                    postal_code: "100-0001".into(),
+                    prefecture: "東京都".into(),
+                    address1: "千代田区千代田1-1".into(),
+                    address2: String::new(),
+                    phone: "03-1234-5678".into(),
+                },
+                self.state.clock.now(),
+            )
+            .await
+            .unwrap()
+            .expect("a new e-mail address")
+    }
+
+    /// A payment's history as (処理区分, outcome) pairs.
+    pub async fn history(&self, payment_id: i64) -> Vec<(String, String)> {
+        self.state
+            .store
+            .payment_operations(payment_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.label, row.outcome))
+            .collect()
+    }
+}

@@ -4,11 +4,15 @@
 //! 020 takes the card as a token (`card_token`), a stored card (`stock_card_mode=1` with
 //! `customer_id` + `customer_card_id`, optionally a CVC token with `security_code_token=1`)
 //! or the card of an earlier payment (`ref_trading_id`). A token is consumed only by a
-//! successful telegram. Amount changes create a new payment id and cancel the old payment
-//! after (`base_payment_cancel_timing` 0/empty) or before (1) creating the new one; when
+//! successful telegram. A 020 either skips 3-D Secure (`3dsecure_ryaku=1`) or presents a
+//! 450 result (`3dsecure_use_type=2` + `3ds_auth_id`, checked by `threeds.rs`), which a
+//! successful authorisation uses up. Amount changes create a new payment id and cancel
+//! the old payment after (`base_payment_cancel_timing` 0/empty) or before (1) creating
+//! the new one; when
 //! the card's cancel fails after the new payment exists the answer is 2010 (028) / 2012
 //! (029) carrying the new id, and when it fails first nothing changes and the cancel's own
-//! error is returned — the latter is the sandbox's reading of §6.3.
+//! error is returned — the latter is the sandbox's reading of §6.3. Payments made with
+//! 3-D Secure cannot change their amount (2014).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +23,7 @@ use super::refusal::Refusal;
 use super::status::{self, Operation, Status};
 use super::store::{self, Card, Merchant, Payment, Store, TokenContent};
 use super::testcard::{self, Verdict};
+use super::threeds::{self, CardRef};
 use super::wire::{AmountChange, CardFacts, CardResult, Items};
 use super::Telegram;
 
@@ -45,25 +50,37 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
     } else {
         ""
     };
-    if fields::flag(form, "3dsecure_use_type", &["1", "2"])?.is_some()
-        || fields::optional(form, "3ds_auth_id", Rule::Text, 36)?.is_some()
-    {
-        return Err(Refusal::three_d_secure());
-    }
-    if fields::flag(form, "3dsecure_ryaku", &["0", "1"])? != Some("1") {
-        // Without 3-D Secure in the contract the skip flag must be 1 (§6.1 No.14).
-        return Err(Refusal::invalid("3dsecure_ryaku"));
-    }
+    let use_type = fields::flag(form, "3dsecure_use_type", &["1", "2"])?;
+    let auth_id = fields::optional(form, "3ds_auth_id", Rule::Text, 36)?;
+    let skipped = fields::flag(form, "3dsecure_ryaku", &["0", "1"])? == Some("1");
+    let three_ds = match (use_type, auth_id) {
+        (Some("2"), _) if skipped => return Err(Refusal::invalid("3dsecure_ryaku")),
+        (Some("2"), Some(id)) => Some(id),
+        (Some("2"), None) => return Err(Refusal::threeds_id_missing()),
+        (_, Some(_)) => return Err(Refusal::threeds_not_type2()),
+        (_, None) if skipped => None,
+        // 3-D Secure 1.0 (type empty or 1) ended in October 2022 (§6.1): a payment either
+        // skips 3-D Secure or presents an EMV 3-D Secure result.
+        (_, None) => return Err(Refusal::invalid("3dsecure_ryaku")),
+    };
     let sales_mode = fields::flag(form, "sales_mode", &["0", "1"])? == Some("1");
     let cvc_required = fields::flag(form, "security_code_use", &["0", "1"])? == Some("1");
     let source = card_source(t.form)?;
 
     let Telegram {
-        store,
-        now,
-        header,
-        form: _,
+        store, now, header, ..
     } = t;
+    let attempt_kbn = match three_ds {
+        Some(id) => Some(threeds::usable(
+            store,
+            id,
+            &header.merchant_id,
+            &header.site_id,
+            amount,
+            source.as_three_ds().as_ref(),
+        )?),
+        None => None,
+    };
     let chosen = resolve_card(store, &header.merchant_id, &header.site_id, source, now)?;
     let verdict = if chosen.card.expired_at(now) {
         Verdict::Refused(Refusal::card("2003", "1G83"))
@@ -118,6 +135,8 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
     payment.card = chosen.card.clone();
     payment.payment_class = payment_class.to_owned();
     payment.split_count = split_count.to_owned();
+    payment.three_d_secure_skipped = if attempt_kbn.is_some() { "0" } else { "1" }.to_owned();
+    payment.attempt_kbn = attempt_kbn.unwrap_or_default().to_owned();
     if let Some((customer_id, card_id)) = &chosen.stored {
         payment.customer_id = customer_id.clone();
         payment.customer_card_id = card_id.to_string();
@@ -130,7 +149,7 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
                 Status::Authorized
             };
             payment.move_to(to, now, &mut merchant.notices);
-            let facts = facts(&payment.card);
+            let facts = facts(payment);
             if let Some((customer_id, card_id)) = &chosen.stored {
                 let key = (header.site_id.clone(), customer_id.clone());
                 if let Some(stored) = merchant
@@ -143,6 +162,9 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
             }
             for token in &chosen.tokens {
                 store.consume_token(token);
+            }
+            if let Some(id) = three_ds {
+                threeds::consume(store, id);
             }
             Ok(CardResult {
                 payment_id: id.to_string(),
@@ -166,9 +188,11 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
 }
 
 /// The card items of a successful authorisation.
-fn facts(card: &Card) -> CardFacts {
+pub fn facts(payment: &Payment) -> CardFacts {
+    let card = &payment.card;
     let issuer = card.issuer();
     CardFacts {
+        attempt_kbn: payment.attempt_kbn.clone(),
         issur_class: testcard::issur_class(&card.number).to_owned(),
         acq_id: issuer.acq_id.to_owned(),
         acq_name: issuer.acq_name.to_owned(),
@@ -189,6 +213,21 @@ enum CardSource {
         cvc_token: Option<String>,
     },
     Reference(String),
+}
+
+impl CardSource {
+    /// The card as 3-D Secure names it; an earlier payment's card was never authenticated.
+    fn as_three_ds(&self) -> Option<CardRef> {
+        match self {
+            CardSource::Token(token) => threeds::presented(Some(token), None),
+            CardSource::Stored {
+                customer_id,
+                card_id,
+                ..
+            } => threeds::presented(None, Some((customer_id, *card_id))),
+            CardSource::Reference(_) => None,
+        }
+    }
 }
 
 fn card_source(form: &super::wire::Form) -> Result<CardSource, Refusal> {
@@ -451,6 +490,9 @@ fn change_amount(t: Telegram<'_>, op: Operation) -> Result<Items, Refusal> {
         .get(&old_id)
         .ok_or_else(Refusal::not_found)?;
     status::allow(op, old.status)?;
+    if old.three_d_secure_skipped == "0" {
+        return Err(Refusal::three_d_secure_payment());
+    }
     let new_amount = if reduction == "1" {
         old.amount.saturating_sub(requested)
     } else {

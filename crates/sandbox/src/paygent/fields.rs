@@ -26,6 +26,8 @@ pub enum Rule {
     Alnum,
     /// Letters, digits and `_` (trading_id, customer_id, §3).
     Id,
+    /// Digits with at most one decimal point (the 450 amount, §6.4).
+    Decimal,
     /// Any text; only the byte length is checked.
     Text,
 }
@@ -38,20 +40,69 @@ impl Rule {
             Rule::Id => value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+            Rule::Decimal => {
+                value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    && value.bytes().filter(|b| *b == b'.').count() <= 1
+            }
             Rule::Text => true,
         }
     }
 }
 
-/// Check one present, non-empty value against its rule and maximum byte length.
-fn check(name: &str, value: &str, rule: Rule, max_bytes: usize) -> Result<(), Refusal> {
+/// How an item's length is counted.
+#[derive(Debug, Clone, Copy)]
+enum Count {
+    /// Shift_JIS bytes (every telegram but 450).
+    Bytes,
+    /// Characters (450, §16).
+    Chars,
+}
+
+/// Check one present, non-empty value against its rule and maximum length.
+fn measure(name: &str, value: &str, rule: Rule, max: usize, count: Count) -> Result<(), Refusal> {
     if !rule.accepts(value) {
         return Err(Refusal::format(name));
     }
-    if SHIFT_JIS.encode(value).0.len() > max_bytes {
+    let length = match count {
+        Count::Bytes => SHIFT_JIS.encode(value).0.len(),
+        Count::Chars => value.chars().count(),
+    };
+    if length > max {
         return Err(Refusal::length(name));
     }
     Ok(())
+}
+
+/// Check one present, non-empty value against its rule and maximum byte length.
+fn check(name: &str, value: &str, rule: Rule, max_bytes: usize) -> Result<(), Refusal> {
+    measure(name, value, rule, max_bytes, Count::Bytes)
+}
+
+/// A required item whose length counts characters (450): P005, P006, P008, P009.
+pub fn required_chars<'f>(
+    form: &'f Form,
+    name: &str,
+    rule: Rule,
+    max_chars: usize,
+) -> Result<&'f str, Refusal> {
+    match form.get(name) {
+        None => Err(Refusal::absent(name)),
+        Some("") => Err(Refusal::empty(name)),
+        Some(value) => measure(name, value, rule, max_chars, Count::Chars).map(|()| value),
+    }
+}
+
+/// An optional item whose length counts characters (450).
+pub fn optional_chars<'f>(
+    form: &'f Form,
+    name: &str,
+    rule: Rule,
+    max_chars: usize,
+) -> Result<Option<&'f str>, Refusal> {
+    match form.filled(name) {
+        None => Ok(None),
+        Some(value) => measure(name, value, rule, max_chars, Count::Chars).map(|()| Some(value)),
+    }
 }
 
 /// A required item (○): P005 when absent, P006 when empty, then P008/P009.

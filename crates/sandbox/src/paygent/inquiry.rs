@@ -71,6 +71,13 @@ fn reference(p: &Payment) -> PaymentRef {
         issur_code: issuer.acq_id.to_owned(),
         issur_name: issuer.issur_name.to_owned(),
         three_d_secure_ryaku: p.three_d_secure_skipped.clone(),
+        attempt_kbn: p.attempt_kbn.clone(),
+        three_d_secure_message_version: if p.three_d_secure_skipped == "0" {
+            "2.2.0"
+        } else {
+            ""
+        }
+        .to_owned(),
         authrized_number: format!("{:07}", p.id % 10_000_000),
         fingerprint: p.card.fingerprint(),
         masked_card_number: p.card.masked(),
@@ -135,7 +142,8 @@ pub fn differences(t: Telegram<'_>) -> Result<Items, Refusal> {
     Ok(record.items(items))
 }
 
-fn record(notice: &Notice) -> NoticeRecord {
+/// The §7 items of a difference record, as 091 returns and a push sends them.
+pub fn record(notice: &Notice) -> NoticeRecord {
     let p = &notice.payment;
     let when = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(stamp).unwrap_or_default();
     NoticeRecord {

@@ -1,52 +1,83 @@
-//! Paygent sandbox: imitates Paygent's module-type card telegrams and its card token API
-//! on the wire, written from `specs/paygent.md` only.
+//! Paygent sandbox: imitates Paygent's module-type card telegrams, EMV 3-D Secure, its
+//! card token API, its push notifications and the link type's hosted card page on the
+//! wire, written from `specs/paygent.md` only.
 //!
 //! Paths mirror Paygent's (§2.5, §14) under `/paygent` (so `/sandbox/paygent/…` in kessai):
 //! * `POST /n/card/request` — 020 auth, 021 auth cancel, 022 capture, 023 sales cancel,
 //!   025/026/027 stored cards, 028 re-authorise, 029 re-capture (§6.1–6.3, §6.5);
 //! * `POST /n/ref/paymentref` — 094 payment inquiry (§6.10);
 //! * `POST /n/ref/paynotice` — 091 difference inquiry (§7);
+//! * `POST /n/threeds/request` — 450 EMV 3-D Secure (§6.4, UTF-8), with the sandbox's
+//!   challenge page at `GET`/`POST /threeds/challenge/{3ds_auth_id}` (rules in
+//!   `threeds.rs`); 020 takes the result with `3dsecure_use_type=2` + `3ds_auth_id`;
 //! * any other `POST /n/…` path of the §2.5 table answers P004 for a kind that belongs
 //!   elsewhere and P018 for a kind the sandbox does not simulate;
-//! * `POST /n/token/request` and `GET /js/PaygentToken.js` — the token API (§6.6).
+//! * `POST /n/token/request` and `GET /js/PaygentToken.js` — the token API (§6.6);
+//! * `GET`/`POST /v/request` (Shift_JIS) and `/v/u/request` (UTF-8) — link-type requests
+//!   (§12), answered with the payment page or, with `isbtob=1`, with its address
+//!   `/linktype/top?tid=…`; the card form posts to `POST /linktype/card` (see `link.rs`);
+//! * `GET`/`POST /merchant` — the merchant page: keys and the 差分通知URL (§8, §14);
+//! * `POST /testtool/notices/deliver` — attempt every due push now, answering
+//!   `{"delivered":n,"failed":n,"paused":bool}` (see [`Options::auto_push`]).
 //!
-//! Every telegram is checked in the order of §16: credentials (P001/P002; any merchant id of
-//! up to nine digits with connect id `sandboxconnect` / password `sandboxpassword`),
+//! Every difference record is also pushed to the merchant's notification URL (§8) with
+//! the resend and pause rules described in `push.rs`.
+//!
+//! Every merchant id of up to nine digits is a sandbox merchant with the same fixed
+//! settings, also shown on the merchant page: connect id `sandboxconnect`, connect
+//! password `sandboxpassword`, トークン生成鍵 `sandboxtokenkey`, トークン受取ハッシュ鍵
+//! `sandboxtokenhashkey`, 差分通知ハッシュ値生成キー `sandboxnoticehashkey`, link-type
+//! ハッシュ値生成キー `sandboxlinkhashkey` and 3Dセキュア結果受付ハッシュ鍵
+//! `sandbox3dshashkey`.
+//!
+//! Every telegram is checked in the order of §16: credentials (P001/P002),
 //! `telegram_version` `1.0` (P003), URL versus kind (P004), then the items (P005/P006/
-//! P008/P009/P010). Cards reach telegrams only as tokens (token key `sandboxtokenkey`,
-//! receipt hash key `sandboxtokenhashkey`); the test-card rules of §15 decide outcomes.
+//! P008/P009/P010). Cards reach telegrams only as tokens or stored cards; the test-card
+//! rules of §15 decide outcomes.
 //!
 //! Not simulated yet:
-//! * the TLS client certificate (P016) and the IP allow-list (P015): the sandbox is plain
+//! * the IP allow-list (P015); the client certificate (P016) is checked, before anything
+//!   else, only over [`crate::tls`], never over plain
 //!   HTTP inside kessai;
-//! * 3-D Secure (450, `3dsecure_use_type`, 3DS 1.0 `out_acs_html`, 31xxx errors): the
-//!   sandbox merchant is not contracted, so 020 must send `3dsecure_ryaku=1` and any 3DS
-//!   request gets P063;
+//! * 3-D Secure 1.0 (ended in 2022): a 020 must either skip 3-D Secure
+//!   (`3dsecure_ryaku=1`, at the merchant's own risk) or present an EMV result, else
+//!   P010; 450's risk-data items are accepted and ignored, `card_set_method=google` gets
+//!   P018, and the timeout GET Paygent sends to `term_url` by itself is not sent;
 //! * raw card numbers in 020/025: the merchant counts as onboarded after 2017, so they
 //!   are refused with 2023 rather than authorised;
 //! * 116 stored-card update, 180… multi-currency, 28x recurring, every non-card method
-//!   (ATM, konbini, bank net, virtual account, Paidy, …) and their test tool;
-//! * push notifications of difference records (§8) — records are kept and served by 091;
+//!   (ATM, konbini, bank net, virtual account, Paidy, …, also on the link-type page) and
+//!   their test tool; the link type's card registration pages and EUC-JP path;
+//! * the source IP of pushes, TLS 1.2/SNI requirements of the receiver, and separate
+//!   notification URLs per site (one URL per merchant, as §8 says);
 //! * the 9004 concurrent-091 error, E001/E002/9005 system errors, the optional `/s/` hashed
 //!   telegrams (§2.4) and the request size limit (E02002 is the client module's check);
-//! * 2011/2014 (re-auth partial failure variants, 3DS payments), 2015–2018, 2025;
+//! * 2011 (re-auth partial failure variant), 2015–2018, 2025;
 //! * `limit_count` of 027 is accepted and ignored (ten cards at most anyway).
 
 mod card;
 mod fields;
 mod inquiry;
+mod link;
+mod merchant;
+mod pages;
+mod push;
 mod refusal;
 mod status;
 mod store;
 mod stored;
 mod testcard;
+mod threeds;
 mod token;
 mod wire;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration as StdDuration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::header::HOST;
+use axum::http::{HeaderMap, Uri};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -57,23 +88,101 @@ use refusal::Refusal;
 use store::Store;
 use wire::{Encoded, Form, Items, Reply};
 
-/// Shared state of the Paygent sandbox routes.
-#[derive(Clone)]
-struct Sandbox {
+pub use merchant::{LINK_HASH_KEY, THREEDS_HASH_KEY};
+pub use push::NOTICE_HASH_KEY;
+pub use token::{TOKEN_GENERATE_KEY, TOKEN_HASH_KEY};
+
+/// How the application that mounts the Paygent sandbox sets it up.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The 差分通知URL every merchant starts with; `None` leaves pushes off until a
+    /// merchant registers one on the merchant page.
+    pub notify_url: Option<String>,
+    /// Deliver due pushes from a background task about once a second. Without it pushes
+    /// go out only when `POST /testtool/notices/deliver` is called, which is what tests
+    /// that move the clock want.
+    pub auto_push: bool,
+}
+
+/// State shared by the Paygent sandbox routes.
+struct Shared {
     clock: Clock,
-    store: Arc<Mutex<Store>>,
+    options: Options,
+    store: Mutex<Store>,
+    /// Pushes go out with this client.
+    client: reqwest::Client,
+    /// Held by a delivery round, so rounds never overlap.
+    delivering: tokio::sync::Mutex<()>,
+    /// Set once the background pusher runs.
+    pusher: OnceLock<()>,
+}
+
+/// Handle on the shared state, as the route handlers receive it.
+type Sandbox = Arc<Shared>;
+
+impl Shared {
+    /// The store, even if a handler panicked while holding it.
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Start the background pusher on first use when `auto_push` is set. It holds only a weak
+/// reference, so it ends when the router is dropped.
+fn wake(sandbox: &Sandbox) {
+    if !sandbox.options.auto_push {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    sandbox.pusher.get_or_init(|| {
+        let weak = Arc::downgrade(sandbox);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(StdDuration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let Some(sandbox) = weak.upgrade() else {
+                    break;
+                };
+                push::deliver_due(&sandbox).await;
+            }
+        });
+    });
 }
 
 /// The Paygent sandbox routes, to be nested under `/paygent`, reading time from `clock`.
-pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) -> Router<S> {
+    let store = Store::new(options.notify_url.clone());
+    let shared = Arc::new(Shared {
+        clock,
+        options,
+        store: Mutex::new(store),
+        client: push::client(),
+        delivering: tokio::sync::Mutex::new(()),
+        pusher: OnceLock::new(),
+    });
     Router::new()
         .route("/n/token/request", post(token::request))
         .route("/js/PaygentToken.js", get(token::script))
         .route("/n/{*path}", post(telegram))
-        .with_state(Sandbox {
-            clock,
-            store: Arc::new(Mutex::new(Store::default())),
-        })
+        .route("/merchant", get(merchant::show).post(merchant::update))
+        .route("/testtool/notices/deliver", post(push::deliver))
+        .route(
+            "/v/request",
+            get(link::request_sjis).post(link::request_sjis),
+        )
+        .route(
+            "/v/u/request",
+            get(link::request_utf8).post(link::request_utf8),
+        )
+        .route("/linktype/top", get(link::top))
+        .route("/linktype/card", post(link::card))
+        .route(
+            "/threeds/challenge/{id}",
+            get(threeds::challenge_page).post(threeds::challenge_answer),
+        )
+        .with_state(shared)
 }
 
 /// One telegram being handled: the state, the instant, the authenticated header and items.
@@ -82,21 +191,53 @@ struct Telegram<'a> {
     now: DateTime<Utc>,
     header: &'a Header,
     form: &'a Form,
+    /// Where a browser reaches the sandbox, for pages a telegram answer links to.
+    base: &'a str,
+}
+
+/// Where a browser reaches this sandbox (e.g. `http://host/sandbox/paygent`), from the
+/// request's `Host` header and the path the routes are mounted at: `own_path` is the
+/// handler's path below the mount point. Without a `Host` header only the path is known.
+fn base_url(headers: &HeaderMap, original: &Uri, own_path: &str) -> String {
+    let prefix = original
+        .path()
+        .strip_suffix(own_path)
+        .unwrap_or_default()
+        .to_owned();
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    match host {
+        Some(host) => format!("{scheme}://{host}{prefix}"),
+        None => prefix,
+    }
 }
 
 async fn telegram(
     State(sandbox): State<Sandbox>,
     Path(path): Path<String>,
+    OriginalUri(original): OriginalUri,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    client_certificate: Option<axum::Extension<crate::tls::ClientCertificate>>,
     body: Bytes,
 ) -> Encoded {
     let form = Form::decode_telegram(query.unwrap_or_default().as_bytes(), &body);
     let kind = form.get("telegram_kind").unwrap_or_default().to_owned();
+    wake(&sandbox);
     let now = (sandbox.clock)();
-    let outcome = {
-        let mut store = sandbox.store.lock().unwrap_or_else(PoisonError::into_inner);
+    let path = format!("/n/{path}");
+    let base = base_url(&headers, &original, &path);
+    // Only the TLS listener marks requests; plain HTTP inside kessai has no certificate layer.
+    let outcome = if client_certificate.is_some_and(|c| !c.presented) {
+        Err(Refusal::client_certificate())
+    } else {
+        let mut store = sandbox.lock();
         store.sweep(now);
-        dispatch(&mut store, now, &format!("/n/{path}"), &form)
+        dispatch(&mut store, now, &path, &form, &base)
     };
     let reply = match outcome {
         Ok(reply) => {
@@ -119,6 +260,7 @@ fn dispatch(
     now: DateTime<Utc>,
     path: &str,
     form: &Form,
+    base: &str,
 ) -> Result<Reply, Refusal> {
     let header = fields::header(form)?;
     if fields::path_for_kind(&header.kind) != Some(path) {
@@ -129,6 +271,7 @@ fn dispatch(
         now,
         header: &header,
         form,
+        base,
     };
     match header.kind.as_str() {
         "020" => card::authorise(telegram).map(Reply::Items),
@@ -142,12 +285,14 @@ fn dispatch(
         "027" => stored::inquire(telegram).map(Reply::Csv),
         "091" => inquiry::differences(telegram).map(Reply::Items),
         "094" => inquiry::payment(telegram).map(Reply::Items),
+        "450" => threeds::authenticate(telegram).map(Reply::Items),
         _ => Err(Refusal::unavailable()),
     }
 }
 
 /// The refusal in the format of the telegram kind: CSV for 027, the card item list for
-/// 020–023, the common items otherwise (§5).
+/// 020–023, the common items and `trading_id` for 450, the common items plus `payment_id`
+/// and `trading_id` otherwise (§5).
 fn refuse(kind: &str, form: &Form, refusal: Refusal) -> Reply {
     let base = Items::failure(refusal.code, &refusal.detail);
     let payment_id = refusal
@@ -165,6 +310,11 @@ fn refuse(kind: &str, form: &Form, refusal: Refusal) -> Reply {
             }
             .items(base),
         ),
+        "450" => {
+            let mut items = base;
+            items.push("trading_id", trading_id);
+            Reply::Items(items)
+        }
         _ => {
             let mut items = base;
             items.push("payment_id", payment_id);

@@ -1,7 +1,7 @@
 //! Telegram-level refusals: the `response_code` / `response_detail` pairs of spec §11.1.
 //!
 //! Paygent answers every refused telegram with HTTP 200 and `result=1`. The spec quotes the
-//! wording of P006 (and of P015/P016, which the sandbox cannot trigger); the other Japanese
+//! wording of P006, P015 and P016 (P015 is never triggered by the sandbox); the other Japanese
 //! messages here are the sandbox's own phrasing of the meanings the spec lists. Card errors
 //! 2001/2002/2003 carry the acquirer detail code (e.g. `1G12`) instead of a message.
 
@@ -79,9 +79,19 @@ impl Refusal {
         Self::new("P010", format!("\"{name}\" パラメータの値が不正です"))
     }
 
+    /// P011: the amount is above the payment method's limit.
+    pub fn over_limit() -> Self {
+        Self::new("P011", "金額が決済手段の上限を超えています")
+    }
+
     /// P014: the amount must be greater than zero.
     pub fn zero_amount() -> Self {
         Self::new("P014", "金額には0より大きい値を設定してください")
+    }
+
+    /// P016: no client certificate was presented (wording from spec §2.3).
+    pub fn client_certificate() -> Self {
+        Self::new("P016", "クライアント証明書が不正です")
     }
 
     /// P018: a function the sandbox (or the merchant's contract) does not offer.
@@ -109,9 +119,9 @@ impl Refusal {
         Self::new("P026", "照会対象のカード情報が存在しません")
     }
 
-    /// P063: EMV 3-D Secure is not part of the sandbox merchant's contract.
-    pub fn three_d_secure() -> Self {
-        Self::new("P063", "EMV 3Dセキュアはご利用いただけません")
+    /// E001: the sandbox itself failed (a page template, say).
+    pub fn system() -> Self {
+        Self::new("E001", "システムエラーが発生しました")
     }
 
     /// 2001 / 2002 / 2003: the card network refused; `detail` is the acquirer code.
@@ -164,6 +174,11 @@ impl Refusal {
         Self::new("2013", "補正後の金額が不正です")
     }
 
+    /// 2014: amount changes are not allowed for a 3-D Secure payment (§6.3).
+    pub fn three_d_secure_payment() -> Self {
+        Self::new("2014", "3Dセキュア決済は補正できません")
+    }
+
     /// 2020: the token has passed its `valid_until`.
     pub fn token_expired() -> Self {
         Self::new("2020", "トークンの有効期限が切れています")
@@ -192,6 +207,44 @@ impl Refusal {
     /// 2026: a full-card token where a CVC token is expected, or the reverse.
     pub fn token_type() -> Self {
         Self::new("2026", "トークンの種類が不正です")
+    }
+
+    /// 31007: 3-D Secure authentication failed.
+    pub fn threeds_failed() -> Self {
+        Self::new("31007", "3Dセキュア認証に失敗しました")
+    }
+
+    /// 31008: `3ds_auth_id` given without `3dsecure_use_type=2`.
+    pub fn threeds_not_type2() -> Self {
+        Self::new(
+            "31008",
+            "3Dセキュア利用タイプが2以外のとき3Dセキュア認証IDは指定できません",
+        )
+    }
+
+    /// 31009: `3dsecure_use_type=2` without `3ds_auth_id`.
+    pub fn threeds_id_missing() -> Self {
+        Self::new("31009", "3Dセキュア認証IDが指定されていません")
+    }
+
+    /// 31010: the `3ds_auth_id` was already used by a payment.
+    pub fn threeds_used() -> Self {
+        Self::new("31010", "3Dセキュア認証IDは使用済みです")
+    }
+
+    /// 31011: no usable authentication with this `3ds_auth_id`.
+    pub fn threeds_unknown() -> Self {
+        Self::new("31011", "3Dセキュア認証IDに該当する認証結果が存在しません")
+    }
+
+    /// 31012: the acquirer does not support 3-D Secure for the card's brand.
+    pub fn threeds_unsupported() -> Self {
+        Self::new("31012", "このカードブランドは3Dセキュアに対応していません")
+    }
+
+    /// 31013: the buyer did not finish the challenge in time (wording from §6.4).
+    pub fn threeds_timeout() -> Self {
+        Self::new("31013", "認証タイムアウト")
     }
 
     /// 13001: 094 found no payment.

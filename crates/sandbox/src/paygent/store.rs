@@ -1,5 +1,6 @@
 //! The sandbox's memory: card payments by payment id with their history, stored cards,
-//! card tokens and the difference records 091 serves (spec §6, §7, §10).
+//! card tokens, the difference records 091 serves and pushes, 3-D Secure authentications
+//! and link-type requests (spec §6, §7, §8, §10, §12).
 //!
 //! Full card numbers live only in [`Card`], whose `Debug` masks them, so they cannot reach
 //! a log line. Time-driven transitions (60-day auth expiry, 60-day cancel period, 7-day
@@ -14,9 +15,12 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use sha2::{Digest, Sha256};
 
+use super::link::LinkTrade;
+use super::push::Pushes;
 use super::refusal::Refusal;
 use super::status::Status;
 use super::testcard::{self, Issuer};
+use super::threeds::Authentication;
 
 /// An authorisation lapses this long after it was given (§10).
 pub const AUTH_VALIDITY_DAYS: i64 = 60;
@@ -176,8 +180,10 @@ pub struct Payment {
     pub payment_class: String,
     /// `split_count` for instalments.
     pub split_count: String,
-    /// `3dsecure_ryaku` as sent.
+    /// `3dsecure_ryaku`: `1` when 3-D Secure was skipped, `0` when it was done.
     pub three_d_secure_skipped: String,
+    /// `attempt_kbn` of the 3-D Secure authentication, empty unless an attempt.
+    pub attempt_kbn: String,
     /// Stored card used, if any.
     pub customer_id: String,
     /// Stored card id used, if any.
@@ -218,6 +224,7 @@ impl Payment {
             payment_class: "10".to_owned(),
             split_count: String::new(),
             three_d_secure_skipped: "1".to_owned(),
+            attempt_kbn: String::new(),
             customer_id: String::new(),
             customer_card_id: String::new(),
             created: now,
@@ -277,17 +284,21 @@ pub struct Notices {
     pub records: Vec<Notice>,
     /// An un-fetched record was purged: the next un-keyed 091 answers success_code 2.
     pub gap: bool,
+    /// The pushes of these records to the merchant's notification URL (§8).
+    pub push: Pushes,
 }
 
 impl Notices {
     fn record(&mut self, payment: &Payment, at: DateTime<Utc>) {
         self.last_id += 1;
-        self.records.push(Notice {
+        let notice = Notice {
             id: self.last_id,
             at,
             payment: payment.clone(),
             fetched: false,
-        });
+        };
+        self.push.enqueue(&notice);
+        self.records.push(notice);
     }
 
     fn purge(&mut self, now: DateTime<Utc>) {
@@ -313,6 +324,17 @@ pub struct Merchant {
 }
 
 impl Merchant {
+    /// A merchant nothing has happened to yet, pushing to `notify_url` if given.
+    pub fn new(notify_url: Option<String>) -> Self {
+        Self {
+            notices: Notices {
+                push: Pushes::new(notify_url),
+                ..Notices::default()
+            },
+            ..Self::default()
+        }
+    }
+
     /// Apply the transitions that fell due by `now`, dated when they fell due.
     fn sweep(&mut self, now: DateTime<Utc>) {
         let notices = &mut self.notices;
@@ -356,10 +378,23 @@ pub struct Store {
     pub merchants: HashMap<String, Merchant>,
     /// Tokens by token string.
     pub tokens: HashMap<String, Token>,
+    /// The notification URL a merchant starts with.
+    pub default_notify_url: Option<String>,
+    /// EMV 3-D Secure authentications by `3ds_auth_id`.
+    pub threeds: HashMap<String, Authentication>,
+    /// Link-type payment requests by page id (`tid`).
+    pub links: HashMap<String, LinkTrade>,
 }
 
 impl Default for Store {
     fn default() -> Self {
+        Self::new(None)
+    }
+}
+
+impl Store {
+    /// An empty sandbox whose merchants start with `notify_url` as their 差分通知URL.
+    pub fn new(notify_url: Option<String>) -> Self {
         Self {
             last_payment_id: 100_000_000,
             last_card_id: 0,
@@ -367,11 +402,12 @@ impl Default for Store {
             nonce: 0,
             merchants: HashMap::new(),
             tokens: HashMap::new(),
+            default_notify_url: notify_url,
+            threeds: HashMap::new(),
+            links: HashMap::new(),
         }
     }
-}
 
-impl Store {
     /// Apply everything that fell due by `now` for every merchant.
     pub fn sweep(&mut self, now: DateTime<Utc>) {
         for merchant in self.merchants.values_mut() {
@@ -381,7 +417,9 @@ impl Store {
 
     /// The merchant's state, created empty on first use.
     pub fn merchant(&mut self, merchant_id: &str) -> &mut Merchant {
-        self.merchants.entry(merchant_id.to_owned()).or_default()
+        self.merchants
+            .entry(merchant_id.to_owned())
+            .or_insert_with(|| Merchant::new(self.default_notify_url.clone()))
     }
 
     /// The content of a token `merchant_id` may still use (2020 / 2021 / 2022 otherwise).

@@ -52,10 +52,7 @@ pub async fn request(State(sandbox): State<Sandbox>, body: Bytes) -> Json<TokenR
             }
         }
         Ok((merchant_id, content)) => {
-            let mut store = sandbox
-                .store
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut store = sandbox.lock();
             let token = format!("tok_{}", store.random_hex(24));
             let valid_until = now + Duration::minutes(TOKEN_LIFETIME_MINUTES);
             let (masked, fingerprint) = match &content {

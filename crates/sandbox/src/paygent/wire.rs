@@ -48,6 +48,14 @@ impl Form {
         Self::from_pairs(pairs, charset(&kind))
     }
 
+    /// Decode query and body known to be in `encoding` (link type, §12).
+    pub fn decode_both(query: &[u8], body: &[u8], encoding: &'static Encoding) -> Self {
+        Self::from_pairs(
+            split_pairs(query).chain(split_pairs(body)).collect(),
+            encoding,
+        )
+    }
+
     /// Decode a body known to be in `encoding` (the token API is UTF-8, §2.1).
     pub fn decode_with(body: &[u8], encoding: &'static Encoding) -> Self {
         Self::from_pairs(split_pairs(body).collect(), encoding)
@@ -122,6 +130,11 @@ impl Items {
     /// Append one item.
     pub fn push(&mut self, name: &'static str, value: impl Into<String>) {
         self.0.push((name, value.into()));
+    }
+
+    /// The items in order, as name and value.
+    pub fn pairs(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(name, value)| (*name, value.as_str()))
     }
 
     /// The response text: CRLF-separated lines, `_html` items last and verbatim.
@@ -212,6 +225,8 @@ pub struct CardFacts {
     pub masked_card_number: String,
     /// `card_valid_term` (MMYY).
     pub card_valid_term: String,
+    /// `attempt_kbn` of the EMV 3-D Secure result, empty unless an attempt.
+    pub attempt_kbn: String,
 }
 
 /// The answer of 020–023 (§6.1, §6.2): one item list, card items empty except on a 020
@@ -241,7 +256,7 @@ impl CardResult {
         base.push("card_shu_code", "");
         base.push("k_card_name", "");
         base.push("issur_id", card.issur_id);
-        base.push("attempt_kbn", "");
+        base.push("attempt_kbn", card.attempt_kbn);
         base.push("fingerprint", card.fingerprint);
         base.push("masked_card_number", card.masked_card_number);
         base.push("card_valid_term", card.card_valid_term);
@@ -309,6 +324,10 @@ pub struct PaymentRef {
     pub issur_name: String,
     /// `3dsecure_ryaku`.
     pub three_d_secure_ryaku: String,
+    /// `attempt_kbn`.
+    pub attempt_kbn: String,
+    /// `3dsecure_message_version`: `2.2.0` after EMV 3-D Secure, else empty.
+    pub three_d_secure_message_version: String,
     /// `authrized_number` (sic): approval number.
     pub authrized_number: String,
     /// `fingerprint`.
@@ -347,7 +366,7 @@ impl PaymentRef {
         base.push("issur_code", self.issur_code);
         base.push("issur_name", self.issur_name);
         base.push("3dsecure_ryaku", self.three_d_secure_ryaku);
-        base.push("attempt_kbn", "");
+        base.push("attempt_kbn", self.attempt_kbn);
         base.push("authrized_number", self.authrized_number);
         base.push("receipt_number", "");
         base.push("currency_code", "");
@@ -359,7 +378,10 @@ impl PaymentRef {
         base.push("card_valid_term", self.card_valid_term);
         base.push("customer_id", self.customer_id);
         base.push("customer_card_id", self.customer_card_id);
-        base.push("3dsecure_message_version", "");
+        base.push(
+            "3dsecure_message_version",
+            self.three_d_secure_message_version,
+        );
         base
     }
 }

@@ -7,6 +7,7 @@ mod api_keys;
 pub mod auth;
 mod delivery;
 mod jobs;
+mod orders;
 mod payment_methods;
 mod settlement;
 mod shop;
@@ -58,6 +59,11 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/delivery", get(delivery::index).post(delivery::create))
         .route("/delivery/{id}", get(delivery::edit).post(delivery::update))
         .route("/delivery/{id}/delete", post(delivery::delete))
+        .route("/orders", get(orders::index))
+        .route("/orders/{id}", get(orders::show))
+        .route("/orders/{id}/payment", post(orders::operate))
+        .route("/payment-errors", get(orders::errors))
+        .route("/payment-errors/delete", post(orders::delete_errors))
         .route("/jobs", get(jobs::index))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/audit", get(jobs::audit))

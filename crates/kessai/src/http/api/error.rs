@@ -76,6 +76,10 @@ pub enum ApiError {
         provider_code: String,
         message: String,
     },
+    /// The provider does not know the payment (the call that would have made it never
+    /// reached it); the payment's pending calls are settled as failed.
+    #[error("決済会社にこの決済はありません。")]
+    ProviderPaymentNotFound,
     /// The provider cannot be used now (not set up or switched off).
     #[error("{0}")]
     ProviderUnavailable(String),
@@ -111,6 +115,7 @@ impl ApiError {
             Self::PaymentBusy(_) => "payment_busy",
             Self::CardDeclined(_) => "card_declined",
             Self::ProviderRefused { .. } => "provider_refused",
+            Self::ProviderPaymentNotFound => "provider_payment_not_found",
             Self::ProviderUnavailable(_) => "provider_unavailable",
             Self::Store(_) | Self::Internal(_) => "internal",
         }
@@ -120,7 +125,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::RouteNotFound | Self::ProviderPaymentNotFound => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Invalid(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MalformedJson(_) | Self::MissingHeader(_) | Self::InvalidHeader { .. } => {
@@ -150,7 +157,10 @@ impl ApiError {
 
     /// Whether the request reached the provider: only then is its answer kept for replays.
     fn changed_something(&self) -> bool {
-        matches!(self, Self::CardDeclined(_) | Self::ProviderRefused { .. })
+        matches!(
+            self,
+            Self::CardDeclined(_) | Self::ProviderRefused { .. } | Self::ProviderPaymentNotFound
+        )
     }
 }
 
@@ -168,6 +178,7 @@ impl From<PaymentsError> for ApiError {
                     message,
                 }
             }
+            PaymentsError::Provider(ProviderError::NoSuchPayment) => Self::ProviderPaymentNotFound,
             PaymentsError::Provider(ProviderError::NotConfigured(message)) => {
                 Self::ProviderUnavailable(message)
             }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
+use super::tls::{CertificateError, Tls};
 use super::wire::{self, Charset, Response};
 use crate::secrets::Secret;
 
@@ -47,6 +48,9 @@ pub enum PaygentError {
     /// A value cannot be sent (not representable in Shift_JIS).
     #[error(transparent)]
     Encode(#[from] wire::EncodeError),
+    /// The client certificate or CA file cannot be used; nothing was sent.
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
 }
 
 impl PaygentError {
@@ -137,16 +141,23 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client sending to `base_url` (no trailing slash).
+    /// A client sending to `base_url` (no trailing slash), with the client certificate and
+    /// CA file of `tls` when given (otherwise no client certificate and the built-in roots).
     pub fn new(
         base_url: &str,
         credentials: Credentials,
         timeout: Duration,
+        tls: Option<&Tls>,
     ) -> Result<Client, PaygentError> {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .user_agent(concat!("kessai/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("kessai/", env!("CARGO_PKG_VERSION")));
+        let builder = match tls {
+            Some(tls) => tls.configure(builder),
+            None => builder,
+        };
+        let http = builder
             .build()
             .map_err(|e| PaygentError::Transport(e.to_string()))?;
         Ok(Client {

@@ -317,6 +317,11 @@ pub fn is_timeout(code: &str) -> bool {
     code == "2008"
 }
 
+/// Whether a refusal code means Paygent has no such payment (094's 13001, 2006).
+pub fn is_not_found(code: &str) -> bool {
+    matches!(code, "13001" | "2006")
+}
+
 /// A message for the operator or the buyer for a refusal `code` with Paygent's `detail`.
 pub fn error_message(code: &str, detail: &str) -> String {
     match code {

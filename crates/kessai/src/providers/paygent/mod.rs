@@ -9,9 +9,11 @@
 pub mod client;
 pub mod map;
 pub mod settings;
+pub mod tls;
 pub mod wire;
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use crate::domain::payment::PaymentState;
 use crate::payments::provider::{Done, ProviderError, Report};
@@ -73,6 +75,8 @@ pub struct Config {
     /// Client certificate and CA file paths, when uploaded.
     pub client_cert: Option<std::path::PathBuf>,
     pub ca_file: Option<std::path::PathBuf>,
+    /// The client, built on first use and shared by clones (so connections are reused).
+    client: Arc<OnceLock<Client>>,
 }
 
 impl Config {
@@ -129,12 +133,21 @@ impl Config {
             sandbox,
             client_cert: file("client_cert"),
             ca_file: file("ca_file"),
+            client: Arc::default(),
         }
     }
 
-    /// A module-type client for these settings.
+    /// A module-type client for these settings: with the uploaded client certificate and CA
+    /// file when talking to Paygent itself (the built-in sandbox needs neither).
     pub fn client(&self) -> Result<Client, PaygentError> {
-        Client::new(
+        if let Some(client) = self.client.get() {
+            return Ok(client.clone());
+        }
+        let tls = match (&self.client_cert, self.sandbox) {
+            (Some(cert), false) => Some(tls::Tls::from_files(cert, self.ca_file.as_deref())?),
+            _ => None,
+        };
+        let built = Client::new(
             &self.module_url,
             Credentials {
                 merchant_id: self.merchant_id.clone(),
@@ -142,7 +155,9 @@ impl Config {
                 connect_password: self.connect_password.clone(),
             },
             client::TIMEOUT,
-        )
+            tls.as_ref(),
+        )?;
+        Ok(self.client.get_or_init(|| built).clone())
     }
 
     /// The `payment_class` codes (and instalment counts) the buyer may choose, per 支払区分.

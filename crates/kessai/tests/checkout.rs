@@ -1,0 +1,455 @@
+//! Checkout with a Paygent card against the built-in sandbox: the hand-off pages, the order
+//! created from the pre-payment log, the operator's operations and the payment history.
+
+mod common;
+
+use common::{location, TestApp};
+use kessai::domain::payment::Operation;
+use kessai::payments::PaymentsError;
+
+/// Posts the card form of a checkout with a token receipt (and optional extra fields).
+async fn pay(app: &TestApp, link_key: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.post_form(&format!("/checkout/{link_key}/card"), fields)
+        .await
+}
+
+fn rows(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(l, o)| ((*l).to_owned(), (*o).to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancels() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let (status, form) = app.page(&format!("/checkout/{}", started.link_key)).await;
+    assert_eq!(status, 200);
+    assert!(form.contains("PaygentToken.js"), "{form}");
+    assert!(form.contains("data-merchant-id=\"123456789\""));
+
+    let card = app.card_token("4900000000000000").await;
+    let r = pay(
+        &app,
+        &started.link_key,
+        &[("card_json", &card), ("payment_choice", "10")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), format!("/checkout/{}/done", started.link_key));
+    let (status, done) = app.follow(r).await;
+    assert_eq!(status, 200);
+    assert!(done.contains("購入完了"), "{done}");
+
+    let payments = &app.state.payments;
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let order = app
+        .state
+        .store
+        .order(payment.order_id.expect("the order exists"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(done.contains(&order.order_number));
+    assert_eq!(order.total, 1080);
+    assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
+    assert_eq!(payment.state, "authorized");
+    assert_eq!(
+        kessai::payments::Payments::allowed(&payment),
+        &[
+            Operation::Capture,
+            Operation::ChangeAmount,
+            Operation::Cancel,
+            Operation::Refresh
+        ]
+    );
+
+    let captured = payments
+        .perform(payment.id, Operation::Capture, None, "admin")
+        .await
+        .unwrap();
+    assert_eq!(captured.provider_status_label.as_deref(), Some("消込済"));
+    assert_eq!(captured.state, "captured");
+
+    let changed = payments
+        .perform(payment.id, Operation::ChangeAmount, Some(980), "admin")
+        .await
+        .unwrap();
+    assert_eq!(changed.amount, 980);
+    assert_ne!(
+        changed.provider_payment_id, captured.provider_payment_id,
+        "029 gives a new payment id"
+    );
+
+    let cancelled = payments
+        .perform(payment.id, Operation::Cancel, None, "admin")
+        .await
+        .unwrap();
+    assert_eq!(
+        cancelled.provider_status_label.as_deref(),
+        Some("売上取消済")
+    );
+    assert_eq!(cancelled.state, "cancelled");
+
+    assert_eq!(
+        app.history(payment.id).await,
+        rows(&[
+            ("カード決済オーソリ", "succeeded"),
+            ("オーソリOK", "succeeded"),
+            ("カード決済売上", "succeeded"),
+            ("消込済", "succeeded"),
+            ("売上取消済", "succeeded"),
+            ("カード決済補正売上", "succeeded"),
+            ("消込済", "succeeded"),
+            ("カード決済売上キャンセル", "succeeded"),
+            ("売上取消済", "succeeded"),
+        ])
+    );
+    let history = app
+        .state
+        .store
+        .payment_operations(payment.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        history[4].provider_payment_id, captured.provider_payment_id,
+        "the old id ends as 売上取消済"
+    );
+    assert_eq!(history[5].provider_payment_id, changed.provider_payment_id);
+    assert_eq!(history[5].amount, 980);
+
+    let refused = payments
+        .perform(payment.id, Operation::Capture, None, "admin")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, PaymentsError::NotAllowed { .. }),
+        "{refused}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "決済状況が「売上取消済」のため売上処理はできません。"
+    );
+    // The sandbox agrees with what kessai shows.
+    let refreshed = payments
+        .perform(payment.id, Operation::Refresh, None, "admin")
+        .await
+        .unwrap();
+    assert_eq!(refreshed.provider_status_code.as_deref(), Some("60"));
+}
+
+#[tokio::test]
+async fn authorize_and_capture_mode_captures_at_checkout() {
+    let app = TestApp::demo().await;
+    app.set_paygent(&[("sales_mode", "capture")]).await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000000000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.provider_status_label.as_deref(), Some("消込済"));
+    assert_eq!(
+        kessai::payments::Payments::allowed(&payment),
+        &[
+            Operation::ChangeAmount,
+            Operation::Cancel,
+            Operation::Refresh
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_declined_card_shows_the_buyer_a_message_logs_the_error_and_creates_no_order() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000008212").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("カードの承認が得られませんでした"), "{html}");
+
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.order_id, None);
+    assert_eq!(
+        app.history(payment.id).await,
+        rows(&[("カード決済オーソリ", "failed")])
+    );
+    let errors = app.state.store.payment_errors(10).await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].link_key, started.link_key);
+    assert_eq!(errors[0].status_code, "2001");
+
+    // The buyer tries again with another card on the same checkout.
+    let card = app.card_token("4900000000000000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn a_tampered_token_receipt_is_refused_before_paygent_is_called() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000000000").await;
+    let tampered = card.replace("************0000", "************1111");
+    let r = pay(&app, &started.link_key, &[("card_json", &tampered)]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(app.history(started.payment_id).await.is_empty());
+    assert_eq!(
+        app.state.store.payment_errors(10).await.unwrap()[0].status_code,
+        "hc"
+    );
+}
+
+#[tokio::test]
+async fn a_member_keeps_the_card_and_pays_with_it_next_time() {
+    let app = TestApp::demo().await;
+    let member = app.create_member("hanako@example.jp").await;
+    let first = app.start_checkout(Some(member)).await;
+    let (_, form) = app.page(&format!("/checkout/{}", first.link_key)).await;
+    assert!(form.contains("このカードを登録して次回から入力を省略する"));
+    let card = app.card_token("4900000000001234").await;
+    let again = app.card_token("4900000000001234").await;
+    let r = pay(
+        &app,
+        &first.link_key,
+        &[("card_json", &card), ("register_json", &again)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let cards = app
+        .state
+        .store
+        .stored_cards(member, "paygent")
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), 1);
+    assert_eq!(
+        (cards[0].last4.as_str(), cards[0].expiry.as_str()),
+        ("1234", "1230")
+    );
+
+    let second = app.start_checkout(Some(member)).await;
+    let (_, form) = app.page(&format!("/checkout/{}", second.link_key)).await;
+    assert!(form.contains("下4桁 1234"), "{form}");
+    let id = cards[0].id.to_string();
+    let r = pay(&app, &second.link_key, &[("stored_card_id", &id)]).await;
+    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+    let payment = app
+        .state
+        .store
+        .payment(second.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.state, "authorized");
+    assert!(payment.order_id.is_some());
+
+    // Another member cannot use that card.
+    let other = app.create_member("other@example.jp").await;
+    let third = app.start_checkout(Some(other)).await;
+    let r = pay(&app, &third.link_key, &[("stored_card_id", &id)]).await;
+    assert_eq!(r.status().as_u16(), 422);
+}
+
+#[tokio::test]
+async fn an_invalid_checkout_names_every_wrong_field_and_writes_nothing() {
+    let app = TestApp::demo().await;
+    let mut req = common::checkout_request(&app, None);
+    req.customer.family_kana = "yamada".into();
+    req.customer.postal_code = "12-345".into();
+    req.items[0].quantity = 0;
+    req.payment_method_id = 9999;
+    let err = kessai::checkout::start(&app.state.payments, &req)
+        .await
+        .unwrap_err();
+    let kessai::checkout::CheckoutError::Invalid(errors) = err else {
+        panic!("expected field errors");
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    for field in [
+        "customer.family_kana",
+        "customer.postal_code",
+        "items[0].quantity",
+        "payment_method_id",
+    ] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+    assert!(app
+        .state
+        .store
+        .prepayment_logs(10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_second_click_while_the_first_is_in_flight_does_not_authorize_twice() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000000000").await;
+    let second = app.card_token("4900000000000000").await;
+    let (first_form, second_form) = (
+        [("card_json", card.as_str())],
+        [("card_json", second.as_str())],
+    );
+    let (a, b) = tokio::join!(
+        pay(&app, &started.link_key, &first_form),
+        pay(&app, &started.link_key, &second_form),
+    );
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert!(statuses.contains(&303), "{statuses:?}");
+    let succeeded = app
+        .history(started.payment_id)
+        .await
+        .into_iter()
+        .filter(|(label, outcome)| label == "カード決済オーソリ" && outcome == "succeeded")
+        .count();
+    assert_eq!(succeeded, 1);
+}
+
+#[tokio::test]
+async fn the_operator_captures_and_cancels_from_the_payment_block_of_the_order() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000000000").await;
+    pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    let order_id = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .order_id
+        .unwrap();
+    app.login().await;
+
+    let (_, list) = app.page("/admin/orders").await;
+    assert!(list.contains("オーソリOK"), "{list}");
+    let page = format!("/admin/orders/{order_id}");
+    let (status, html) = app.page(&page).await;
+    assert_eq!(status, 200, "{html}");
+    let buttons = common::between(&html, "id=\"payment-form\"", "</form>");
+    for label in ["売上処理", "金額変更", "キャンセル処理", "状態更新"] {
+        assert!(buttons.contains(label), "{label} in {buttons}");
+    }
+    assert!(!buttons.contains("返金処理"));
+
+    let csrf = app.csrf().await;
+    let action = format!("{page}/payment");
+    let r = app
+        .post_form(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("operation", "capture"),
+                ("amount", "1080"),
+            ],
+        )
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(
+        html.contains("売上処理を行いました。決済状況: 消込済"),
+        "{html}"
+    );
+    let history = common::between(&html, "id=\"payment-history\"", "</table>");
+    assert!(
+        history.contains("カード決済売上") && history.contains("消込済"),
+        "{history}"
+    );
+
+    let r = app
+        .post_form(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("operation", "change_amount"),
+                ("amount", "abc"),
+            ],
+        )
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(html.contains("決済金額は半角数字で入力してください。"));
+
+    let r = app
+        .post_form(&action, &[("csrf", &csrf), ("operation", "cancel")])
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(
+        html.contains("キャンセル処理を行いました。決済状況: 売上取消済"),
+        "{html}"
+    );
+    let r = app
+        .post_form(&action, &[("csrf", &csrf), ("operation", "capture")])
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(html.contains("決済状況が「売上取消済」のため売上処理はできません。"));
+
+    let r = app.post_form(&action, &[("operation", "refresh")]).await;
+    assert_eq!(r.status().as_u16(), 403, "no CSRF token, no operation");
+}
+
+#[tokio::test]
+async fn a_card_network_timeout_leaves_the_payment_pending_until_an_inquiry_settles_it() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000009000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    assert_eq!(r.status().as_u16(), 202);
+    assert!(r.text().await.unwrap().contains("決済結果を確認しています"));
+    assert_eq!(
+        app.history(started.payment_id).await,
+        rows(&[("カード決済オーソリ", "pending")])
+    );
+
+    // A second attempt cannot start while the first has no answer.
+    let again = app.card_token("4900000000000000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &again)]).await;
+    assert_eq!(r.status().as_u16(), 422);
+
+    // The scheduled status inquiry finds nothing at Paygent and settles the row.
+    app.state
+        .clock
+        .advance(chrono::Duration::minutes(2))
+        .unwrap();
+    app.worker.run_until_idle().await.unwrap();
+    assert_eq!(
+        app.history(started.payment_id).await,
+        rows(&[("カード決済オーソリ", "failed")])
+    );
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (payment.state.as_str(), payment.order_id),
+        ("pending", None)
+    );
+
+    // Now the buyer can pay.
+    let r = pay(&app, &started.link_key, &[("card_json", &again)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+}

@@ -1,0 +1,313 @@
+//! Paygent payment notifications (差分通知): stored before the acknowledgement, hash-checked,
+//! deduplicated, processed by the worker; a lost order is rebuilt from the pre-payment log.
+
+mod common;
+
+use common::TestApp;
+use kessai::providers::paygent::client::Authorize;
+use kessai::providers::paygent::wire::notice_hash;
+use kessai::store::OrderFromLog;
+
+const NOTICE_KEY: &str = "sandboxnoticehashkey";
+
+/// A notification as Paygent posts it, signed with `key`.
+fn notice(
+    notice_id: &str,
+    payment_id: &str,
+    trading_id: &str,
+    status: &str,
+    amount: &str,
+    key: &str,
+) -> String {
+    let hc = notice_hash(notice_id, payment_id, trading_id, "02", amount, key);
+    serde_urlencoded::to_string([
+        ("payment_notice_id", notice_id),
+        ("change_date", "20261123120000"),
+        ("payment_id", payment_id),
+        ("trading_id", trading_id),
+        ("payment_type", "02"),
+        ("payment_status", status),
+        ("payment_amount", amount),
+        ("hc", &hc),
+    ])
+    .unwrap()
+}
+
+async fn post(app: &TestApp, body: String) -> (u16, String) {
+    let r = app
+        .client
+        .post(app.url("/notify/paygent"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Authorizes a checkout at the sandbox directly, as if the shop had crashed right after
+/// the buyer's 020 went through: Paygent has the payment, kessai has no order.
+async fn paid_at_paygent_only(app: &TestApp) -> (kessai::checkout::Started, String) {
+    let started = app.start_checkout(None).await;
+    let receipt: serde_json::Value =
+        serde_json::from_str(&app.card_token("4900000000000000").await).unwrap();
+    let client = app
+        .state
+        .payments
+        .paygent()
+        .await
+        .unwrap()
+        .client()
+        .unwrap();
+    let authorized = client
+        .authorize(&Authorize {
+            trading_id: &started.link_key,
+            amount: started.amount,
+            card_token: receipt["token"].as_str().unwrap(),
+            payment_class: "10",
+            split_count: None,
+            capture: false,
+            skip_3ds: true,
+            three_ds_auth_id: None,
+            security_code_use: false,
+            stored_card: None,
+        })
+        .await
+        .unwrap();
+    (started, authorized.payment_id)
+}
+
+#[tokio::test]
+async fn a_notification_rebuilds_a_lost_order_once_even_when_sent_twice() {
+    let app = TestApp::demo().await;
+    let (started, payment_id) = paid_at_paygent_only(&app).await;
+    let body = notice(
+        "1",
+        &payment_id,
+        &started.link_key,
+        "20",
+        "1080",
+        NOTICE_KEY,
+    );
+
+    assert_eq!(post(&app, body.clone()).await, (200, "result=0".to_owned()));
+    assert_eq!(
+        post(&app, body).await,
+        (200, "result=0".to_owned()),
+        "a resent notification is acknowledged"
+    );
+    app.worker.run_until_idle().await.unwrap();
+
+    let notifications = app.state.store.notifications(10).await.unwrap();
+    assert_eq!(notifications.len(), 1, "stored once");
+    assert_eq!(notifications[0].status, "processed");
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
+    assert_eq!(
+        payment.provider_payment_id.as_deref(),
+        Some(payment_id.as_str())
+    );
+    let log = app
+        .state
+        .store
+        .prepayment_log(&started.link_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.order_id, payment.order_id);
+    assert!(
+        payment.order_id.is_some(),
+        "the lost order is rebuilt from the pre-payment log"
+    );
+    assert_eq!(
+        app.history(payment.id).await,
+        vec![("オーソリOK".to_owned(), "succeeded".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_notification_after_the_browser_return_changes_nothing_more() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000000000").await;
+    let r = app
+        .post_form(
+            &format!("/checkout/{}/card", started.link_key),
+            &[("card_json", &card)],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let history = app.history(payment.id).await;
+
+    let body = notice(
+        "7",
+        payment.provider_payment_id.as_deref().unwrap(),
+        &started.link_key,
+        "20",
+        "1080",
+        NOTICE_KEY,
+    );
+    post(&app, body).await;
+    app.worker.run_until_idle().await.unwrap();
+
+    assert_eq!(
+        app.history(payment.id).await,
+        history,
+        "the status was already known"
+    );
+    let orders = app.state.store.prepayment_logs(10).await.unwrap();
+    assert_eq!(orders.iter().filter(|l| l.order_id.is_some()).count(), 1);
+}
+
+#[tokio::test]
+async fn a_notification_and_a_return_arriving_together_create_one_order() {
+    let app = TestApp::demo().await;
+    let (started, payment_id) = paid_at_paygent_only(&app).await;
+    post(
+        &app,
+        notice(
+            "3",
+            &payment_id,
+            &started.link_key,
+            "20",
+            "1080",
+            NOTICE_KEY,
+        ),
+    )
+    .await;
+    let payments = &app.state.payments;
+    let (worker, a, b) = tokio::join!(
+        app.worker.run_until_idle(),
+        kessai::checkout::confirm(payments, &started.link_key),
+        kessai::checkout::confirm(payments, &started.link_key),
+    );
+    worker.unwrap();
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.order_id(), b.order_id());
+    let created = [a, b]
+        .iter()
+        .filter(|o| matches!(o, OrderFromLog::Created(_)))
+        .count();
+    assert!(created <= 1);
+    let log = app
+        .state
+        .store
+        .prepayment_log(&started.link_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.order_id, Some(a.order_id()));
+}
+
+#[tokio::test]
+async fn forged_and_tampered_notifications_are_rejected_logged_and_change_nothing() {
+    let app = TestApp::demo().await;
+    let (started, payment_id) = paid_at_paygent_only(&app).await;
+    let forged = notice(
+        "4",
+        &payment_id,
+        &started.link_key,
+        "20",
+        "1080",
+        "not-the-key",
+    );
+    let genuine = notice(
+        "5",
+        &payment_id,
+        &started.link_key,
+        "20",
+        "1080",
+        NOTICE_KEY,
+    );
+    let tampered = genuine.replace("payment_amount=1080", "payment_amount=1");
+
+    assert_eq!(post(&app, forged).await.0, 200);
+    assert_eq!(post(&app, tampered).await.0, 200);
+    app.worker.run_until_idle().await.unwrap();
+
+    let notifications = app.state.store.notifications(10).await.unwrap();
+    assert_eq!(notifications.len(), 2);
+    assert!(
+        notifications.iter().all(|n| n.status == "rejected"),
+        "{notifications:?}"
+    );
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.order_id, None);
+    assert_eq!(payment.provider_status_code, None);
+    assert_eq!(app.state.store.payment_errors(10).await.unwrap().len(), 2);
+
+    // The genuine one still counts after the forgery with a neighbouring id.
+    post(&app, genuine).await;
+    app.worker.run_until_idle().await.unwrap();
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(payment.order_id.is_some());
+}
+
+#[tokio::test]
+async fn a_notification_for_an_unknown_trading_id_is_kept_and_flagged() {
+    let app = TestApp::demo().await;
+    post(
+        &app,
+        notice("9", "123", "NOSUCHTRADE", "40", "500", NOTICE_KEY),
+    )
+    .await;
+    app.worker.run_until_idle().await.unwrap();
+    let n = &app.state.store.notifications(10).await.unwrap()[0];
+    assert_eq!(n.status, "unmatched");
+    assert!(n.raw_body.contains("NOSUCHTRADE"));
+    let errors = app.state.store.payment_errors(10).await.unwrap();
+    assert_eq!(errors[0].link_key, "NOSUCHTRADE");
+}
+
+#[tokio::test]
+async fn the_difference_inquiry_fetches_what_the_pushes_missed() {
+    let app = TestApp::demo().await;
+    let (started, _) = paid_at_paygent_only(&app).await;
+    kessai::payments::notifications::schedule_poll(&app.state.store, &app.state.clock)
+        .await
+        .unwrap();
+    app.worker.run_until_idle().await.unwrap();
+
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        payment.order_id.is_some(),
+        "the 091 record rebuilt the order"
+    );
+    let n = app.state.store.notifications(10).await.unwrap();
+    assert!(
+        n.iter()
+            .any(|n| n.link_key == started.link_key && n.status == "processed"),
+        "{n:?}"
+    );
+}
