@@ -775,6 +775,69 @@ async fn a_card_payment_without_an_answer_is_202_pending_and_replays_as_such() {
 }
 
 #[tokio::test]
+async fn a_3d_secure_challenge_returning_to_the_shops_term_url_is_completed_through_the_api() {
+    // Arrange: 3-D Secure contracted; the shop takes the buyer back on its own page.
+    let app = TestApp::demo().await;
+    app.set_paygent(&[
+        ("three_d_secure", "on"),
+        ("three_d_hash_key", "sandbox3dshashkey"),
+        ("chargeback", "on"),
+    ])
+    .await;
+    let api = Api::new(&app).await;
+    let started = api
+        .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
+        .await;
+    let link_key = started.body["link_key"].as_str().unwrap().to_owned();
+    let card: Value = serde_json::from_str(&app.card_token("4900000000000000").await).unwrap();
+
+    // Act: the card answers a challenge page; the sandbox's (frictionless) page forwards
+    // the browser to the shop's term URL, whose query the shop hands to the API.
+    let challenge = api
+        .post(
+            &format!("/api/v1/checkouts/{link_key}/card"),
+            &new_key(),
+            &json!({
+                "card": card,
+                "cardholder_name": "TARO YAMADA",
+                "term_url": "https://shop.example/3ds-return"
+            }),
+        )
+        .await;
+    let acs = challenge.body["acs_html"].as_str().unwrap_or_default();
+    let refresh = &acs[acs.find("url=").expect("a forwarding page") + 4..];
+    let forward = refresh[..refresh.find('"').unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&");
+    let query = forward
+        .split_once('?')
+        .unwrap_or_else(|| panic!("{forward}"))
+        .1;
+    let result: std::collections::BTreeMap<String, String> =
+        serde_urlencoded::from_str(query).unwrap();
+    let ordered = api
+        .post(
+            &format!("/api/v1/checkouts/{link_key}/three_ds"),
+            &new_key(),
+            &json!(result),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(challenge.status, 200, "{}", challenge.body);
+    assert_eq!(challenge.body["status"], "challenge");
+    assert!(
+        forward.starts_with("https://shop.example/3ds-return?"),
+        "{forward}"
+    );
+    assert_eq!(ordered.status, 200, "{}", ordered.body);
+    assert_eq!(ordered.body["status"], "ordered");
+    let checkout = api.get(&format!("/api/v1/checkouts/{link_key}")).await;
+    assert_eq!(checkout.body["provider_status_label"], "オーソリOK");
+    assert_eq!(checkout.body["order_id"], ordered.body["order_id"]);
+}
+
+#[tokio::test]
 async fn a_three_d_secure_result_that_is_not_the_checkouts_own_is_refused() {
     // Arrange: a checkout that never started 3-D Secure
     let app = TestApp::demo().await;

@@ -153,10 +153,10 @@ pub async fn submit_card(
     card_outcome(&state, step).await
 }
 
-/// The 3-D Secure result the browser brought back to the shop's term URL (its query
-/// parameters as JSON).
+/// The 3-D Secure result the browser brought back to the shop's term URL: its query
+/// parameters as JSON. The others Paygent adds (card brand, issuer…) are ignored, so the
+/// shop can forward the whole query.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ThreeDsRequest {
     result: String,
     #[serde(rename = "3ds_auth_id")]
