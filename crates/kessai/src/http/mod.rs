@@ -2,6 +2,7 @@
 //! console (`admin`). One error type ([`error::HttpError`]) maps failures to responses.
 
 pub mod admin;
+pub mod api;
 pub mod checkout;
 pub mod error;
 pub mod notify;
@@ -39,6 +40,7 @@ pub fn router(state: SharedState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .nest("/admin", admin::router(state.clone()))
+        .nest("/api", api::router(state.clone()))
         .nest("/checkout", checkout::router())
         .merge(notify::router())
         .route("/index.php", post(notify::welcart))

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "orders.html",
     "order.html",
     "payment_errors.html",
+    "api_keys.html",
     "shop_layout.html",
     "checkout_card.html",
     "checkout_redirect.html",

@@ -8,6 +8,7 @@
 //! statement next to the other.
 
 mod admin;
+mod api_keys;
 mod audit;
 mod catalog;
 mod jobs;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use admin::{AdminSession, AdminUser};
+pub use api_keys::{ApiKey, IdempotencyRecord};
 pub use audit::AuditEntry;
 pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};

@@ -3,6 +3,7 @@
 //! and succeeds with Post/Redirect/Get (a flash message on the next page) or re-renders
 //! with the operator's input and each wrong field named.
 
+mod api_keys;
 pub mod auth;
 mod delivery;
 mod jobs;
@@ -66,6 +67,8 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/jobs", get(jobs::index))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/audit", get(jobs::audit))
+        .route("/api-keys", get(api_keys::index).post(api_keys::create))
+        .route("/api-keys/{id}/revoke", post(api_keys::revoke))
         .layer(axum::extract::DefaultBodyLimit::max(auth::MAX_FORM_BYTES))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

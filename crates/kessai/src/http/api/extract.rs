@@ -1,0 +1,187 @@
+//! Extractors of the JSON API: [`ApiJson`], a JSON body whose every failure (not JSON, wrong
+//! type, missing or unknown field) answers in the API's error format with the field named,
+//! and [`ApiClient`], the API key the request was authenticated with.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::domain::input::Invalid;
+
+/// A JSON request body. An empty body reads as `{}`, so operations without parameters can
+/// be posted bare.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return parse(b"{}").map(ApiJson);
+        }
+        if is_json != Some(true) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse(&bytes).map(ApiJson)
+    }
+}
+
+/// Deserializes a JSON document, naming the field serde stopped at.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        from_serde(&path, &inner)
+    })?;
+    de.end()
+        .map_err(|e| ApiError::MalformedJson(position(&e)))?;
+    Ok(value)
+}
+
+fn position(e: &serde_json::Error) -> String {
+    format!("{}行目{}文字目", e.line(), e.column())
+}
+
+/// Turns a serde error at `path` (`.` for the document itself) into the API's error.
+fn from_serde(path: &str, e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(position(e)),
+        Category::Data => {
+            let full = e.to_string();
+            let detail = full
+                .rfind(" at line ")
+                .map_or(full.as_str(), |at| &full[..at]);
+            let join = |name: &str| {
+                if path == "." || path.is_empty() {
+                    name.to_owned()
+                } else if path.ends_with(name) {
+                    path.to_owned()
+                } else {
+                    format!("{path}.{name}")
+                }
+            };
+            let invalid = if let Some(name) = quoted_after(detail, "missing field ") {
+                let field = join(name);
+                Invalid::new(&field, format!("{field}を指定してください"))
+            } else if let Some(name) = quoted_after(detail, "unknown field ") {
+                let field = join(name);
+                Invalid::new(&field, format!("{field}という項目はありません"))
+            } else if path == "." {
+                Invalid::new(
+                    "body",
+                    format!("リクエスト本文の形式が正しくありません: {detail}"),
+                )
+            } else {
+                Invalid::new(path, format!("{path}の値が正しくありません: {detail}"))
+            };
+            ApiError::Invalid(vec![invalid])
+        }
+    }
+}
+
+/// The name in backquotes right after `prefix` (serde writes ``missing field `email` ``).
+fn quoted_after<'a>(detail: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = detail.strip_prefix(prefix)?.strip_prefix('`')?;
+    rest.split('`').next()
+}
+
+/// The API key a request was authenticated with (put there by the auth layer).
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    pub key_id: i64,
+    pub name: String,
+}
+
+impl ApiClient {
+    /// The actor the audit log names for the key's operations.
+    pub fn actor(&self) -> String {
+        format!("api:{}", self.name)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ApiClient>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized(super::auth::MISSING))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        items: Vec<Line>,
+        name: String,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        code: String,
+        quantity: i64,
+    }
+
+    fn field_of(json: &str) -> (String, String) {
+        match parse::<Outer>(json.as_bytes()).unwrap_err() {
+            ApiError::Invalid(errors) => (errors[0].field.clone(), errors[0].message.clone()),
+            other => (other.code().to_owned(), other.to_string()),
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_nested_field() {
+        let (field, message) = field_of(r#"{"name":"a","items":[{"code":"X","quantity":"two"}]}"#);
+        assert_eq!(field, "items[0].quantity");
+        assert!(
+            message.starts_with("items[0].quantityの値が正しくありません"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_are_named() {
+        assert_eq!(field_of(r#"{"items":[]}"#).0, "name");
+        assert_eq!(
+            field_of(r#"{"name":"a","items":[{"code":"X"}]}"#).0,
+            "items[0].quantity"
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","items":[],"colour":1}"#).0,
+            "colour"
+        );
+    }
+
+    #[test]
+    fn broken_json_is_malformed_not_invalid() {
+        assert_eq!(field_of(r#"{"name":"a","#).0, "malformed_json");
+        assert_eq!(field_of(r#"{"name":"a","items":[]} x"#).0, "malformed_json");
+    }
+}

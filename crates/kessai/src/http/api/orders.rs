@@ -1,0 +1,349 @@
+//! Orders and their payment through the API: read an order with its payment and history
+//! (決済情報), and run the payment operations the admin's dialog offers (売上処理, 金額変更,
+//! キャンセル処理, 返金処理, 状態更新) under the same capability table.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::extract::{ApiClient, ApiJson};
+use crate::domain::order::{OrderStatus, ReceiptStatus};
+use crate::domain::payment::Operation;
+use crate::http::SharedState;
+use crate::payments::provider::ProviderError;
+use crate::payments::{Payments, PaymentsError};
+use crate::store::{Order, Payment, Store};
+
+const NO_ORDER: &str = "受注が見つかりません。";
+
+/// A stored code with the admin's word for it.
+#[derive(Debug, Serialize)]
+struct Status {
+    code: String,
+    label: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Customer {
+    member_id: Option<i64>,
+    email: String,
+    family_name: String,
+    given_name: String,
+    family_kana: String,
+    given_kana: String,
+    postal_code: String,
+    prefecture: String,
+    address1: String,
+    address2: String,
+    phone: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Delivery {
+    method_id: Option<i64>,
+    name: String,
+    carrier: String,
+    tracking_number: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Item {
+    product_code: String,
+    product_name: String,
+    unit_price: i64,
+    quantity: i64,
+    amount: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct Totals {
+    subtotal: i64,
+    shipping_fee: i64,
+    fee: i64,
+    discount: i64,
+    total: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct PaymentMethod {
+    id: Option<i64>,
+    name: String,
+    settlement_kind: String,
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Serialize)]
+struct OrderView {
+    id: i64,
+    order_number: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    customer: Customer,
+    delivery: Delivery,
+    items: Vec<Item>,
+    totals: Totals,
+    order_status: Status,
+    receipt_status: Status,
+    payment_method: PaymentMethod,
+    note: String,
+    payment: Option<PaymentView>,
+}
+
+/// One row of the payment's history (処理日時, 決済ID, 処理区分, 金額, 処理結果).
+#[derive(Debug, Serialize)]
+struct HistoryRow {
+    at: DateTime<Utc>,
+    payment_id: Option<String>,
+    label: String,
+    amount: i64,
+    /// `pending`, `succeeded` or `failed`.
+    outcome: String,
+    message: Option<String>,
+}
+
+/// A payment as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct PaymentView {
+    id: i64,
+    order_id: Option<i64>,
+    provider: String,
+    settlement_kind: String,
+    link_key: String,
+    provider_payment_id: Option<String>,
+    provider_status_code: Option<String>,
+    provider_status_label: Option<String>,
+    state: String,
+    amount: i64,
+    allowed_operations: Vec<&'static str>,
+    history: Vec<HistoryRow>,
+}
+
+async fn payment_view(store: &Store, p: Payment) -> Result<PaymentView, ApiError> {
+    let history = store
+        .payment_operations(p.id)
+        .await?
+        .into_iter()
+        .map(|row| HistoryRow {
+            at: row.created_at,
+            payment_id: row.provider_payment_id,
+            label: row.label,
+            amount: row.amount,
+            outcome: row.outcome,
+            message: row.result_message,
+        })
+        .collect();
+    let allowed_operations = Payments::allowed(&p).iter().map(|op| op.as_str()).collect();
+    Ok(PaymentView {
+        id: p.id,
+        order_id: p.order_id,
+        provider: p.provider,
+        settlement_kind: p.settlement_kind,
+        link_key: p.link_key,
+        provider_payment_id: p.provider_payment_id,
+        provider_status_code: p.provider_status_code,
+        provider_status_label: p.provider_status_label,
+        state: p.state,
+        amount: p.amount,
+        allowed_operations,
+        history,
+    })
+}
+
+fn status(code: String, label: Option<&'static str>) -> Status {
+    Status {
+        code,
+        label: label.filter(|l| !l.is_empty()).map(str::to_owned),
+    }
+}
+
+fn order_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound(NO_ORDER))
+}
+
+async fn order(state: &SharedState, id: i64) -> Result<Order, ApiError> {
+    state
+        .store
+        .order(id)
+        .await?
+        .ok_or(ApiError::NotFound(NO_ORDER))
+}
+
+/// GET /orders/{id}
+pub async fn show(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Result<Json<impl Serialize>, ApiError> {
+    let o = order(&state, order_id(&id)?).await?;
+    let items = state
+        .store
+        .order_items(o.id)
+        .await?
+        .into_iter()
+        .map(|i| Item {
+            amount: i.unit_price * i.quantity,
+            product_code: i.product_code,
+            product_name: i.product_name,
+            unit_price: i.unit_price,
+            quantity: i.quantity,
+        })
+        .collect();
+    let payment = match state.store.payment_of_order(o.id).await? {
+        Some(p) => Some(payment_view(&state.store, p).await?),
+        None => None,
+    };
+    let order_label = OrderStatus::parse(&o.order_status).map(OrderStatus::label);
+    let receipt_label = ReceiptStatus::parse(&o.receipt_status).map(ReceiptStatus::label);
+    Ok(Json(OrderView {
+        id: o.id,
+        order_number: o.order_number,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+        customer: Customer {
+            member_id: o.member_id,
+            email: o.email,
+            family_name: o.family_name,
+            given_name: o.given_name,
+            family_kana: o.family_kana,
+            given_kana: o.given_kana,
+            postal_code: o.postal_code,
+            prefecture: o.prefecture,
+            address1: o.address1,
+            address2: o.address2,
+            phone: o.phone,
+        },
+        delivery: Delivery {
+            method_id: o.delivery_method_id,
+            name: o.delivery_name,
+            carrier: o.carrier,
+            tracking_number: o.tracking_number,
+        },
+        items,
+        totals: Totals {
+            subtotal: o.subtotal,
+            shipping_fee: o.shipping_fee,
+            fee: o.fee,
+            discount: o.discount,
+            total: o.total,
+        },
+        order_status: status(o.order_status, order_label),
+        receipt_status: status(o.receipt_status, receipt_label),
+        payment_method: PaymentMethod {
+            id: o.payment_method_id,
+            name: o.payment_method_name,
+            settlement_kind: o.settlement_kind,
+        },
+        note: o.note,
+        payment,
+    }))
+}
+
+/// The body of 金額変更 and 返金処理.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmountRequest {
+    /// The new amount (金額変更) or the amount to refund (返金処理; the whole payment when
+    /// absent).
+    #[serde(default)]
+    amount: Option<i64>,
+}
+
+/// The body of operations without parameters: `{}` (or nothing).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParameters {}
+
+async fn operate(
+    state: &SharedState,
+    client: &ApiClient,
+    id: &str,
+    operation: Operation,
+    amount: Option<i64>,
+) -> Result<Response, ApiError> {
+    let o = order(state, order_id(id)?).await?;
+    let payment = state
+        .store
+        .payment_of_order(o.id)
+        .await?
+        .ok_or(ApiError::NotFound("この受注には決済がありません。"))?;
+    let result = state
+        .payments
+        .perform(payment.id, operation, amount, &client.actor())
+        .await;
+    tracing::info!(
+        order.id = o.id,
+        payment.id = payment.id,
+        operation = operation.as_str(),
+        ok = result.is_ok(),
+        "API payment operation"
+    );
+    let (status, payment) = match result {
+        Ok(payment) => (StatusCode::OK, payment),
+        // The provider has not answered: the call stays pending until a status inquiry
+        // settles it; the history shows the pending row.
+        Err(PaymentsError::Provider(ProviderError::Unknown(_))) => {
+            let now = state
+                .store
+                .payment(payment.id)
+                .await?
+                .ok_or(ApiError::NotFound("決済が見つかりません。"))?;
+            (StatusCode::ACCEPTED, now)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let view = payment_view(&state.store, payment).await?;
+    Ok((status, Json(view)).into_response())
+}
+
+/// POST /orders/{id}/payment/capture (売上処理)
+pub async fn capture(
+    State(state): State<SharedState>,
+    client: ApiClient,
+    Path(id): Path<String>,
+    ApiJson(NoParameters {}): ApiJson<NoParameters>,
+) -> Result<Response, ApiError> {
+    operate(&state, &client, &id, Operation::Capture, None).await
+}
+
+/// POST /orders/{id}/payment/change_amount (金額変更)
+pub async fn change_amount(
+    State(state): State<SharedState>,
+    client: ApiClient,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AmountRequest>,
+) -> Result<Response, ApiError> {
+    operate(&state, &client, &id, Operation::ChangeAmount, body.amount).await
+}
+
+/// POST /orders/{id}/payment/cancel (キャンセル処理)
+pub async fn cancel(
+    State(state): State<SharedState>,
+    client: ApiClient,
+    Path(id): Path<String>,
+    ApiJson(NoParameters {}): ApiJson<NoParameters>,
+) -> Result<Response, ApiError> {
+    operate(&state, &client, &id, Operation::Cancel, None).await
+}
+
+/// POST /orders/{id}/payment/refund (返金処理)
+pub async fn refund(
+    State(state): State<SharedState>,
+    client: ApiClient,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AmountRequest>,
+) -> Result<Response, ApiError> {
+    operate(&state, &client, &id, Operation::Refund, body.amount).await
+}
+
+/// POST /orders/{id}/payment/refresh (状態更新)
+pub async fn refresh(
+    State(state): State<SharedState>,
+    client: ApiClient,
+    Path(id): Path<String>,
+    ApiJson(NoParameters {}): ApiJson<NoParameters>,
+) -> Result<Response, ApiError> {
+    operate(&state, &client, &id, Operation::Refresh, None).await
+}
