@@ -178,11 +178,19 @@ pub async fn submit_card(
         } else {
             form.cardholder_name.trim().to_owned()
         };
+        // 450 wants the shop's name in at most 40 ASCII characters (P006 when empty).
+        let shop_name = payments.settings().shop().await?.shop_name;
+        let merchant_name =
+            if !shop_name.is_empty() && shop_name.len() <= 40 && shop_name.is_ascii() {
+                shop_name
+            } else {
+                "Online Shop".to_owned()
+            };
         let request = ThreeDsRequest {
             trading_id: &pending.payment.link_key,
             amount: pending.payment.amount,
             term_url,
-            merchant_name: "kessai shop",
+            merchant_name: &merchant_name,
             cardholder_name: &holder,
             card_token: &handoff.token,
             stored_card: stored,

@@ -97,6 +97,11 @@ impl Payments {
         }
     }
 
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
