@@ -27,6 +27,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "jobs.html",
     "audit.html",
     "orders.html",
+    "members.html",
+    "member.html",
     "order.html",
     "payment_errors.html",
     "api_keys.html",

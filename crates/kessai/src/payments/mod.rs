@@ -533,6 +533,44 @@ impl Payments {
         Ok(())
     }
 
+    /// Removes a member's stored card: at the provider (026), then the reference here. A card
+    /// the provider no longer has is only forgotten here.
+    pub async fn remove_stored_card(&self, card_id: i64, actor: &str) -> Result<(), PaymentsError> {
+        let card = self
+            .store
+            .stored_card(card_id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        if card.provider != "paygent" {
+            return Err(ProviderError::NotConfigured(
+                "この決済会社のカード登録はまだ解除できません。".to_owned(),
+            )
+            .into());
+        }
+        let client = self
+            .paygent()
+            .await?
+            .client()
+            .map_err(ProviderError::from)?;
+        match client.delete_card(&card.customer_id, &card.card_ref).await {
+            Ok(()) => {}
+            Err(paygent::client::PaygentError::Rejected { code, .. })
+                if matches!(code.as_str(), "P022" | "P025" | "P026") => {}
+            Err(e) => return Err(ProviderError::from(e).into()),
+        }
+        self.store.delete_stored_card(card.id).await?;
+        self.store
+            .audit(
+                actor,
+                "登録カードを解除",
+                &format!("member:{}", card.member_id),
+                &format!("下4桁 {}", card.last4),
+                self.clock.now(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Schedules a status inquiry of a payment (once per payment while one is waiting).
     pub async fn schedule_refresh(
         &self,

@@ -63,6 +63,12 @@ impl Store {
             .fetch_optional(p).await?))
     }
 
+    /// Members, newest first.
+    pub async fn members(&self, limit: i64) -> Result<Vec<Member>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM members ORDER BY id DESC LIMIT $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))
+    }
+
     /// One member.
     pub async fn member(&self, id: i64) -> Result<Option<Member>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM members WHERE id = $1");

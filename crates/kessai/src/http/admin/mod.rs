@@ -7,6 +7,7 @@ mod api_keys;
 pub mod auth;
 mod delivery;
 mod jobs;
+mod members;
 mod orders;
 mod payment_methods;
 mod settlement;
@@ -59,6 +60,9 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/delivery", get(delivery::index).post(delivery::create))
         .route("/delivery/{id}", get(delivery::edit).post(delivery::update))
         .route("/delivery/{id}/delete", post(delivery::delete))
+        .route("/members", get(members::index))
+        .route("/members/{id}", get(members::show))
+        .route("/members/{id}/cards/remove", post(members::remove_card))
         .route("/orders", get(orders::index))
         .route("/orders/{id}", get(orders::show))
         .route("/orders/{id}/payment", post(orders::operate))

@@ -422,7 +422,8 @@ impl Client {
         .map(drop)
     }
 
-    /// 027: the customer's stored cards (masked), newest use first.
+    /// 027: the customer's stored cards (masked), newest use first; none when Paygent has
+    /// none for the customer.
     pub async fn stored_cards(
         &self,
         customer_id: &str,
@@ -435,6 +436,13 @@ impl Client {
         let mut cards = Vec::new();
         for record in records {
             match record.first().map(String::as_str) {
+                // P026: the customer has no card (any more).
+                Some("1")
+                    if record.get(1).map(String::as_str) == Some("1")
+                        && record.get(2).map(String::as_str) == Some("P026") =>
+                {
+                    return Ok(Vec::new());
+                }
                 Some("1") if record.get(1).map(String::as_str) == Some("1") => {
                     return Err(PaygentError::Rejected {
                         code: record.get(2).cloned().unwrap_or_default(),
