@@ -515,3 +515,27 @@ async fn the_operator_removes_a_members_stored_card_at_paygent_and_here() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_payment_error_shows_the_banner_on_admin_pages_until_the_log_is_cleared() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let card = app.card_token("4900000000008212").await;
+    pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    app.login().await;
+    let (_, html) = app.page("/admin/payment-methods").await;
+    assert!(html.contains("決済エラーが発生しました。"), "{html}");
+    let (_, log) = app.page("/admin/payment-errors").await;
+    assert!(
+        log.contains(&started.link_key) && log.contains("2001"),
+        "{log}"
+    );
+
+    let csrf = app.csrf().await;
+    let r = app
+        .post_form("/admin/payment-errors/delete", &[("csrf", &csrf)])
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(html.contains("決済エラーログを1件削除しました。"));
+    assert!(!html.contains("決済エラーが発生しました。"));
+}

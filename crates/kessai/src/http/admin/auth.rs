@@ -80,12 +80,22 @@ fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
 
 /// The logged-in operator, available to every admin handler.
 #[derive(Clone, Debug)]
-pub struct Admin(pub AdminSession);
+pub struct Admin(pub AdminSession, pub PaymentErrors);
+
+/// Whether the payment error log holds entries (every admin page then shows the manual's
+/// banner until they are deleted).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PaymentErrors(pub bool);
 
 impl Admin {
     /// The operator's login name (for the audit log).
     pub fn login(&self) -> &str {
         &self.0.login
+    }
+
+    /// Whether the payment error log holds entries.
+    pub fn payment_errors(&self) -> bool {
+        self.1 .0
     }
 
     /// The CSRF token every form of this session must carry.
@@ -154,7 +164,11 @@ pub async fn guard(
         }
         request = Request::from_parts(parts, Body::from(bytes));
     }
-    request.extensions_mut().insert(Admin(session));
+    let errors =
+        request.method() == axum::http::Method::GET && state.store.payment_error_count().await? > 0;
+    request
+        .extensions_mut()
+        .insert(Admin(session, PaymentErrors(errors)));
     Ok(next.run(request).await)
 }
 
