@@ -25,7 +25,11 @@ pub struct App {
     state: SharedState,
     listener: TcpListener,
     worker: Worker,
+    wrap: Option<RouterWrap>,
 }
+
+/// Something put around the whole HTTP surface (see [`App::wrap_router`]).
+type RouterWrap = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
 
 /// Login name of the admin account created on first start.
 pub const ADMIN_LOGIN: &str = "admin";
@@ -96,6 +100,7 @@ impl App {
             state,
             listener,
             worker,
+            wrap: None,
         })
     }
 
@@ -116,6 +121,16 @@ impl App {
         self.worker.clone()
     }
 
+    /// Puts `wrap` around the whole HTTP surface when it is served: `kessai bench` measures
+    /// every request with a layer this way, leaving the production router as it is.
+    pub fn wrap_router(
+        mut self,
+        wrap: impl FnOnce(axum::Router) -> axum::Router + Send + 'static,
+    ) -> Self {
+        self.wrap = Some(Box::new(wrap));
+        self
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, finishes in-flight requests
     /// and jobs, and closes the database.
     pub async fn run(
@@ -129,8 +144,12 @@ impl App {
             .run_worker
             .then(|| tokio::spawn(self.worker.clone().run(stop_rx.clone())));
         let mut http_stop = stop_rx.clone();
-        let app =
-            http::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let router = http::router(self.state.clone());
+        let router = match self.wrap {
+            Some(wrap) => wrap(router),
+            None => router,
+        };
+        let app = router.into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             let _ = http_stop.wait_for(|stop| *stop).await;
         });

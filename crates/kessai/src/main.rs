@@ -34,6 +34,9 @@ enum Command {
     Migrate,
     /// Serve only the provider sandboxes on their own address (HTTP, and HTTPS with --tls).
     Sandbox(SandboxArgs),
+    /// Measure checkouts and captures per second and latency on a fresh database, next to a
+    /// baseline of one INSERT per request (see docs/BENCHMARKS.md).
+    Bench(kessai::bench::BenchArgs),
 }
 
 /// Default address of `kessai sandbox`.
@@ -66,7 +69,8 @@ struct SandboxArgs {
 /// `kessai sandbox --listen` has the name (and clap id) of the main server's global
 /// `--listen`, and clap hands a global's value down to the subcommand when the subcommand
 /// has none of higher precedence: `KESSAI_LISTEN` would replace the sandbox's default. That
-/// variable is the address of `kessai serve`, so it is ignored here.
+/// variable is the address of `kessai serve`, so it is ignored here; so is
+/// `KESSAI_DATABASE_URL` for `kessai bench --database-url`.
 fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
@@ -74,21 +78,29 @@ where
 {
     let matches = Cli::command().try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
-    if let (Command::Sandbox(sandbox), Some(("sandbox", given))) =
-        (&mut cli.command, matches.subcommand())
-    {
-        let from_main_server = given.value_source("listen") == Some(ValueSource::EnvVariable)
-            && std::env::var_os("KESSAI_SANDBOX_LISTEN").is_none();
-        if from_main_server {
-            sandbox.listen = SANDBOX_LISTEN.parse().expect("a valid default address");
+    match (&mut cli.command, matches.subcommand()) {
+        (Command::Sandbox(sandbox), Some(("sandbox", given))) => {
+            let from_main_server = given.value_source("listen") == Some(ValueSource::EnvVariable)
+                && std::env::var_os("KESSAI_SANDBOX_LISTEN").is_none();
+            if from_main_server {
+                sandbox.listen = SANDBOX_LISTEN.parse().expect("a valid default address");
+            }
         }
+        // The bench measures on a database of its own, never the one KESSAI_DATABASE_URL
+        // names for `kessai serve`.
+        (Command::Bench(bench), Some(("bench", given)))
+            if given.value_source("database_url") == Some(ValueSource::EnvVariable) =>
+        {
+            bench.database_url = None;
+        }
+        _ => {}
     }
     Ok(cli)
 }
 
 fn main() -> ExitCode {
     let cli = parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
-    init_tracing();
+    init_tracing(matches!(cli.command, Command::Bench(_)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -103,6 +115,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Bench(args) = cli.command {
+        return kessai::bench::run(args).await;
+    }
     let config = cli.config.load()?;
     match cli.command {
         Command::Serve => {
@@ -120,6 +135,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Bench(_) => unreachable!("handled above"),
         Command::Sandbox(args) => {
             let tls = args.tls.then(|| SandboxTlsConfig {
                 listen: args.tls_listen,
@@ -142,10 +158,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn init_tracing() {
+/// Logs to stderr; `quiet` (the bench) logs only warnings unless `KESSAI_LOG` says otherwise.
+fn init_tracing(quiet: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("KESSAI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let default = if quiet { "warn" } else { "info,sqlx=warn" };
+    let filter = EnvFilter::try_from_env("KESSAI_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let json = std::env::var("KESSAI_LOG_FORMAT").is_ok_and(|f| f == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

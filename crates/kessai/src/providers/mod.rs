@@ -6,6 +6,7 @@ pub mod atone;
 pub mod paygent;
 pub mod remise;
 pub mod schema;
+pub mod timing;
 pub mod validate;
 pub mod yamato;
 

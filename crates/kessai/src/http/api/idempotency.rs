@@ -100,13 +100,13 @@ async fn run(state: SharedState, request: Request, next: Next) -> Result<Respons
     let request = Request::from_parts(parts, Body::from(body));
     let task_state = state.clone();
     let task_key = key.clone();
-    let work = tokio::spawn(
+    let work = tokio::spawn(crate::providers::timing::carry(
         async move {
             let response = next.run(request).await;
             settle(&task_state, client.key_id, &task_key, response).await
         }
         .instrument(tracing::Span::current()),
-    );
+    ));
     match work.await {
         Ok(response) => Ok(response),
         Err(e) => {

@@ -200,28 +200,28 @@ impl Client {
         all.extend_from_slice(items);
         let body = wire::encode_form(&all, charset_of(kind))?;
         let url = format!("{}{}", self.base_url, path_of(kind));
-        let response = self
-            .http
-            .post(&url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .instrument(tracing::info_span!("paygent", telegram = kind))
-            .await
-            .map_err(|e| PaygentError::Transport(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(PaygentError::Transport(format!(
-                "HTTP {}",
-                response.status()
-            )));
+        let started = std::time::Instant::now();
+        let answer = async {
+            let response = self
+                .http
+                .post(&url)
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body)
+                .send()
+                .await?;
+            let status = response.status();
+            Ok::<_, reqwest::Error>((status, response.bytes().await?))
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| PaygentError::Transport(e.to_string()))?;
+        .instrument(tracing::info_span!("paygent", telegram = kind))
+        .await;
+        crate::providers::timing::record(started.elapsed());
+        let (status, bytes) = answer.map_err(|e| PaygentError::Transport(e.to_string()))?;
+        if !status.is_success() {
+            return Err(PaygentError::Transport(format!("HTTP {status}")));
+        }
         Ok(bytes.to_vec())
     }
 
