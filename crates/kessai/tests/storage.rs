@@ -335,18 +335,23 @@ async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race
     for backend in backends() {
         let (store, db) = fresh(backend).await;
         let now = Utc::now();
-        store
-            .create_prepayment_log(
-                "LK-RACE",
-                "paygent",
-                "paygent_card",
-                6160,
-                "山田 太郎",
-                "{\"cart\":[]}",
-                now,
-            )
-            .await
-            .unwrap();
+        let log = kessai::store::NewPrepaymentLog {
+            link_key: "LK-RACE",
+            provider: "paygent",
+            settlement_kind: "paygent_card",
+            amount: 6160,
+            customer_name: "山田 太郎",
+            checkout_json: "{\"cart\":[]}",
+        };
+        let payment = NewPayment {
+            order_id: None,
+            provider: "paygent",
+            settlement_kind: "paygent_card",
+            link_key: "LK-RACE",
+            state: "pending",
+            amount: 6160,
+        };
+        store.start_checkout(&log, &payment, now).await.unwrap();
         // The browser return and the notification, each on its own connection pool.
         let other = Store::connect(&db.url).await.unwrap();
         let mut racers = Vec::new();

@@ -195,10 +195,7 @@ pub async fn submit_card(
             card_token: &handoff.token,
             stored_card: stored,
         };
-        let started = match config.client() {
-            Ok(client) => client.start_3ds(&request).await,
-            Err(e) => Err(e),
-        };
+        let started = async { config.client()?.start_3ds(&request).await }.await;
         match started {
             Ok(start) => {
                 handoff.three_ds_auth_id = start.auth_id;
@@ -208,7 +205,7 @@ pub async fn submit_card(
             Err(e) => {
                 let e = ProviderError::from(e);
                 payments
-                    .log_error(&pending.payment, error_code(&e), &e.to_string(), "450")
+                    .log_error(&pending.payment, e.code(), &e.to_string(), "450")
                     .await?;
                 return Err(match e {
                     ProviderError::Unknown(_) => CardError::Retry(
@@ -330,13 +327,6 @@ async fn save_handoff(
         .await
 }
 
-fn error_code(e: &ProviderError) -> &str {
-    match e {
-        ProviderError::Refused { code, .. } => code,
-        _ => "",
-    }
-}
-
 /// 020: authorizes (and captures, in 同時売上モード 売上), keeps the card when asked, then
 /// creates the order.
 async fn authorize(
@@ -389,10 +379,7 @@ async fn authorize(
             confirm(payments, &payment.link_key).await?,
         ));
     }
-    let result = match config.client() {
-        Ok(client) => client.authorize(&request).await,
-        Err(e) => Err(e),
-    };
+    let result = async { config.client()?.authorize(&request).await }.await;
     let authorized = match result {
         Ok(a) => a,
         Err(e) => {
@@ -448,10 +435,7 @@ async fn keep_card(
     token: &str,
 ) -> Result<(), StoreError> {
     let customer_id = Config::customer_id(member_id);
-    let kept = match config.client() {
-        Ok(client) => client.store_card(&customer_id, token).await,
-        Err(e) => Err(e),
-    };
+    let kept = async { config.client()?.store_card(&customer_id, token).await }.await;
     match kept {
         Ok(card) => {
             let masked = card.masked_card_number;
@@ -477,7 +461,7 @@ async fn keep_card(
             payments
                 .log_error(
                     &pending.payment,
-                    error_code(&e),
+                    e.code(),
                     &format!("カード情報の登録に失敗しました: {e}"),
                     "025",
                 )

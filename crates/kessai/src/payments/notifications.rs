@@ -12,6 +12,8 @@
 //! paid but its order does not exist yet (the buyer never came back), creates the order from
 //! the pre-payment log: lost orders are recovered without the operator.
 
+use std::collections::BTreeMap;
+
 use chrono::{Duration, Timelike};
 use serde::{Deserialize, Serialize};
 
@@ -31,9 +33,7 @@ pub const PAYGENT_ACK: &str = "result=0";
 /// body is durable; the caller then answers [`PAYGENT_ACK`].
 pub async fn receive_paygent(payments: &Payments, body: &[u8]) -> Result<(), StoreError> {
     let raw = escape(body);
-    let items = wire::decode_form(body, wire::Charset::Cp932)
-        .or_else(|_| wire::decode_form(body, wire::Charset::Utf8))
-        .unwrap_or_default();
+    let items = decode_notice(body).unwrap_or_default();
     let get = |name: &str| items.get(name).map(String::as_str).unwrap_or("");
     let config = payments.paygent().await?;
     let (trading_id, notice_id) = (get("trading_id"), get("payment_notice_id"));
@@ -138,6 +138,12 @@ async fn schedule(store: &Store, clock: &Clock, id: i64) -> Result<(), StoreErro
     .map(drop)
 }
 
+/// A notification's items: Shift_JIS as Paygent sends them, UTF-8 as some relays re-encode.
+fn decode_notice(body: &[u8]) -> Result<BTreeMap<String, String>, wire::DecodeError> {
+    wire::decode_form(body, wire::Charset::Cp932)
+        .or_else(|_| wire::decode_form(body, wire::Charset::Utf8))
+}
+
 /// Keeps a body as printable text that decodes to the same bytes: bytes outside printable
 /// ASCII are percent-escaped (the body is form-encoded, so this is the same form).
 fn escape(body: &[u8]) -> String {
@@ -208,8 +214,7 @@ async fn process(payments: &Payments, id: i64) -> Result<(), JobError> {
     if !matches!(n.status.as_str(), "received" | "unverified") {
         return Ok(());
     }
-    let items = wire::decode_form(n.raw_body.as_bytes(), wire::Charset::Cp932)
-        .or_else(|_| wire::decode_form(n.raw_body.as_bytes(), wire::Charset::Utf8))
+    let items = decode_notice(n.raw_body.as_bytes())
         .map_err(|e| JobError(format!("notification {id} cannot be read: {e}")))?;
     let get = |name: &str| items.get(name).map(String::as_str).unwrap_or("");
     let now = || payments.clock().now();

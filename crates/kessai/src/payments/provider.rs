@@ -61,6 +61,16 @@ pub enum ProviderError {
     NotConfigured(String),
 }
 
+impl ProviderError {
+    /// The provider's error code of a refusal, empty otherwise.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Refused { code, .. } => code,
+            _ => "",
+        }
+    }
+}
+
 impl From<paygent::client::PaygentError> for ProviderError {
     fn from(e: paygent::client::PaygentError) -> Self {
         use paygent::client::PaygentError as E;

@@ -232,6 +232,12 @@ const PAYMENT_COLUMNS: &str =
     "id, order_id, provider, settlement_kind, link_key, provider_payment_id,
     provider_status_code, provider_status_label, state, amount, handoff_json, created_at, updated_at";
 
+/// Inserts a payment (binds: order_id, provider, settlement_kind, link_key, state, amount,
+/// now) and returns its id.
+pub(super) const INSERT_PAYMENT: &str =
+    "INSERT INTO payments (order_id, provider, settlement_kind, link_key, state,
+    amount, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
+
 /// The `operation` of a history row that records a status the provider reported.
 pub const STATUS_ROW: &str = "status";
 
@@ -295,9 +301,7 @@ impl Store {
         p: &NewPayment<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO payments (order_id, provider, settlement_kind, link_key, state, amount, created_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
-        Ok(on_pool!(self, pool => sqlx::query_scalar(sql)
+        Ok(on_pool!(self, pool => sqlx::query_scalar(INSERT_PAYMENT)
             .bind(p.order_id).bind(p.provider).bind(p.settlement_kind).bind(p.link_key).bind(p.state).bind(p.amount).bind(now)
             .fetch_one(pool).await?))
     }

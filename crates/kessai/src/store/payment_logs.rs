@@ -84,27 +84,8 @@ const LOG_COLUMNS: &str =
     "id, link_key, provider, settlement_kind, amount, customer_name, checkout_json, order_id, created_at";
 
 impl Store {
-    /// Writes a checkout to the pre-payment log before the hand-off.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn create_prepayment_log(
-        &self,
-        link_key: &str,
-        provider: &str,
-        settlement_kind: &str,
-        amount: i64,
-        customer_name: &str,
-        checkout_json: &str,
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO prepayment_logs (link_key, provider, settlement_kind, amount, customer_name, checkout_json,
-                   claimed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
-            .bind(link_key).bind(provider).bind(settlement_kind).bind(amount).bind(customer_name)
-            .bind(checkout_json).bind(false).bind(now)
-            .fetch_one(p).await?))
-    }
-
-    /// Starts a checkout in one transaction: the pre-payment log and its pending payment.
+    /// Starts a checkout in one transaction: the pre-payment log (written before the
+    /// hand-off) and its pending payment.
     pub async fn start_checkout(
         &self,
         log: &NewPrepaymentLog<'_>,
@@ -113,15 +94,13 @@ impl Store {
     ) -> Result<(i64, i64), StoreError> {
         let log_sql = "INSERT INTO prepayment_logs (link_key, provider, settlement_kind, amount, customer_name, checkout_json,
                    claimed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-        let payment_sql = "INSERT INTO payments (order_id, provider, settlement_kind, link_key, state, amount, created_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let log_id: i64 = sqlx::query_scalar(log_sql)
                 .bind(log.link_key).bind(log.provider).bind(log.settlement_kind).bind(log.amount)
                 .bind(log.customer_name).bind(log.checkout_json).bind(false).bind(now)
                 .fetch_one(&mut *tx).await?;
-            let payment_id: i64 = sqlx::query_scalar(payment_sql)
+            let payment_id: i64 = sqlx::query_scalar(super::orders::INSERT_PAYMENT)
                 .bind(payment.order_id).bind(payment.provider).bind(payment.settlement_kind).bind(payment.link_key)
                 .bind(payment.state).bind(payment.amount).bind(now)
                 .fetch_one(&mut *tx).await?;
