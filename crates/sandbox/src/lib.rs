@@ -4,9 +4,10 @@
 //! connector code, so that a misread field name cannot pass on both sides. Providers are
 //! added by their own issues; the index answers with the list of mounted simulators.
 //!
-//! Mounted so far: `paygent` (module-type card telegrams, EMV 3-D Secure, the token API,
-//! push notifications, the link type's hosted card page and a merchant admin page, see
-//! [`paygent`]).
+//! Mounted so far: `paygent` (module-type card, ATM, konbini, bank net and Paidy
+//! telegrams, EMV 3-D Secure, the token API, push notifications, the link type's hosted
+//! card and konbini page, the bank choice page, a stand-in for Paidy Checkout, a merchant
+//! admin page and the test tool, see [`paygent`]).
 
 use std::sync::Arc;
 

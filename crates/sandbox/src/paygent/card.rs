@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::fields::{self, Header, Rule};
 use super::refusal::Refusal;
 use super::status::{self, Operation, Status};
-use super::store::{self, Card, Merchant, Payment, Store, TokenContent};
+use super::store::{self, Card, Merchant, Method, Payment, Store, TokenContent};
 use super::testcard::{self, Verdict};
 use super::threeds::{self, CardRef};
 use super::wire::{AmountChange, CardFacts, CardResult, Items};
@@ -115,7 +115,7 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
                 &header.trading_id,
                 &header.site_id,
                 amount,
-                chosen.card.clone(),
+                Method::Card(chosen.card.clone()),
                 now,
             );
             store
@@ -132,7 +132,7 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
     };
     payment.attempts += 1;
     payment.amount = amount;
-    payment.card = chosen.card.clone();
+    payment.method = Method::Card(chosen.card.clone());
     payment.payment_class = payment_class.to_owned();
     payment.split_count = split_count.to_owned();
     payment.three_d_secure_skipped = if attempt_kbn.is_some() { "0" } else { "1" }.to_owned();
@@ -149,7 +149,7 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
                 Status::Authorized
             };
             payment.move_to(to, now, &mut merchant.notices);
-            let facts = facts(payment);
+            let facts = facts(payment, &chosen.card);
             if let Some((customer_id, card_id)) = &chosen.stored {
                 let key = (header.site_id.clone(), customer_id.clone());
                 if let Some(stored) = merchant
@@ -187,9 +187,8 @@ pub fn authorise(t: Telegram<'_>) -> Result<Items, Refusal> {
     }
 }
 
-/// The card items of a successful authorisation.
-pub fn facts(payment: &Payment) -> CardFacts {
-    let card = &payment.card;
+/// The card items of a successful authorisation with `card`.
+pub fn facts(payment: &Payment, card: &Card) -> CardFacts {
     let issuer = card.issuer();
     CardFacts {
         attempt_kbn: payment.attempt_kbn.clone(),
@@ -323,15 +322,16 @@ fn resolve_card(
                 .payments
                 .values()
                 .rev()
-                .find(|p| {
+                .filter(|p| {
                     p.trading_id == reference
                         && p.created >= oldest
                         && !matches!(p.status, Status::Applied | Status::Declined)
                 })
-                .map(|p| Chosen {
+                .find_map(Payment::card)
+                .map(|card| Chosen {
                     card: Card {
                         cvc: None,
-                        ..p.card.clone()
+                        ..card.clone()
                     },
                     tokens: Vec::new(),
                     stored: None,
@@ -341,11 +341,17 @@ fn resolve_card(
     }
 }
 
-/// The payment a follow-up telegram names, by payment_id and/or trading_id (§3 No.7).
+/// The card payment a follow-up telegram names, by payment_id and/or trading_id (§3
+/// No.7); payments of other methods are not found by card telegrams.
 fn target(merchant: &Merchant, header: &Header) -> Result<u64, Refusal> {
     if let Some(id) = header.payment_id {
         return match merchant.payments.get(&id) {
-            Some(p) if header.trading_id.is_empty() || p.trading_id == header.trading_id => Ok(id),
+            Some(p)
+                if p.card().is_some()
+                    && (header.trading_id.is_empty() || p.trading_id == header.trading_id) =>
+            {
+                Ok(id)
+            }
             _ => Err(Refusal::not_found()),
         };
     }
@@ -359,7 +365,7 @@ fn target(merchant: &Merchant, header: &Header) -> Result<u64, Refusal> {
     let mut matching = merchant
         .payments
         .values()
-        .filter(|p| p.trading_id == header.trading_id);
+        .filter(|p| p.card().is_some() && p.trading_id == header.trading_id);
     match (matching.next(), matching.next()) {
         (Some(p), None) => Ok(p.id),
         (Some(_), Some(_)) => Err(Refusal::ambiguous()),
@@ -373,7 +379,9 @@ fn find<'m>(
     trading_id: &str,
 ) -> Result<&'m mut Payment, Refusal> {
     match payments.get_mut(&id) {
-        Some(p) if trading_id.is_empty() || p.trading_id == trading_id => Ok(p),
+        Some(p) if p.card().is_some() && (trading_id.is_empty() || p.trading_id == trading_id) => {
+            Ok(p)
+        }
         _ => Err(Refusal::not_found()),
     }
 }
@@ -399,7 +407,8 @@ fn cancel(t: Telegram<'_>, op: Operation, done: Status, pending: Status) -> Resu
         .get_mut(&id)
         .ok_or_else(Refusal::not_found)?;
     status::allow(op, payment.status)?;
-    match testcard::cancel(&payment.card.number) {
+    let number = payment.card().map(|c| c.number.clone()).unwrap_or_default();
+    match testcard::cancel(&number) {
         Verdict::Approved => {
             payment.move_to(done, t.now, notices);
             Ok(plain_result(payment))
@@ -501,7 +510,7 @@ fn change_amount(t: Telegram<'_>, op: Operation) -> Result<Items, Refusal> {
     if new_amount == 0 || new_amount > old.amount {
         return Err(Refusal::amount_change());
     }
-    let cancel_verdict = testcard::cancel(&old.card.number);
+    let cancel_verdict = testcard::cancel(old.card().map_or("", |c| c.number.as_str()));
     if cancel_first {
         match &cancel_verdict {
             Verdict::Approved => {}

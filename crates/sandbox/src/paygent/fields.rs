@@ -30,6 +30,12 @@ pub enum Rule {
     Decimal,
     /// Any text; only the byte length is checked.
     Text,
+    /// Full-width (two-byte Shift_JIS) characters only (ATM / konbini / bank net names and
+    /// texts, §6.7–6.9).
+    FullWidth,
+    /// Zengin telex characters: digits, A–Z (lower case accepted), half-width kana, the
+    /// symbols `¥,.()-/` and space (the half-width kana items of §6.7, §6.9).
+    HalfWidthKana,
 }
 
 impl Rule {
@@ -45,6 +51,16 @@ impl Rule {
                     && value.bytes().filter(|b| *b == b'.').count() <= 1
             }
             Rule::Text => true,
+            Rule::FullWidth => value.chars().all(|c| {
+                let mut buf = [0u8; 4];
+                let (bytes, _, unmappable) = SHIFT_JIS.encode(c.encode_utf8(&mut buf));
+                !unmappable && bytes.len() == 2
+            }),
+            Rule::HalfWidthKana => value.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || ('\u{FF61}'..='\u{FF9F}').contains(&c)
+                    || " ,.()-/\\¥".contains(c)
+            }),
         }
     }
 }
@@ -138,6 +154,19 @@ pub fn flag<'f>(form: &'f Form, name: &str, allowed: &[&str]) -> Result<Option<&
     match value {
         Some(v) if !allowed.contains(&v) => Err(Refusal::invalid(name)),
         _ => Ok(value),
+    }
+}
+
+/// A number of days to pay within `0..=60`, defaulting to `default` when absent (the
+/// `payment_limit_date` of ATM and konbini telegrams); P012 outside that range.
+pub fn limit_days(form: &Form, default: u32) -> Result<u32, Refusal> {
+    match optional(form, "payment_limit_date", Rule::Digits, 2)? {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|days| *days <= 60)
+            .ok_or_else(Refusal::limit_date),
     }
 }
 

@@ -12,19 +12,22 @@
 //! address); otherwise the answer is the payment page's HTML itself.
 //!
 //! The page `/linktype/top?tid=…` (UTF-8, no script) offers a card form when
-//! `payment_type` includes `02` (absent means `01,02,03,05`); the other methods are listed
-//! as not available in the sandbox. The card is judged by the §15 test-card rules, after
+//! `payment_type` includes `02` (absent means `01,02,03,05`) and a konbini form when it
+//! includes `03`; the other methods are listed as not available in the sandbox. The card is judged by the §15 test-card rules, after
 //! EMV 3-D Secure unless `threedsecure_ryaku=1` (the amount / cardholder-name rules and the
 //! challenge page of `threeds.rs`). Success creates the payment as a 020 would (status 20,
 //! or 40 with `sales_flg=1`), so 094/021/022/023/028/029 and 091 see it, records the
 //! difference record (pushed like any other) and shows a completion page with a
 //! 「ショップに戻る」 link to `return_url` (no parameters added), or redirects there
-//! straight away with `finish_disable=1`. Errors are shown on the page and the buyer may
-//! try again; `stop_return_url` is offered as a cancel link. A declined card leaves no
+//! straight away with `finish_disable=1`. The konbini form takes the store, the buyer's
+//! name (the request's `customer_family_name` / `customer_name` filled in) and phone, and
+//! issues the number as 030 would (`konbini.rs`, with its failure trigger), limited to the
+//! day the page's limit falls on; the page then shows the number and the store, and the
+//! payment (10) is notified. Errors are shown on the page and the buyer may try again; `stop_return_url` is offered as a cancel link. A declined card leaves no
 //! payment behind (the sandbox's choice). Not simulated: the card registration pages
 //! (`/v/cardreg`, `stock_card_mode` is accepted and ignored), the EUC-JP path `/v/e/…`,
 //! `appendix` (English captions), mails, detail lines `goods[n]`, deferred payment items,
-//! and every method other than card.
+//! and every method other than card and konbini.
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, RawQuery, State};
@@ -40,11 +43,11 @@ use super::fields::{self, Rule};
 use super::merchant::LINK_HASH_KEY;
 use super::refusal::Refusal;
 use super::status::Status;
-use super::store::{self, japan, sha256_hex, stamp, Card, Payment, Store};
+use super::store::{self, japan, sha256_hex, stamp, Card, Method, Payment, Store};
 use super::testcard::{self, Verdict};
 use super::threeds::{self, Authentication, CardRef, Decision, Outcome, Return, State3ds};
 use super::wire::{Form, Items};
-use super::{base_url, pages, wake, Sandbox};
+use super::{base_url, konbini, pages, wake, Sandbox};
 
 /// Methods offered when the request names none.
 const DEFAULT_TYPES: &[&str] = &["01", "02", "03", "05"];
@@ -143,6 +146,21 @@ pub struct LinkTrade {
     pub message: Option<String>,
     /// The card waiting for its 3-D Secure challenge.
     pub pending: Option<PendingCard>,
+    /// `customer_family_name` and `customer_name` of the request.
+    pub customer_name: (String, String),
+    /// The konbini number issued, once the buyer chose a store.
+    pub konbini: Option<IssuedNumber>,
+}
+
+/// A konbini number issued on the link page.
+#[derive(Debug, Clone)]
+pub struct IssuedNumber {
+    /// The store group's name.
+    pub store: String,
+    /// `receipt_number`.
+    pub receipt_number: String,
+    /// The last day to pay.
+    pub limit_date: String,
 }
 
 fn optional_url<'f>(form: &'f Form, name: &str) -> Result<&'f str, Refusal> {
@@ -199,12 +217,11 @@ fn register(store: &mut Store, form: &Form, now: DateTime<Utc>) -> Result<String
     }
     let term_day = small_number(form, "payment_term_day", 2, 0..=60)?;
     let term_min = small_number(form, "payment_term_min", 4, 5..=2880)?;
-    // Minutes exclude ATM and konbini, which the merchant may have asked for explicitly.
-    let names_atm_or_konbini = form.filled("payment_type").is_some()
-        && payment_types
-            .iter()
-            .any(|c| matches!(c.as_str(), "01" | "03" | "04"));
-    if term_min.is_some() && (term_day.is_some() || names_atm_or_konbini) {
+    // Days or minutes, never both. §12 notes minutes "exclude ATM/konbini"; the sandbox
+    // reads that as "a minute limit is not a number of days" rather than a refusal, since
+    // the shop manual offers 支払期間(分指定) for link-type konbini: the konbini number then
+    // expires on the day the page does.
+    if term_min.is_some() && term_day.is_some() {
         return Err(Refusal::invalid("payment_term_min"));
     }
     let payment_class = fields::flag(form, "payment_class", &["0", "1", "2"])?.unwrap_or("0");
@@ -301,6 +318,11 @@ fn register(store: &mut Store, form: &Form, now: DateTime<Utc>) -> Result<String
             payment_id: None,
             message: None,
             pending: None,
+            customer_name: (
+                form.get("customer_family_name").unwrap_or_default().to_owned(),
+                form.get("customer_name").unwrap_or_default().to_owned(),
+            ),
+            konbini: None,
         },
     );
     Ok(tid)
@@ -377,9 +399,12 @@ fn page(
         limit => trade.limit.with_timezone(&japan()).format("%Y年%m月%d日 %H:%M").to_string(),
     };
     if let Some(payment_id) = trade.payment_id {
+        let konbini = trade.konbini.as_ref().map(|k| {
+            context! { store => k.store.clone(), receipt_number => k.receipt_number.clone(), limit_date => k.limit_date.clone() }
+        });
         return (
             "paygent/link_done.html",
-            context! { payment_id => payment_id.to_string(), ..summary },
+            context! { payment_id => payment_id.to_string(), konbini, ..summary },
         );
     }
     if now > trade.limit {
@@ -400,10 +425,17 @@ fn page(
             label: label.to_owned(),
         })
         .collect();
+    let stores: Vec<Choice> = konbini::choices()
+        .into_iter()
+        .map(|(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+        })
+        .collect();
     let others: Vec<&str> = trade
         .payment_types
         .iter()
-        .filter(|code| *code != "02")
+        .filter(|code| !matches!(code.as_str(), "02" | "03"))
         .map(|code| method_name(code))
         .collect();
     (
@@ -412,6 +444,11 @@ fn page(
             action => format!("{base}/linktype/card"),
             tid => trade.tid.clone(),
             card => trade.payment_types.iter().any(|c| c == "02"),
+            konbini => trade.payment_types.iter().any(|c| c == "03"),
+            konbini_action => format!("{base}/linktype/konbini"),
+            stores,
+            family_name => trade.customer_name.0.clone(),
+            given_name => trade.customer_name.1.clone(),
             asks_cvc => trade.asks_cvc,
             three_ds => !trade.skips_3ds,
             message => trade.message.clone().unwrap_or_default(),
@@ -697,7 +734,7 @@ fn pay(
         &trade.trading_id,
         &trade.site_id,
         trade.amount,
-        pending.card,
+        Method::Card(pending.card),
         now,
     );
     payment.payment_class = pending.payment_class;
@@ -795,6 +832,107 @@ pub async fn card(
             see_other(threeds::challenge_url(&base, &id))
         }
     }
+}
+
+/// `POST /linktype/konbini`: the buyer's store, name and phone; the number is issued.
+pub async fn konbini(
+    State(sandbox): State<Sandbox>,
+    OriginalUri(original): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    wake(&sandbox);
+    let base = base_url(&headers, &original, "/linktype/konbini");
+    let form = Form::decode_with(&body, UTF_8);
+    let tid = form.get("tid").unwrap_or_default().to_owned();
+    let now = (sandbox.clock)();
+    let mut store = sandbox.lock();
+    store.sweep(now);
+    let Some(trade) = store.links.get_mut(&tid) else {
+        return unknown_trade();
+    };
+    if trade.payment_id.is_some()
+        || now > trade.limit
+        || !trade.payment_types.iter().any(|c| c == "03")
+    {
+        return see_other(page_url(&base, &tid));
+    }
+    let typed = (|| {
+        let group = form
+            .get("cvs_company_id")
+            .and_then(konbini::group_of_choice)
+            .ok_or("お支払いになるコンビニを選択してください。")?;
+        let name = |field: &str| -> Result<String, &'static str> {
+            let value = form.get(field).unwrap_or_default().trim();
+            let bytes = SHIFT_JIS.encode(value).0.len();
+            let full_width = value.chars().all(|c| {
+                let mut buf = [0u8; 4];
+                SHIFT_JIS.encode(c.encode_utf8(&mut buf)).0.len() == 2
+            });
+            if value.is_empty() || bytes > 20 || !full_width {
+                return Err("お名前（姓・名）を全角10文字以内で入力してください。");
+            }
+            Ok(value.to_owned())
+        };
+        let tel: String = form
+            .get("customer_tel")
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| *c != '-')
+            .collect();
+        if !(10..=11).contains(&tel.len()) || !tel.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("電話番号を10〜11桁の数字で入力してください。");
+        }
+        Ok((group, (name("customer_family_name")?, name("customer_name")?), tel))
+    })();
+    let (group, customer_name, tel) = match typed {
+        Ok(typed) => typed,
+        Err(message) => {
+            trade.message = Some(message.to_owned());
+            return see_other(page_url(&base, &tid));
+        }
+    };
+    let trade = trade.clone();
+    let today = now.with_timezone(&japan()).date_naive();
+    let limit_day = trade.limit.with_timezone(&japan()).date_naive();
+    let days = u32::try_from((limit_day - today).num_days()).unwrap_or(0);
+    let application = konbini::Application {
+        group,
+        name: customer_name,
+        tel,
+        days,
+    };
+    let owner = konbini::Trade {
+        merchant_id: &trade.merchant_id,
+        trading_id: &trade.trading_id,
+        site_id: &trade.site_id,
+        amount: trade.amount,
+    };
+    let issued = konbini::issue(&mut store, owner, application, &base, now);
+    let Some(trade) = store.links.get_mut(&tid) else {
+        return unknown_trade();
+    };
+    match issued {
+        Ok(payment) => {
+            if let Method::Konbini(k) = &payment.method {
+                trade.konbini = Some(IssuedNumber {
+                    store: konbini::group_name(group).to_owned(),
+                    receipt_number: k.receipt_number.clone(),
+                    limit_date: k.limit_date.format("%Y年%m月%d日").to_string(),
+                });
+            }
+            trade.payment_id = Some(payment.id);
+            trade.message = None;
+            tracing::info!(trading_id = %trade.trading_id, payment_id = payment.id, "paygent sandbox link konbini number issued");
+        }
+        Err(refusal) => {
+            trade.message = Some(format!(
+                "お支払い番号を発行できませんでした（{} {}）。",
+                refusal.code, refusal.detail
+            ));
+        }
+    }
+    see_other(page_url(&base, &tid))
 }
 
 fn failed_3ds(outcome: Outcome) -> String {

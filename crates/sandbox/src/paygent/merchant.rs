@@ -153,6 +153,7 @@ fn page(
     };
     let context = context! {
         merchant_id => shown_merchant,
+        paidy_public_key => format!("{}{shown_merchant}", super::paidy::PUBLIC_KEY_PREFIX),
         merchants => merchants,
         keys => keys(),
         error => error.unwrap_or_default(),

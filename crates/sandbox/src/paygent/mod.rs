@@ -1,10 +1,19 @@
-//! Paygent sandbox: imitates Paygent's module-type card telegrams, EMV 3-D Secure, its
-//! card token API, its push notifications and the link type's hosted card page on the
-//! wire, written from `specs/paygent.md` only.
+//! Paygent sandbox: imitates Paygent's module-type telegrams (card, ATM, konbini number
+//! type, bank net ASP, Paidy), EMV 3-D Secure, its card token API, its push notifications,
+//! its hosted pages (link type, bank choice) and its test tool on the wire, written from
+//! `specs/paygent.md` only.
 //!
 //! Paths mirror Paygent's (§2.5, §14) under `/paygent` (so `/sandbox/paygent/…` in kessai):
 //! * `POST /n/card/request` — 020 auth, 021 auth cancel, 022 capture, 023 sales cancel,
 //!   025/026/027 stored cards, 028 re-authorise, 029 re-capture (§6.1–6.3, §6.5);
+//! * `POST /n/atm/request` — 010 ATM (Pay-easy) application (§6.7, `atm.rs`);
+//! * `POST /n/conveni/request` — 030 konbini number application (§6.8, `konbini.rs`), with
+//!   the dummy slip page `GET /conveni/receipt`;
+//! * `POST /n/bank/requestasp` — 060 bank net ASP application (§6.9), with the bank choice
+//!   page at `GET`/`POST /banking/asp` (`bank.rs`);
+//! * `POST /n/paidy/request` — 340 auth cancel, 341 capture, 342 refund, 343 verify
+//!   (§6.11), with the stand-in for Paidy Checkout `GET /paidy/paidy.js` and its
+//!   `POST /paidy/checkout` (`paidy.rs`);
 //! * `POST /n/ref/paymentref` — 094 payment inquiry (§6.10);
 //! * `POST /n/ref/paynotice` — 091 difference inquiry (§7);
 //! * `POST /n/threeds/request` — 450 EMV 3-D Secure (§6.4, UTF-8), with the sandbox's
@@ -15,20 +24,26 @@
 //! * `POST /n/token/request` and `GET /js/PaygentToken.js` — the token API (§6.6);
 //! * `GET`/`POST /v/request` (Shift_JIS) and `/v/u/request` (UTF-8) — link-type requests
 //!   (§12), answered with the payment page or, with `isbtob=1`, with its address
-//!   `/linktype/top?tid=…`; the card form posts to `POST /linktype/card` (see `link.rs`);
+//!   `/linktype/top?tid=…`; the card form posts to `POST /linktype/card`, the konbini form
+//!   to `POST /linktype/konbini` (see `link.rs`);
 //! * `GET`/`POST /merchant` — the merchant page: keys and the 差分通知URL (§8, §14);
+//! * `GET /testtool` and `POST /testtool/statusupdate` — the test tool (試験環境ツール,
+//!   §15) that moves ATM, konbini and bank net payments as the buyer's payment would
+//!   (`testtool.rs`);
 //! * `POST /testtool/notices/deliver` — attempt every due push now, answering
 //!   `{"delivered":n,"failed":n,"paused":bool}` (see [`Options::auto_push`]).
 //!
 //! Every difference record is also pushed to the merchant's notification URL (§8) with
-//! the resend and pause rules described in `push.rs`.
+//! the resend and pause rules described in `push.rs`. Deadlines (card and Paidy
+//! authorisations, ATM and konbini limit dates, the bank net payment limit) lapse on the
+//! sandbox's clock before each telegram, page and push round.
 //!
 //! Every merchant id of up to nine digits is a sandbox merchant with the same fixed
 //! settings, also shown on the merchant page: connect id `sandboxconnect`, connect
 //! password `sandboxpassword`, トークン生成鍵 `sandboxtokenkey`, トークン受取ハッシュ鍵
 //! `sandboxtokenhashkey`, 差分通知ハッシュ値生成キー `sandboxnoticehashkey`, link-type
-//! ハッシュ値生成キー `sandboxlinkhashkey` and 3Dセキュア結果受付ハッシュ鍵
-//! `sandbox3dshashkey`.
+//! ハッシュ値生成キー `sandboxlinkhashkey`, 3Dセキュア結果受付ハッシュ鍵
+//! `sandbox3dshashkey`, and the Paidy public key `pk_test_` followed by the merchant id.
 //!
 //! Every telegram is checked in the order of §16: credentials (P001/P002),
 //! `telegram_version` `1.0` (P003), URL versus kind (P004), then the items (P005/P006/
@@ -45,9 +60,9 @@
 //!   P018, and the timeout GET Paygent sends to `term_url` by itself is not sent;
 //! * raw card numbers in 020/025: the merchant counts as onboarded after 2017, so they
 //!   are refused with 2023 rather than authorised;
-//! * 116 stored-card update, 180… multi-currency, 28x recurring, every non-card method
-//!   (ATM, konbini, bank net, virtual account, Paidy, …, also on the link-type page) and
-//!   their test tool; the link type's card registration pages and EUC-JP path;
+//! * 116 stored-card update, 180… multi-currency, 28x recurring, 040 konbini slips, 070
+//!   virtual accounts, konbini tickets, Paidy timeouts, every other method (also on the
+//!   link-type page); the link type's card registration pages and EUC-JP path;
 //! * the source IP of pushes, TLS 1.2/SNI requirements of the receiver, and separate
 //!   notification URLs per site (one URL per merchant, as §8 says);
 //! * the 9004 concurrent-091 error, E001/E002/9005 system errors, the optional `/s/` hashed
@@ -55,18 +70,23 @@
 //! * 2011 (re-auth partial failure variant), 2015–2018, 2025;
 //! * `limit_count` of 027 is accepted and ignored (ten cards at most anyway).
 
+mod atm;
+mod bank;
 mod card;
 mod fields;
 mod inquiry;
+mod konbini;
 mod link;
 mod merchant;
 mod pages;
+mod paidy;
 mod push;
 mod refusal;
 mod status;
 mod store;
 mod stored;
 mod testcard;
+mod testtool;
 mod threeds;
 mod token;
 mod wire;
@@ -168,6 +188,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         .route("/n/{*path}", post(telegram))
         .route("/merchant", get(merchant::show).post(merchant::update))
         .route("/testtool/notices/deliver", post(push::deliver))
+        .route("/testtool", get(testtool::show))
+        .route("/testtool/statusupdate", post(testtool::update))
+        .route("/banking/asp", get(bank::page).post(bank::choose))
+        .route("/conveni/receipt", get(konbini::receipt))
+        .route("/paidy/paidy.js", get(paidy::script))
+        .route("/paidy/checkout", post(paidy::checkout))
         .route(
             "/v/request",
             get(link::request_sjis).post(link::request_sjis),
@@ -178,6 +204,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         )
         .route("/linktype/top", get(link::top))
         .route("/linktype/card", post(link::card))
+        .route("/linktype/konbini", post(link::konbini))
         .route(
             "/threeds/challenge/{id}",
             get(threeds::challenge_page).post(threeds::challenge_answer),
@@ -274,6 +301,7 @@ fn dispatch(
         base,
     };
     match header.kind.as_str() {
+        "010" => atm::apply(telegram).map(Reply::Items),
         "020" => card::authorise(telegram).map(Reply::Items),
         "021" => card::auth_cancel(telegram).map(Reply::Items),
         "022" => card::capture(telegram).map(Reply::Items),
@@ -283,8 +311,14 @@ fn dispatch(
         "025" => stored::register(telegram).map(Reply::Items),
         "026" => stored::delete(telegram).map(Reply::Items),
         "027" => stored::inquire(telegram).map(Reply::Csv),
+        "030" => konbini::apply(telegram).map(Reply::Items),
+        "060" => bank::apply(telegram).map(Reply::Items),
         "091" => inquiry::differences(telegram).map(Reply::Items),
         "094" => inquiry::payment(telegram).map(Reply::Items),
+        "340" => paidy::cancel(telegram).map(Reply::Items),
+        "341" => paidy::capture(telegram).map(Reply::Items),
+        "342" => paidy::refund(telegram).map(Reply::Items),
+        "343" => paidy::verify(telegram).map(Reply::Items),
         "450" => threeds::authenticate(telegram).map(Reply::Items),
         _ => Err(Refusal::unavailable()),
     }

@@ -1,4 +1,5 @@
-//! The sandbox's HTML pages (merchant admin, 3-D Secure, link-type payment pages): the
+//! The sandbox's HTML pages (merchant admin, 3-D Secure, link-type payment pages, bank
+//! net ASP pages, the test tool): the
 //! templates under `templates/paygent/` are compiled in and rendered by minijinja in strict
 //! mode, so a missing variable is an error rather than a blank on the page.
 
@@ -27,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "paygent/link_done.html",
     "paygent/link_expired.html",
     "paygent/link_error.html",
+    "paygent/testtool.html",
+    "paygent/bank_summary.html",
+    "paygent/bank_asp.html",
+    "paygent/bank_paying.html",
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -224,7 +224,7 @@ fn items(notice: &Notice) -> Items {
         notice_id: &record.payment_notice_id,
         payment_id: &record.payment_id,
         trading_id: &record.trading_id,
-        payment_type: "02",
+        payment_type: &record.payment_type,
         amount: &record.payment_amount,
     }
     .hash(NOTICE_HASH_KEY);
@@ -309,6 +309,8 @@ pub async fn deliver_due(sandbox: &Sandbox) -> Report {
     let now = (sandbox.clock)();
     let batches: Vec<(String, Batch)> = {
         let mut store = sandbox.lock();
+        // Deadlines that passed on the sandbox clock make their records before the round.
+        store.sweep(now);
         store
             .merchants
             .iter_mut()

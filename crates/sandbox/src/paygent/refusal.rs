@@ -84,6 +84,11 @@ impl Refusal {
         Self::new("P011", "金額が決済手段の上限を超えています")
     }
 
+    /// P012: the payment limit date (days) of an ATM or konbini payment is out of range.
+    pub fn limit_date() -> Self {
+        Self::new("P012", "支払期限日が不正です")
+    }
+
     /// P014: the amount must be greater than zero.
     pub fn zero_amount() -> Self {
         Self::new("P014", "金額には0より大きい値を設定してください")
@@ -245,6 +250,57 @@ impl Refusal {
     /// 31013: the buyer did not finish the challenge in time (wording from §6.4).
     pub fn threeds_timeout() -> Self {
         Self::new("31013", "認証タイムアウト")
+    }
+
+    /// 3002: the konbini vendor (Wellnet) refused the application.
+    pub fn konbini_vendor() -> Self {
+        Self::new("3002", "コンビニ決済の申込でエラーが発生しました（ウェルネット）")
+    }
+
+    /// 5008: the bank net trade is already paid.
+    pub fn bank_paid() -> Self {
+        Self::new("5008", "既に支払済みです")
+    }
+
+    /// 5009: the bank net ASP request has expired.
+    pub fn bank_expired() -> Self {
+        Self::new("5009", "支払期限を過ぎています")
+    }
+
+    /// 5010: a still-valid unpaid ASP request exists for this trading_id (its data is
+    /// returned again).
+    pub fn bank_duplicate() -> Self {
+        Self::new("5010", "有効な申込が既に存在します")
+    }
+
+    /// 5011: the buyer chose a bank too many times.
+    pub fn bank_selections() -> Self {
+        Self::new("5011", "銀行選択回数の上限を超えました")
+    }
+
+    /// 24001: no such Paidy payment.
+    pub fn paidy_not_found() -> Self {
+        Self::new("24001", "該当するPaidy決済が存在しません")
+    }
+
+    /// 24002: the trading_id names several Paidy payments.
+    pub fn paidy_ambiguous() -> Self {
+        Self::new("24002", "取引IDに該当するPaidy決済が複数存在します")
+    }
+
+    /// 24003: the Paidy payment's status does not allow the operation.
+    pub fn paidy_status() -> Self {
+        Self::new("24003", "現在の決済ステータスでは処理できません")
+    }
+
+    /// 24006: the payment expired at Paidy.
+    pub fn paidy_expired() -> Self {
+        Self::new("24006", "Paidyで決済の有効期限が切れています")
+    }
+
+    /// 24007: the refund exceeds the payment's amount.
+    pub fn paidy_refund_amount() -> Self {
+        Self::new("24007", "返金額が決済金額を超えています")
     }
 
     /// 13001: 094 found no payment.

@@ -1,11 +1,13 @@
-//! The sandbox's memory: card payments by payment id with their history, stored cards,
-//! card tokens, the difference records 091 serves and pushes, 3-D Secure authentications
-//! and link-type requests (spec §6, §7, §8, §10, §12).
+//! The sandbox's memory: payments of every simulated method (card, ATM, konbini, bank net,
+//! Paidy) by payment id with their history, stored cards, card tokens, the difference
+//! records 091 serves and pushes, 3-D Secure authentications, link-type requests and bank
+//! net ASP requests (spec §6, §7, §8, §10, §12).
 //!
 //! Full card numbers live only in [`Card`], whose `Debug` masks them, so they cannot reach
-//! a log line. Time-driven transitions (60-day auth expiry, 60-day cancel period, 7-day
-//! purge of difference records) are applied lazily by [`Store::sweep`] before each telegram,
-//! at the instant they were due, so a test that moves its clock sees them.
+//! a log line. Time-driven transitions (60-day card auth expiry and cancel period, Paidy's
+//! 90 days, the ATM / konbini payment deadline, the bank net payment limit, 7-day purge of
+//! difference records) are applied lazily by [`Store::sweep`] before each telegram, page
+//! and push round, at the instant they were due, so a test that moves its clock sees them.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +17,7 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use sha2::{Digest, Sha256};
 
+use super::bank::AspRequest;
 use super::link::LinkTrade;
 use super::push::Pushes;
 use super::refusal::Refusal;
@@ -32,6 +35,12 @@ pub const NOTICE_RETENTION_DAYS: i64 = 7;
 pub const REF_TRADING_DAYS: i64 = 426;
 /// Stored cards per customer (§6.5, P023).
 pub const MAX_STORED_CARDS: usize = 10;
+/// A Paidy authorisation lapses, and a Paidy capture can be refunded, this long (§6.11).
+pub const PAIDY_VALIDITY_DAYS: i64 = 90;
+/// Hour (Japan time) of the nightly batch that expires ATM and konbini payments the day
+/// after their limit date (§10 gives 01:00–06:00 depending on the store; the sandbox runs
+/// one batch for all).
+pub const EXPIRY_BATCH_HOUR: u32 = 1;
 
 /// `YYYYMMDDhhmmss` in Japan time, Paygent's timestamp format.
 pub fn stamp(at: DateTime<Utc>) -> String {
@@ -161,7 +170,126 @@ pub struct StoredCard {
     pub validity: Option<ValidityCheck>,
 }
 
-/// One card payment and what happened to it.
+/// The payment methods the sandbox simulates, as `payment_type` codes (§9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentType {
+    /// 01 ATM (Pay-easy).
+    Atm,
+    /// 02 card.
+    Card,
+    /// 03 konbini, number type.
+    Konbini,
+    /// 05 bank net.
+    Bank,
+    /// 22 Paidy.
+    Paidy,
+}
+
+impl PaymentType {
+    /// The two-digit `payment_type` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PaymentType::Atm => "01",
+            PaymentType::Card => "02",
+            PaymentType::Konbini => "03",
+            PaymentType::Bank => "05",
+            PaymentType::Paidy => "22",
+        }
+    }
+}
+
+/// What an ATM (Pay-easy) payment carries (§6.7).
+#[derive(Debug, Clone, Default)]
+pub struct Atm {
+    /// `pay_center_number` (収納機関番号, 10 digits).
+    pub pay_center_number: String,
+    /// `customer_number` (お客様番号, 20 digits).
+    pub customer_number: String,
+    /// `conf_number` (確認番号, 6 digits).
+    pub conf_number: String,
+    /// `payment_limit_date`: the last day to pay (Japan time).
+    pub limit_date: chrono::NaiveDate,
+    /// `bank_code` of the bank the buyer paid at, once paid.
+    pub bank_code: String,
+    /// `customer_family_name` + `customer_name`, as given.
+    pub customer_name: (String, String),
+}
+
+/// What a konbini number-type payment carries (§6.8).
+#[derive(Debug, Clone, Default)]
+pub struct Konbini {
+    /// `receipt_number`: the number the buyer presents at the store.
+    pub receipt_number: String,
+    /// `receipt_print_url`.
+    pub receipt_print_url: String,
+    /// `usable_cvs_company_id`: the stores the number works at.
+    pub usable: Vec<String>,
+    /// `payment_limit_date`: the last day to pay (Japan time).
+    pub limit_date: chrono::NaiveDate,
+    /// `cvs_company_id` of the store the buyer paid at, once paid.
+    pub paid_at: String,
+    /// `customer_family_name` + `customer_name`.
+    pub customer_name: (String, String),
+    /// `customer_tel`.
+    pub customer_tel: String,
+}
+
+/// What a bank net payment carries (§6.9): made when the buyer picks a bank on the ASP page.
+#[derive(Debug, Clone, Default)]
+pub struct Bank {
+    /// `bank_code` of the bank picked.
+    pub bank_code: String,
+    /// `asp_payment_limit_date`: unpaid after this the payment is aborted (15).
+    pub limit: DateTime<Utc>,
+}
+
+/// What a Paidy payment carries (§6.11).
+#[derive(Debug, Clone, Default)]
+pub struct Paidy {
+    /// `paidy_payment_id` (`pay_…`), Paidy's own id.
+    pub paidy_payment_id: String,
+    /// `description`, `store_name`, `buyer_email`, `buyer_name_kanji`, `buyer_phone` of the
+    /// checkout payload.
+    pub description: String,
+    /// `store_name`.
+    pub store_name: String,
+    /// `buyer_email`.
+    pub buyer_email: String,
+    /// `buyer_name_kanji`.
+    pub buyer_name: String,
+    /// `buyer_phone`.
+    pub buyer_phone: String,
+}
+
+/// The method a payment was made with and what only that method carries.
+#[derive(Debug, Clone)]
+pub enum Method {
+    /// A card payment.
+    Card(Card),
+    /// An ATM (Pay-easy) payment.
+    Atm(Atm),
+    /// A konbini number-type payment.
+    Konbini(Konbini),
+    /// A bank net payment.
+    Bank(Bank),
+    /// A Paidy payment.
+    Paidy(Paidy),
+}
+
+impl Method {
+    /// The method's `payment_type`.
+    pub fn payment_type(&self) -> PaymentType {
+        match self {
+            Method::Card(_) => PaymentType::Card,
+            Method::Atm(_) => PaymentType::Atm,
+            Method::Konbini(_) => PaymentType::Konbini,
+            Method::Bank(_) => PaymentType::Bank,
+            Method::Paidy(_) => PaymentType::Paidy,
+        }
+    }
+}
+
+/// One payment and what happened to it.
 #[derive(Debug, Clone)]
 pub struct Payment {
     /// `payment_id`.
@@ -174,8 +302,8 @@ pub struct Payment {
     pub amount: u64,
     /// Current status.
     pub status: Status,
-    /// The card it was made with.
-    pub card: Card,
+    /// The method and what it carries.
+    pub method: Method,
     /// `payment_class` (10, 23, 61, 80).
     pub payment_class: String,
     /// `split_count` for instalments.
@@ -196,6 +324,10 @@ pub struct Payment {
     pub captured: Option<DateTime<Utc>>,
     /// When it was cancelled.
     pub cancelled: Option<DateTime<Utc>>,
+    /// When the buyer paid at the store or ATM (`user_payment_date`), as the test tool says.
+    pub user_paid: Option<DateTime<Utc>>,
+    /// When a konbini's preliminary payment report came (`early_notice_date`, 43).
+    pub early_notice: Option<DateTime<Utc>>,
     /// Authorisation attempts (a payment left in 10 allows three retries, §10).
     pub attempts: u8,
     /// For 028/029: the payment this one replaced.
@@ -205,13 +337,13 @@ pub struct Payment {
 }
 
 impl Payment {
-    /// A payment in 10 that has not been through the card network yet.
+    /// A payment in 10 (applied, nothing happened yet) made with `method`.
     pub fn new(
         id: u64,
         trading_id: &str,
         site_id: &str,
         amount: u64,
-        card: Card,
+        method: Method,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -220,7 +352,7 @@ impl Payment {
             site_id: site_id.to_owned(),
             amount,
             status: Status::Applied,
-            card,
+            method,
             payment_class: "10".to_owned(),
             split_count: String::new(),
             three_d_secure_skipped: "1".to_owned(),
@@ -231,14 +363,29 @@ impl Payment {
             authorized: None,
             captured: None,
             cancelled: None,
+            user_paid: None,
+            early_notice: None,
             attempts: 0,
             base_payment_id: None,
             history: Vec::new(),
         }
     }
 
+    /// The card it was made with, for a card payment.
+    pub fn card(&self) -> Option<&Card> {
+        match &self.method {
+            Method::Card(card) => Some(card),
+            Method::Atm(_) | Method::Konbini(_) | Method::Bank(_) | Method::Paidy(_) => None,
+        }
+    }
+
+    /// The payment's `payment_type`.
+    pub fn payment_type(&self) -> PaymentType {
+        self.method.payment_type()
+    }
+
     /// Move to `to` at `at`, keeping the history and leaving a difference record when the
-    /// status is one Paygent notifies (§7, §10).
+    /// status is one Paygent notifies for the payment's method (§7, §10).
     pub fn move_to(&mut self, to: Status, at: DateTime<Utc>, notices: &mut Notices) {
         self.status = to;
         self.history.push((at, to));
@@ -246,9 +393,16 @@ impl Payment {
             Status::Authorized => self.authorized = Some(at),
             Status::Captured => {
                 self.captured = Some(at);
-                self.authorized.get_or_insert(at);
+                if self.card().is_some() || self.payment_type() == PaymentType::Paidy {
+                    self.authorized.get_or_insert(at);
+                }
             }
-            Status::AuthCancelled | Status::SalesCancelled => self.cancelled = Some(at),
+            Status::Preliminary => self.early_notice = Some(at),
+            Status::AuthCancelled
+            | Status::SalesCancelled
+            | Status::PreliminaryCancelled
+            | Status::PaymentExpired
+            | Status::Aborted => self.cancelled = Some(at),
             Status::Applied
             | Status::Declined
             | Status::ValidityChecked
@@ -257,10 +411,49 @@ impl Payment {
             | Status::CapturedFinal
             | Status::SalesCancelPending => {}
         }
-        if to.notified() {
+        if to.notified(self.payment_type()) {
             notices.record(self, at);
         }
     }
+
+    /// The transition that falls due next by itself, if any, and its instant.
+    fn due(&self) -> Option<(DateTime<Utc>, Status)> {
+        let days = |at: Option<DateTime<Utc>>, n: i64, to: Status| at.map(|at| (at + Duration::days(n), to));
+        match (&self.method, self.status) {
+            (Method::Card(_), Status::Authorized) => {
+                days(self.authorized, AUTH_VALIDITY_DAYS, Status::AuthExpired)
+            }
+            (Method::Card(_), Status::Captured) => {
+                days(self.captured, CANCEL_PERIOD_DAYS, Status::CapturedFinal)
+            }
+            (Method::Paidy(_), Status::Authorized) => {
+                days(self.authorized, PAIDY_VALIDITY_DAYS, Status::AuthExpired)
+            }
+            (Method::Paidy(_), Status::Captured) => {
+                days(self.captured, PAIDY_VALIDITY_DAYS, Status::CapturedFinal)
+            }
+            (Method::Atm(Atm { limit_date, .. }), Status::Applied)
+            | (Method::Konbini(Konbini { limit_date, .. }), Status::Applied) => {
+                Some((after_limit_date(*limit_date), Status::PaymentExpired))
+            }
+            (Method::Bank(bank), Status::Applied) => Some((bank.limit, Status::Aborted)),
+            _ => None,
+        }
+    }
+}
+
+/// When the nightly batch after a limit date runs: the next day at
+/// [`EXPIRY_BATCH_HOUR`] o'clock, Japan time.
+pub fn after_limit_date(limit_date: chrono::NaiveDate) -> DateTime<Utc> {
+    let next = limit_date + Duration::days(1);
+    let local = next
+        .and_hms_opt(EXPIRY_BATCH_HOUR, 0, 0)
+        .unwrap_or_default();
+    use chrono::TimeZone;
+    japan()
+        .from_local_datetime(&local)
+        .single()
+        .map_or_else(Utc::now, |at| at.with_timezone(&Utc))
 }
 
 /// One difference record (§7): a snapshot of the payment when its status changed.
@@ -315,7 +508,7 @@ impl Notices {
 /// Everything the sandbox knows about one merchant id.
 #[derive(Debug, Default)]
 pub struct Merchant {
-    /// Card payments by payment id.
+    /// Payments of every method by payment id.
     pub payments: BTreeMap<u64, Payment>,
     /// Stored cards by (site_id, customer_id).
     pub customers: HashMap<(String, String), Vec<StoredCard>>,
@@ -335,31 +528,19 @@ impl Merchant {
         }
     }
 
-    /// Apply the transitions that fell due by `now`, dated when they fell due.
+    /// Apply the transitions that fell due by `now`, dated when they fell due, in the
+    /// order they fell due (so difference records keep time order).
     fn sweep(&mut self, now: DateTime<Utc>) {
         let notices = &mut self.notices;
-        for payment in self.payments.values_mut() {
-            let due = match payment.status {
-                Status::Authorized => payment
-                    .authorized
-                    .map(|at| (at + Duration::days(AUTH_VALIDITY_DAYS), Status::AuthExpired)),
-                Status::Captured => payment.captured.map(|at| {
-                    (
-                        at + Duration::days(CANCEL_PERIOD_DAYS),
-                        Status::CapturedFinal,
-                    )
-                }),
-                Status::Applied
-                | Status::Declined
-                | Status::ValidityChecked
-                | Status::CancelPending
-                | Status::AuthCancelled
-                | Status::AuthExpired
-                | Status::CapturedFinal
-                | Status::SalesCancelPending
-                | Status::SalesCancelled => None,
-            };
-            if let Some((at, to)) = due.filter(|(at, _)| *at <= now) {
+        let mut due: Vec<(DateTime<Utc>, u64, Status)> = self
+            .payments
+            .values()
+            .filter_map(|p| p.due().map(|(at, to)| (at, p.id, to)))
+            .filter(|(at, _, _)| *at <= now)
+            .collect();
+        due.sort_by_key(|(at, id, _)| (*at, *id));
+        for (at, id, to) in due {
+            if let Some(payment) = self.payments.get_mut(&id) {
                 payment.move_to(to, at, notices);
             }
         }
@@ -384,6 +565,8 @@ pub struct Store {
     pub threeds: HashMap<String, Authentication>,
     /// Link-type payment requests by page id (`tid`).
     pub links: HashMap<String, LinkTrade>,
+    /// Bank net ASP requests (060) by merchant id and trading id.
+    pub asps: HashMap<(String, String), AspRequest>,
 }
 
 impl Default for Store {
@@ -405,6 +588,7 @@ impl Store {
             default_notify_url: notify_url,
             threeds: HashMap::new(),
             links: HashMap::new(),
+            asps: HashMap::new(),
         }
     }
 
@@ -460,6 +644,17 @@ impl Store {
     pub fn next_card_id(&mut self) -> u64 {
         self.last_card_id += 1;
         self.last_card_id
+    }
+
+    /// `len` unpredictable decimal digits (payment numbers of ATM and konbini).
+    pub fn random_digits(&mut self, len: usize) -> String {
+        let mut out = String::new();
+        while out.len() < len {
+            self.nonce += 1;
+            out.push_str(&format!("{:019}", self.seed.hash_one(self.nonce) % 10_000_000_000_000_000_000));
+        }
+        out.truncate(len);
+        out
     }
 
     /// `len` unpredictable lower-case hex digits (for token strings).

@@ -11,7 +11,7 @@
 use super::fields::{self, Rule};
 use super::refusal::Refusal;
 use super::status::Status;
-use super::store::{self, Payment, StoredCard, TokenContent, ValidityCheck, MAX_STORED_CARDS};
+use super::store::{self, Method, Payment, StoredCard, TokenContent, ValidityCheck, MAX_STORED_CARDS};
 use super::testcard::{self, Verdict};
 use super::wire::{self, Items, StoredCardRow, StoredCardSet};
 use super::Telegram;
@@ -85,7 +85,7 @@ pub fn register(t: Telegram<'_>) -> Result<Items, Refusal> {
             &header.trading_id,
             &header.site_id,
             0,
-            card.clone(),
+            Method::Card(card.clone()),
             t.now,
         );
         payment.customer_id = customer_id.to_owned();

@@ -386,8 +386,9 @@ impl PaymentRef {
     }
 }
 
-/// One 091 difference record (§7 items 6–22, 23–38, 44, 74–76). The "on request" card
-/// extras are present and empty: the sandbox merchant did not ask for them.
+/// One 091 difference record (§7 items 6–22, 23–38, 44, 74–76, and Paidy's extras of
+/// §6.11). The "on request" card extras are present and empty: the sandbox merchant did
+/// not ask for them.
 #[derive(Debug, Clone, Default)]
 pub struct NoticeRecord {
     /// `payment_notice_id`.
@@ -398,16 +399,28 @@ pub struct NoticeRecord {
     pub payment_id: String,
     /// `trading_id`.
     pub trading_id: String,
+    /// `payment_type`.
+    pub payment_type: String,
     /// `payment_status`.
     pub payment_status: String,
     /// `payment_amount`.
     pub payment_amount: String,
     /// `payment_init_date`.
     pub payment_init_date: String,
+    /// `payment_limit_date` (ATM, konbini).
+    pub payment_limit_date: String,
+    /// `early_notice_date` (konbini 43).
+    pub early_notice_date: String,
     /// `cancel_date`.
     pub cancel_date: String,
+    /// `user_payment_date`: when the buyer paid (ATM, konbini, bank net).
+    pub user_payment_date: String,
     /// `payment_date`.
     pub payment_date: String,
+    /// `bank_code` (ATM, bank net).
+    pub bank_code: String,
+    /// `cvs_company_id`: the store the buyer paid at (konbini).
+    pub cvs_company_id: String,
     /// `site_id`.
     pub site_id: String,
     /// `customer_id`.
@@ -416,6 +429,8 @@ pub struct NoticeRecord {
     pub customer_card_id: String,
     /// `fingerprint`.
     pub fingerprint: String,
+    /// Items only the payment's method adds (Paidy's `paidy_payment_id`, `event`, …).
+    pub extra: Vec<(&'static str, String)>,
 }
 
 impl NoticeRecord {
@@ -425,17 +440,17 @@ impl NoticeRecord {
         base.push("change_date", self.change_date);
         base.push("payment_id", self.payment_id);
         base.push("trading_id", self.trading_id);
-        base.push("payment_type", "02");
+        base.push("payment_type", self.payment_type);
         base.push("payment_status", self.payment_status);
         base.push("payment_amount", self.payment_amount);
         base.push("payment_init_date", self.payment_init_date);
-        base.push("payment_limit_date", "");
-        base.push("early_notice_date", "");
+        base.push("payment_limit_date", self.payment_limit_date);
+        base.push("early_notice_date", self.early_notice_date);
         base.push("cancel_date", self.cancel_date);
-        base.push("user_payment_date", "");
+        base.push("user_payment_date", self.user_payment_date);
         base.push("payment_date", self.payment_date);
-        base.push("bank_code", "");
-        base.push("cvs_company_id", "");
+        base.push("bank_code", self.bank_code);
+        base.push("cvs_company_id", self.cvs_company_id);
         base.push("related_payment_id", "");
         base.push("bar_code", "");
         for name in [
@@ -462,6 +477,9 @@ impl NoticeRecord {
         base.push("customer_id", self.customer_id);
         base.push("customer_card_id", self.customer_card_id);
         base.push("fingerprint", self.fingerprint);
+        for (name, value) in self.extra {
+            base.push(name, value);
+        }
         base
     }
 }

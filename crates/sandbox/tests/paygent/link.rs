@@ -170,7 +170,7 @@ async fn only_the_first_64_characters_of_hc_count_and_a_wrong_hash_is_p010() {
 }
 
 #[tokio::test]
-async fn payment_term_day_and_min_follow_their_ranges_and_exclude_each_other() {
+async fn payment_term_day_and_min_follow_their_ranges_and_exclude_each_other_even_for_a_konbini() {
     let paygent = Paygent::new();
 
     let day = url_mode(
@@ -210,7 +210,8 @@ async fn payment_term_day_and_min_follow_their_ranges_and_exclude_each_other() {
     assert_eq!(day["response_code"], "P010");
     assert_eq!(min["response_code"], "P010");
     assert_eq!(both["response_code"], "P010");
-    assert_eq!(konbini["response_code"], "P010");
+    assert_eq!(konbini["result"], "0", "minutes also limit a konbini payment");
+    assert_eq!(konbini["limit_date"], "20260510103000");
     assert_eq!(minutes["limit_date"], "20260510103000");
 }
 
@@ -413,7 +414,7 @@ async fn a_challenge_on_the_page_goes_through_the_password_page_and_back() {
 }
 
 #[tokio::test]
-async fn other_methods_are_listed_as_not_available_and_the_cancel_link_is_shown() {
+async fn methods_other_than_card_and_konbini_are_listed_as_not_available_and_the_cancel_link_is_shown() {
     let paygent = Paygent::new();
     let url = page_of(
         &paygent,
@@ -437,12 +438,14 @@ async fn other_methods_are_listed_as_not_available_and_the_cancel_link_is_shown(
     let konbini = paygent.get_page(&konbini_only).await.visible();
 
     assert!(page.contains("クレジットカード決済"));
-    assert!(page.contains("コンビニ決済（番号方式） — この決済方法はサンドボックスでは未対応です"));
+    assert!(page.contains("ATM決済（ペイジー） — この決済方法はサンドボックスでは未対応です"));
+    assert!(page.contains("お支払い番号を発行する"), "the konbini form");
     assert!(
         page.contains("<a href=\"https://shop.example/cart\">お支払いをやめてショップに戻る</a>")
     );
     assert!(!konbini.contains("name=\"card_number\""));
-    assert!(konbini.contains("この決済方法はサンドボックスでは未対応です"));
+    assert!(!konbini.contains("この決済方法はサンドボックスでは未対応です"));
+    assert!(konbini.contains("name=\"cvs_company_id\""));
 }
 
 #[tokio::test]

@@ -294,7 +294,9 @@ async fn a_wrong_version_is_p003_and_a_kind_posted_to_another_url_is_p004() {
     let url = paygent
         .telegram(INQUIRY_PATH, "022", &[("payment_id", "1")])
         .await;
-    let other_method = paygent.telegram("/paygent/n/atm/request", "010", &[]).await;
+    let other_method = paygent
+        .telegram("/paygent/n/virtualaccount/request", "070", &[])
+        .await;
 
     assert_eq!(version.get("response_code"), "P003");
     assert_eq!(url.get("response_code"), "P004");
