@@ -34,7 +34,7 @@ const CREDENTIALS: &[(&str, &[(&str, &str)])] = &[
             ("atm", "on"),
             ("netbank", "on"),
             ("paidy", "on"),
-            ("paidy_public_key", "pk_test_sandbox"),
+            ("paidy_public_key", "pk_test_123456789"),
         ],
     ),
     (

@@ -8,11 +8,12 @@
 //! exactly once.
 
 pub mod paygent;
+pub mod paygent_services;
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
-use crate::domain::order::{OrderStatus, ReceiptStatus};
+use crate::domain::order::OrderStatus;
 use crate::domain::payment::PaymentState;
 use crate::payments::Payments;
 use crate::providers;
@@ -228,7 +229,9 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
         fee: 0,
         discount: 0,
         order_status: OrderStatus::New.as_str().to_owned(),
-        receipt_status: ReceiptStatus::NotApplicable.as_str().to_owned(),
+        receipt_status: providers::initial_receipt_status(&method.settlement_kind)
+            .as_str()
+            .to_owned(),
         payment_method_id: Some(method.id),
         payment_method_name: method.name.clone(),
         settlement_kind: method.settlement_kind.clone(),
@@ -276,6 +279,26 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
         amount,
         settlement_kind: method.settlement_kind,
     })
+}
+
+/// What the buyer needs to pay a payment made after ordering, as (label, value) rows for
+/// the 購入完了 page and the thank-you mail: the payment number and store of a convenience
+/// store payment, 収納機関番号 / お客様番号 / 確認番号 of an ATM payment, the bank choice
+/// page of net banking, then the deadline (お支払い期限, Japan time). Empty for a card.
+pub fn payment_details(payment: &Payment) -> Vec<(String, String)> {
+    let rows: Vec<paygent_services::DetailRow> =
+        serde_json::from_str(&payment.details_json).unwrap_or_default();
+    let mut rows: Vec<(String, String)> = rows.into_iter().map(|r| (r.0, r.1)).collect();
+    if let Some(deadline) = payment.deadline {
+        rows.push((
+            "お支払い期限".to_owned(),
+            deadline
+                .with_timezone(&crate::clock::jst())
+                .format("%Y年%m月%d日 %H:%M")
+                .to_string(),
+        ));
+    }
+    rows
 }
 
 /// A fresh link key: 20 characters Paygent accepts as a trading id (at most 25, alphanumeric).

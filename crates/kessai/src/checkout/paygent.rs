@@ -73,7 +73,8 @@ pub enum CardStep {
     Challenge(String),
 }
 
-/// Why a card payment did not go through, in words for the buyer.
+/// Why a payment did not go through at the hand-off (card, or the other Paygent services'
+/// applications), in words for the buyer.
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {
     /// Fix the input and try again (the form is shown again).
@@ -477,7 +478,9 @@ pub struct LinkRequest {
     pub fields: Vec<(&'static str, String)>,
 }
 
-/// Builds the hashed link-type request (spec §12) for a pending card checkout.
+/// Builds the hashed link-type request (spec §12) for a pending card or convenience store
+/// checkout: a card request carries the card options, a convenience store request the
+/// 支払期間 in days or minutes (5 days when neither is set, as the manual says).
 pub fn link_request(
     config: &Config,
     pending: &Pending,
@@ -485,36 +488,50 @@ pub fn link_request(
     stop_url: &str,
 ) -> LinkRequest {
     let order = &pending.checkout.order;
-    let payment_class = match config.payment_class.as_str() {
-        "all" => "1",
-        "no_bonus" => "2",
-        _ => "0",
-    };
+    let service =
+        map::Service::from_kind(&pending.payment.settlement_kind).unwrap_or(map::Service::Card);
     let mut fields: Vec<(&'static str, String)> = vec![
         ("trading_id", pending.payment.link_key.clone()),
-        ("payment_type", map::Service::Card.payment_type().to_owned()),
+        ("payment_type", service.payment_type().to_owned()),
         ("id", pending.payment.amount.to_string()),
         ("seq_merchant_id", config.merchant_id.clone()),
-        ("payment_class", payment_class.to_owned()),
-        (
-            "use_card_conf_number",
-            if config.security_code { "1" } else { "0" }.to_owned(),
-        ),
-        (
-            "threedsecure_ryaku",
-            if config.three_d_secure { "" } else { "1" }.to_owned(),
-        ),
-        (
-            "sales_flg",
-            if config.capture_on_authorize { "1" } else { "" }.to_owned(),
-        ),
+    ];
+    match service {
+        map::Service::Conv => match config.conv_minutes {
+            Some(minutes) => fields.push(("payment_term_min", minutes.to_string())),
+            None => fields.push(("payment_term_day", config.conv_limit_days().to_string())),
+        },
+        _ => {
+            let payment_class = match config.payment_class.as_str() {
+                "all" => "1",
+                "no_bonus" => "2",
+                _ => "0",
+            };
+            fields.extend([
+                ("payment_class", payment_class.to_owned()),
+                (
+                    "use_card_conf_number",
+                    if config.security_code { "1" } else { "0" }.to_owned(),
+                ),
+                (
+                    "threedsecure_ryaku",
+                    if config.three_d_secure { "" } else { "1" }.to_owned(),
+                ),
+                (
+                    "sales_flg",
+                    if config.capture_on_authorize { "1" } else { "" }.to_owned(),
+                ),
+            ]);
+        }
+    }
+    fields.extend([
         ("customer_family_name", order.family_name.clone()),
         ("customer_name", order.given_name.clone()),
         ("customer_family_name_kana", order.family_kana.clone()),
         ("customer_name_kana", order.given_kana.clone()),
         ("return_url", return_url.to_owned()),
         ("stop_return_url", stop_url.to_owned()),
-    ];
+    ]);
     fields.retain(|(_, v)| !v.is_empty());
     let hc = wire::link_hash(&fields, config.link_hash_key.expose());
     fields.push(("hc", hc));
@@ -525,7 +542,8 @@ pub fn link_request(
 }
 
 /// The buyer is back from Paygent's page: ask Paygent what happened and create the order
-/// when the card was authorized. `None` when Paygent has no successful payment for it.
+/// when the card was authorized, or the convenience store number issued. `None` when
+/// Paygent has no such payment for it.
 pub async fn link_return(
     payments: &Payments,
     pending: &Pending,
@@ -546,10 +564,10 @@ pub async fn link_return(
         }
         Err(e) => return Err(e.into()),
     };
-    if matches!(
-        report.state,
-        PaymentState::Authorized | PaymentState::Captured
-    ) && report.amount == Some(pending.payment.amount)
+    let service =
+        map::Service::from_kind(&pending.payment.settlement_kind).unwrap_or(map::Service::Card);
+    if map::Status::parse(&report.code).confirms_order(service)
+        && report.amount == Some(pending.payment.amount)
     {
         Ok(Some(confirm(payments, &pending.payment.link_key).await?))
     } else {

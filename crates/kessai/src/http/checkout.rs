@@ -1,6 +1,8 @@
 //! The hand-off pages of a started checkout, under `/checkout/{link_key}`: the in-site card
 //! form (module type), the redirect to the provider's page (link type), the 3-D Secure page
-//! and its term URL, the return from the provider, and the 購入完了 page.
+//! and its term URL, the confirmation of a payment made after ordering (convenience store,
+//! ATM, net banking), the Paidy Checkout page, the return from the provider, and the 購入完了
+//! page with what the buyer needs to pay.
 //!
 //! The link key is the capability: it is random, and every page only acts on its own
 //! checkout.
@@ -16,16 +18,21 @@ use serde::Deserialize;
 use super::error::{urlencode, HttpError};
 use super::{templates, SharedState};
 use crate::checkout::paygent::{self as card, CardError, CardStep, CardSubmission, ThreeDsResult};
+use crate::checkout::paygent_services as services;
 use crate::checkout::{self, Pending};
+use crate::providers::paygent::map::Service;
 use crate::providers::paygent::CardType;
 
 /// The checkout routes.
 pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/assets/paygent_card.js", get(card_script))
+        .route("/assets/paygent_paidy.js", get(paidy_script))
         .route("/{link_key}", get(handoff))
         .route("/{link_key}/card", post(submit_card))
         .route("/{link_key}/3ds", get(three_ds_result))
+        .route("/{link_key}/apply", post(submit_application))
+        .route("/{link_key}/paidy", post(paidy_result))
         .route("/{link_key}/return", get(link_return))
         .route("/{link_key}/done", get(done))
 }
@@ -34,6 +41,13 @@ async fn card_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../assets/paygent_card.js"),
+    )
+}
+
+async fn paidy_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../assets/paygent_paidy.js"),
     )
 }
 
@@ -84,18 +98,29 @@ async fn handoff(
     if p.log.order_id.is_some() {
         return Ok(finished(&p));
     }
-    if p.payment.settlement_kind != "paygent_card" {
-        return message(
-            &state,
-            StatusCode::OK,
-            "お支払い",
-            "この支払方法のお支払い画面はまだ用意されていません。",
-            None,
-        )
-        .await;
-    }
     let config = card::config(&state.payments).await?;
-    match config.card {
+    let integration = match Service::from_kind(&p.payment.settlement_kind) {
+        Some(Service::Card) => config.card,
+        Some(Service::Conv) => config.conv,
+        Some(Service::Atm | Service::Netbank) => {
+            return application_form(&state, &p, None).await;
+        }
+        Some(Service::Paidy) => return paidy_page(&state, &p, None).await,
+        None => {
+            return message(
+                &state,
+                StatusCode::OK,
+                "お支払い",
+                "この支払方法のお支払い画面はまだ用意されていません。",
+                None,
+            )
+            .await
+        }
+    };
+    match integration {
+        CardType::Module if p.payment.settlement_kind != "paygent_card" => {
+            application_form(&state, &p, None).await
+        }
         CardType::Module => card_form(&state, &p, None).await,
         CardType::Link => {
             let base = format!("{}/checkout/{link_key}", state.config.public_url);
@@ -114,7 +139,156 @@ async fn handoff(
                 &state,
                 StatusCode::OK,
                 "お支払い",
-                "カード決済は現在ご利用いただけません。",
+                "この支払方法は現在ご利用いただけません。",
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// The confirmation page of a payment made after ordering: the store choice of a
+/// convenience store, or a plain confirmation for ATM and net banking.
+async fn application_form(
+    state: &SharedState,
+    p: &Pending,
+    error: Option<String>,
+) -> Result<Response, HttpError> {
+    let config = card::config(&state.payments).await?;
+    let service = Service::from_kind(&p.payment.settlement_kind);
+    let stores = match service {
+        Some(Service::Conv) => config.conv_store_choices(),
+        _ => Vec::new(),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        state,
+        status,
+        "checkout_payment.html",
+        &p.checkout.order.payment_method_name,
+        context! {
+            action => format!("/checkout/{}/apply", p.payment.link_key),
+            amount => p.payment.amount,
+            payment_method_name => p.checkout.order.payment_method_name.clone(),
+            netbank => service == Some(Service::Netbank),
+            deadline_notice => config.deadline_notice(&p.payment.settlement_kind),
+            stores,
+            error,
+        },
+    )
+    .await
+}
+
+/// What the confirmation page posts.
+#[derive(Debug, Default, Deserialize)]
+struct ApplicationForm {
+    #[serde(default)]
+    cvs_company_id: String,
+}
+
+/// POST: the buyer confirms a convenience store, ATM or net banking payment.
+async fn submit_application(
+    State(state): State<SharedState>,
+    Path(link_key): Path<String>,
+    Form(form): Form<ApplicationForm>,
+) -> Result<Response, HttpError> {
+    let p = pending(&state, &link_key).await?;
+    let base = format!("{}/checkout/{link_key}", state.config.public_url);
+    let urls = services::ReturnUrls {
+        done: match &p.checkout.return_url {
+            Some(url) => url.clone(),
+            None => format!("{base}/done"),
+        },
+        stop: base,
+    };
+    let application = services::Application {
+        cvs_company_id: form.cvs_company_id,
+    };
+    match services::apply(&state.payments, &p, &application, &urls).await {
+        Ok(services::Step::Ordered(_)) => Ok(finished(&p)),
+        Ok(services::Step::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
+        Err(CardError::Retry(message)) => application_form(&state, &p, Some(message)).await,
+        Err(CardError::Store(e)) => Err(e.into()),
+        Err(e @ CardError::Unknown) => {
+            message(
+                &state,
+                StatusCode::ACCEPTED,
+                "お申し込みを確認しています",
+                &e.to_string(),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// The Paidy Checkout page: loads Paidy's script and opens the checkout with the payload.
+async fn paidy_page(
+    state: &SharedState,
+    p: &Pending,
+    error: Option<String>,
+) -> Result<Response, HttpError> {
+    let widget = services::paidy_widget(&state.payments, p).await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        state,
+        status,
+        "checkout_paidy.html",
+        "Paidy",
+        context! {
+            action => format!("/checkout/{}/paidy", p.payment.link_key),
+            amount => p.payment.amount,
+            payment_method_name => p.checkout.order.payment_method_name.clone(),
+            widget,
+            error,
+        },
+    )
+    .await
+}
+
+/// What the Paidy page posts: the `closed` callback's data.
+#[derive(Debug, Default, Deserialize)]
+struct PaidyForm {
+    #[serde(default)]
+    paidy_payment_id: String,
+    #[serde(default)]
+    status: String,
+}
+
+/// POST: Paidy Checkout closed.
+async fn paidy_result(
+    State(state): State<SharedState>,
+    Path(link_key): Path<String>,
+    Form(form): Form<PaidyForm>,
+) -> Result<Response, HttpError> {
+    let p = pending(&state, &link_key).await?;
+    if form.status != "authorized" {
+        let message = match form.status.as_str() {
+            "rejected" => {
+                "Paidyでのお支払いがご利用いただけませんでした。別の支払方法をご利用ください。"
+            }
+            _ => "Paidyでのお支払いが完了していません。もう一度お試しください。",
+        };
+        return paidy_page(&state, &p, Some(message.to_owned())).await;
+    }
+    match services::paidy_authorized(&state.payments, &p, &form.paidy_payment_id).await {
+        Ok(_) => Ok(finished(&p)),
+        Err(CardError::Retry(message)) => paidy_page(&state, &p, Some(message)).await,
+        Err(CardError::Store(e)) => Err(e.into()),
+        Err(e @ CardError::Unknown) => {
+            message(
+                &state,
+                StatusCode::ACCEPTED,
+                "決済結果を確認しています",
+                &e.to_string(),
                 None,
             )
             .await
@@ -184,7 +358,7 @@ async fn message(
         status,
         "checkout_done.html",
         heading,
-        context! { order => None::<()>, heading, message, retry_url },
+        context! { order => None::<()>, details => Vec::<()>::new(), heading, message, retry_url },
     )
     .await
 }
@@ -326,12 +500,13 @@ async fn done(
         .order(order_id)
         .await?
         .ok_or(HttpError::NotFound)?;
+    let details = checkout::payment_details(&p.payment);
     render(
         &state,
         StatusCode::OK,
         "checkout_done.html",
         "購入完了",
-        context! { order, heading => "", message => "", retry_url => None::<String> },
+        context! { order, details, heading => "", message => "", retry_url => None::<String> },
     )
     .await
 }

@@ -36,6 +36,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "checkout_card.html",
     "checkout_redirect.html",
     "checkout_done.html",
+    "checkout_payment.html",
+    "checkout_paidy.html",
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -17,6 +17,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::domain::order::{OrderStatus, ReceiptStatus};
 use crate::domain::payment::{Operation, PaymentState};
 use crate::jobs::{self, Job, JobError, Registry};
 use crate::providers::{self, paygent};
@@ -74,6 +75,9 @@ struct CachedConfig {
     generation: u64,
     config: Arc<paygent::Config>,
 }
+
+/// The actor of changes kessai makes by itself (the 操作ログ's 操作者).
+pub const SYSTEM_ACTOR: &str = "system";
 
 /// How long provider settings are reused before they are read again.
 pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
@@ -163,7 +167,8 @@ impl Payments {
     }
 
     /// Performs an operator operation. `amount` is the new amount (金額変更) or the amount to
-    /// refund (返金処理); other operations ignore it.
+    /// refund (返金処理; none or 0 refunds the whole payment, as the manual's Paidy 返金 says
+    /// 「全額返金であれば「0」を入力」); other operations ignore it.
     pub async fn perform(
         &self,
         payment_id: i64,
@@ -217,7 +222,7 @@ impl Payments {
                 a
             }
             Operation::Refund => {
-                let a = amount.unwrap_or(payment.amount);
+                let a = amount.filter(|a| *a != 0).unwrap_or(payment.amount);
                 if a < 1 || a > payment.amount {
                     return Err(PaymentsError::Amount(format!(
                         "返金額は1円以上{}円以下で入力してください。",
@@ -529,6 +534,63 @@ impl Payments {
                     now,
                 )
                 .await?;
+        }
+        if let Some(order_id) = payment.order_id {
+            self.settle_order(order_id, &payment.settlement_kind, report)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps an order paid after ordering (convenience store, ATM, net banking: its 入金状況
+    /// starts 未入金) in step with its payment: paid (消込済) makes it 入金済み; the deadline
+    /// passing (支払期限切) cancels it (対応状況 キャンセル), as the Welcart manuals treat an
+    /// unpaid payment deadline (「支払い期限日を過ぎると受注はキャンセル扱いになります」).
+    /// Other orders are left alone.
+    pub async fn settle_order(
+        &self,
+        order_id: i64,
+        kind: &str,
+        report: &Report,
+    ) -> Result<(), StoreError> {
+        if providers::initial_receipt_status(kind) != ReceiptStatus::Unpaid {
+            return Ok(());
+        }
+        let Some(order) = self.store.order(order_id).await? else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let target = format!("order:{order_id}");
+        match report.state {
+            PaymentState::Captured if order.receipt_status != ReceiptStatus::Paid.as_str() => {
+                self.store
+                    .set_order_receipt_status(order_id, ReceiptStatus::Paid.as_str(), now)
+                    .await?;
+                self.store
+                    .audit(
+                        SYSTEM_ACTOR,
+                        "入金状況を入金済みに変更",
+                        &target,
+                        &report.label,
+                        now,
+                    )
+                    .await?;
+            }
+            PaymentState::Expired if order.order_status != OrderStatus::Cancelled.as_str() => {
+                self.store
+                    .set_order_status(order_id, OrderStatus::Cancelled.as_str(), now)
+                    .await?;
+                self.store
+                    .audit(
+                        SYSTEM_ACTOR,
+                        "対応状況をキャンセルに変更",
+                        &target,
+                        &report.label,
+                        now,
+                    )
+                    .await?;
+            }
+            _ => {}
         }
         Ok(())
     }

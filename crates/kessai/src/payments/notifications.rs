@@ -21,7 +21,6 @@ use super::provider::Report;
 use super::Payments;
 use crate::checkout;
 use crate::clock::Clock;
-use crate::domain::payment::PaymentState;
 use crate::jobs::{self, Job, JobError, Registry};
 use crate::providers::paygent::{map, wire};
 use crate::store::{NewNotification, NewPaymentError, OrderFromLog, Store, StoreError};
@@ -277,10 +276,7 @@ async fn process(payments: &Payments, id: i64) -> Result<(), JobError> {
             amount,
         }
     };
-    let confirms = matches!(
-        report.state,
-        PaymentState::Authorized | PaymentState::Captured
-    );
+    let confirms = service.is_some_and(|s| map::Status::parse(&report.code).confirms_order(s));
     if payment.order_id.is_none() && confirms && report.amount != Some(payment.amount) {
         return flag(
             "rejected",
@@ -300,6 +296,11 @@ async fn process(payments: &Payments, id: i64) -> Result<(), JobError> {
         if let OrderFromLog::Created(order_id) =
             checkout::confirm(payments, &payment.link_key).await?
         {
+            // A payment made after ordering may be paid already by the time its order is
+            // rebuilt: the order starts 入金済み then, not 未入金.
+            payments
+                .settle_order(order_id, &payment.settlement_kind, &report)
+                .await?;
             detail = format!("{detail}。決済直前ログから受注を作成しました(受注ID {order_id})");
         }
     }

@@ -141,6 +141,12 @@ pub struct Payment {
     pub amount: i64,
     /// Scratch data of the hand-off between browser steps (JSON, never card numbers).
     pub handoff_json: String,
+    /// What the buyer needs to pay (payment number, ATM numbers…) as JSON `[[label,
+    /// value], …]`; empty when there is nothing to tell. Read it with
+    /// [`crate::checkout::payment_details`].
+    pub details_json: String,
+    /// The deadline to pay, for payments made after ordering.
+    pub deadline: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -230,7 +236,8 @@ pub(crate) use insert_order;
 
 const PAYMENT_COLUMNS: &str =
     "id, order_id, provider, settlement_kind, link_key, provider_payment_id,
-    provider_status_code, provider_status_label, state, amount, handoff_json, created_at, updated_at";
+    provider_status_code, provider_status_label, state, amount, handoff_json, details_json, deadline,
+    created_at, updated_at";
 
 /// Inserts a payment (binds: order_id, provider, settlement_kind, link_key, state, amount,
 /// now) and returns its id.
@@ -295,6 +302,21 @@ impl Store {
         Ok(())
     }
 
+    /// Sets an order's 入金状況.
+    pub async fn set_order_receipt_status(
+        &self,
+        id: i64,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE orders SET receipt_status = $2, updated_at = $3 WHERE id = $1";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(status).bind(now).execute(p).await?.rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound("order"));
+        }
+        Ok(())
+    }
+
     /// Creates a payment (before anything is sent to the provider).
     pub async fn create_payment(
         &self,
@@ -349,6 +371,21 @@ impl Store {
     ) -> Result<(), StoreError> {
         let sql = "UPDATE payments SET handoff_json = $2, updated_at = $3 WHERE id = $1";
         on_pool!(self, p => sqlx::query(sql).bind(id).bind(handoff_json).bind(now).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Keeps what the buyer needs to pay a payment (JSON `[[label, value], …]`) and the
+    /// deadline to pay it.
+    pub async fn set_payment_details(
+        &self,
+        id: i64,
+        details_json: &str,
+        deadline: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql =
+            "UPDATE payments SET details_json = $2, deadline = $3, updated_at = $4 WHERE id = $1";
+        on_pool!(self, p => sqlx::query(sql).bind(id).bind(details_json).bind(deadline).bind(now).execute(p).await?.rows_affected());
         Ok(())
     }
 

@@ -69,6 +69,9 @@ pub fn apply(t: Telegram<'_>) -> Result<Items, Refusal> {
     items.push("pay_center_number", atm.pay_center_number);
     items.push("customer_number", atm.customer_number);
     items.push("conf_number", atm.conf_number);
-    items.push("payment_limit_date", limit_date.format("%Y%m%d").to_string());
+    items.push(
+        "payment_limit_date",
+        limit_date.format("%Y%m%d").to_string(),
+    );
     Ok(items)
 }

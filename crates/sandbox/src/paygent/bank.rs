@@ -138,10 +138,9 @@ fn page_limit(term: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, R
         return Err(invalid());
     }
     match &term[..1] {
-        "0" if days + hours + minutes > 0 => Ok(now
-            + Duration::days(days)
-            + Duration::hours(hours)
-            + Duration::minutes(minutes)),
+        "0" if days + hours + minutes > 0 => {
+            Ok(now + Duration::days(days) + Duration::hours(hours) + Duration::minutes(minutes))
+        }
         "1" => {
             let day = now.with_timezone(&japan()).date_naive() + Duration::days(days);
             let end = day.and_time(NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default());
@@ -257,11 +256,7 @@ struct BankChoice {
 }
 
 fn message(status: StatusCode, title: &str, message: &str) -> Response {
-    pages::html(
-        status,
-        "paygent/message.html",
-        context! { title, message },
-    )
+    pages::html(status, "paygent/message.html", context! { title, message })
 }
 
 fn unknown() -> Response {
@@ -312,7 +307,11 @@ pub async fn page(
             && p.status == Status::Captured
     });
     if paid {
-        return message(StatusCode::OK, "銀行ネット決済", "このお支払いは完了しています。");
+        return message(
+            StatusCode::OK,
+            "銀行ネット決済",
+            "このお支払いは完了しています。",
+        );
     }
     if now > request.limit {
         return message(

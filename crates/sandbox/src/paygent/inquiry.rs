@@ -51,7 +51,11 @@ pub fn payment(t: Telegram<'_>) -> Result<Items, Refusal> {
             match matching.as_slice() {
                 [] => return Err(Refusal::inquiry_none()),
                 [one] => one,
-                several if several.iter().all(|p| p.payment_type() == PaymentType::Bank) => {
+                several
+                    if several
+                        .iter()
+                        .all(|p| p.payment_type() == PaymentType::Bank) =>
+                {
                     several.last().copied().ok_or_else(Refusal::inquiry_none)?
                 }
                 _ => return Err(Refusal::inquiry_ambiguous()),
@@ -81,7 +85,10 @@ fn reference(p: &Payment) -> Items {
     match &p.method {
         Method::Card(_) => {}
         Method::Atm(atm) => {
-            items.push("payment_limit_date", atm.limit_date.format("%Y%m%d").to_string());
+            items.push(
+                "payment_limit_date",
+                atm.limit_date.format("%Y%m%d").to_string(),
+            );
             items.push("payment_date", when(p.captured));
             items.push("bank_code", atm.bank_code.clone());
             items.push("customer_number", atm.customer_number.clone());
@@ -90,7 +97,10 @@ fn reference(p: &Payment) -> Items {
             items.push("customer_name", atm.customer_name.1.clone());
         }
         Method::Konbini(k) => {
-            items.push("payment_limit_date", k.limit_date.format("%Y%m%d").to_string());
+            items.push(
+                "payment_limit_date",
+                k.limit_date.format("%Y%m%d").to_string(),
+            );
             items.push("early_notice_date", when(p.early_notice));
             items.push("cancel_date", when(p.cancelled));
             items.push("user_payment_date", when(p.user_paid));
@@ -257,7 +267,9 @@ pub fn record(notice: &Notice) -> NoticeRecord {
         Method::Bank(bank) => record.bank_code = bank.bank_code.clone(),
         Method::Paidy(paidy) => {
             record.extra = paidy_items(p, paidy);
-            record.extra.push(("event", paidy_event(p.status).to_owned()));
+            record
+                .extra
+                .push(("event", paidy_event(p.status).to_owned()));
             record.extra.push(("event_result", "success".to_owned()));
             record.extra.push(("event_error_code", String::new()));
         }

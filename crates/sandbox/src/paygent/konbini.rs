@@ -191,7 +191,10 @@ pub fn apply(t: Telegram<'_>) -> Result<Items, Refusal> {
     items.push("receipt_number", k.receipt_number.clone());
     items.push("receipt_print_url", k.receipt_print_url.clone());
     items.push("usable_cvs_company_id", k.usable.join("-"));
-    items.push("payment_limit_date", k.limit_date.format("%Y%m%d").to_string());
+    items.push(
+        "payment_limit_date",
+        k.limit_date.format("%Y%m%d").to_string(),
+    );
     Ok(items)
 }
 

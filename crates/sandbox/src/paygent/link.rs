@@ -319,7 +319,9 @@ fn register(store: &mut Store, form: &Form, now: DateTime<Utc>) -> Result<String
             message: None,
             pending: None,
             customer_name: (
-                form.get("customer_family_name").unwrap_or_default().to_owned(),
+                form.get("customer_family_name")
+                    .unwrap_or_default()
+                    .to_owned(),
                 form.get("customer_name").unwrap_or_default().to_owned(),
             ),
             konbini: None,
@@ -883,7 +885,11 @@ pub async fn konbini(
         if !(10..=11).contains(&tel.len()) || !tel.bytes().all(|b| b.is_ascii_digit()) {
             return Err("電話番号を10〜11桁の数字で入力してください。");
         }
-        Ok((group, (name("customer_family_name")?, name("customer_name")?), tel))
+        Ok((
+            group,
+            (name("customer_family_name")?, name("customer_name")?),
+            tel,
+        ))
     })();
     let (group, customer_name, tel) = match typed {
         Ok(typed) => typed,

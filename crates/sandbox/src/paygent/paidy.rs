@@ -142,7 +142,9 @@ pub async fn checkout(State(sandbox): State<Sandbox>, Json(c): Json<Checkout>) -
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if !order_ref_ok {
-        return bad_request("payload.order.order_ref must be a trading id (25 letters, digits or _)");
+        return bad_request(
+            "payload.order.order_ref must be a trading id (25 letters, digits or _)",
+        );
     }
     let email = if c.email.is_empty() {
         p.buyer.email.clone()
@@ -307,9 +309,10 @@ pub fn refund(t: Telegram<'_>) -> Result<Items, Refusal> {
 pub fn verify(t: Telegram<'_>) -> Result<Items, Refusal> {
     let paidy_id = fields::required(t.form, "paidy_payment_id", Rule::Id, 64)?;
     let merchant = t.store.merchant(&t.header.merchant_id);
-    let found = merchant.payments.values().rev().find(|p| {
-        matches!(&p.method, Method::Paidy(paidy) if paidy.paidy_payment_id == paidy_id)
-    });
+    let found =
+        merchant.payments.values().rev().find(
+            |p| matches!(&p.method, Method::Paidy(paidy) if paidy.paidy_payment_id == paidy_id),
+        );
     let mut items = Items::success();
     let Some(p) = found else {
         items.push("retrieve_result", "1");

@@ -254,7 +254,10 @@ impl Refusal {
 
     /// 3002: the konbini vendor (Wellnet) refused the application.
     pub fn konbini_vendor() -> Self {
-        Self::new("3002", "コンビニ決済の申込でエラーが発生しました（ウェルネット）")
+        Self::new(
+            "3002",
+            "コンビニ決済の申込でエラーが発生しました（ウェルネット）",
+        )
     }
 
     /// 5008: the bank net trade is already paid.

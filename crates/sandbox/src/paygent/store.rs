@@ -418,7 +418,9 @@ impl Payment {
 
     /// The transition that falls due next by itself, if any, and its instant.
     fn due(&self) -> Option<(DateTime<Utc>, Status)> {
-        let days = |at: Option<DateTime<Utc>>, n: i64, to: Status| at.map(|at| (at + Duration::days(n), to));
+        let days = |at: Option<DateTime<Utc>>, n: i64, to: Status| {
+            at.map(|at| (at + Duration::days(n), to))
+        };
         match (&self.method, self.status) {
             (Method::Card(_), Status::Authorized) => {
                 days(self.authorized, AUTH_VALIDITY_DAYS, Status::AuthExpired)
@@ -651,7 +653,10 @@ impl Store {
         let mut out = String::new();
         while out.len() < len {
             self.nonce += 1;
-            out.push_str(&format!("{:019}", self.seed.hash_one(self.nonce) % 10_000_000_000_000_000_000));
+            out.push_str(&format!(
+                "{:019}",
+                self.seed.hash_one(self.nonce) % 10_000_000_000_000_000_000
+            ));
         }
         out.truncate(len);
         out

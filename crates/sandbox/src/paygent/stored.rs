@@ -11,7 +11,9 @@
 use super::fields::{self, Rule};
 use super::refusal::Refusal;
 use super::status::Status;
-use super::store::{self, Method, Payment, StoredCard, TokenContent, ValidityCheck, MAX_STORED_CARDS};
+use super::store::{
+    self, Method, Payment, StoredCard, TokenContent, ValidityCheck, MAX_STORED_CARDS,
+};
 use super::testcard::{self, Verdict};
 use super::wire::{self, Items, StoredCardRow, StoredCardSet};
 use super::Telegram;

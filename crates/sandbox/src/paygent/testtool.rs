@@ -114,7 +114,12 @@ pub fn apply(
         payment.user_paid = Some(update.paid_at);
     }
     payment.move_to(update.to, now, notices);
-    tracing::info!(merchant_id, payment_id, status = update.to.code(), "paygent sandbox test tool update");
+    tracing::info!(
+        merchant_id,
+        payment_id,
+        status = update.to.code(),
+        "paygent sandbox test tool update"
+    );
     Ok(())
 }
 
@@ -159,7 +164,13 @@ fn page(
         .parse::<u64>()
         .ok()
         .filter(|_| !query.merchant_id.is_empty())
-        .and_then(|id| store.merchant(&query.merchant_id).payments.get(&id).cloned());
+        .and_then(|id| {
+            store
+                .merchant(&query.merchant_id)
+                .payments
+                .get(&id)
+                .cloned()
+        });
     let searched = !query.payment_id.is_empty();
     let found = payment.as_ref().map(|p| {
         let statuses: Vec<Choice> = next_statuses(p)

@@ -210,7 +210,10 @@ async fn payment_term_day_and_min_follow_their_ranges_and_exclude_each_other_eve
     assert_eq!(day["response_code"], "P010");
     assert_eq!(min["response_code"], "P010");
     assert_eq!(both["response_code"], "P010");
-    assert_eq!(konbini["result"], "0", "minutes also limit a konbini payment");
+    assert_eq!(
+        konbini["result"], "0",
+        "minutes also limit a konbini payment"
+    );
     assert_eq!(konbini["limit_date"], "20260510103000");
     assert_eq!(minutes["limit_date"], "20260510103000");
 }
@@ -414,7 +417,8 @@ async fn a_challenge_on_the_page_goes_through_the_password_page_and_back() {
 }
 
 #[tokio::test]
-async fn methods_other_than_card_and_konbini_are_listed_as_not_available_and_the_cancel_link_is_shown() {
+async fn methods_other_than_card_and_konbini_are_listed_as_not_available_and_the_cancel_link_is_shown(
+) {
     let paygent = Paygent::new();
     let url = page_of(
         &paygent,

@@ -79,6 +79,7 @@ pub fn path_of(kind: &str) -> &'static str {
             "01" => "/n/atm/request",
             "02" => "/n/card/request",
             "03" => "/n/conveni/request",
+            "05" => "/n/bank/request",
             "06" => "/n/bank/requestasp",
             "09" => "/n/ref/request",
             "34" => "/n/paidy/request",
@@ -170,12 +171,23 @@ impl Client {
     /// Sends one telegram: the common header (spec §3) plus `items`; reads the `key=value`
     /// answer and turns `result=1` into [`PaygentError::Rejected`].
     pub async fn send(&self, kind: &str, items: &[(&str, &str)]) -> Result<Response, PaygentError> {
-        let charset = charset_of(kind);
+        self.send_accepting(kind, items, &[]).await
+    }
+
+    /// Like [`Client::send`], but a refusal whose code is in `accepted` is an answer too
+    /// (060's 5010 repeats the page of an earlier application).
+    async fn send_accepting(
+        &self,
+        kind: &str,
+        items: &[(&str, &str)],
+        accepted: &[&str],
+    ) -> Result<Response, PaygentError> {
         let bytes = self.send_raw(kind, items).await?;
-        let decoded = wire::decode_response(&bytes, charset)
+        let decoded = wire::decode_response(&bytes, charset_of(kind))
             .map_err(|e| PaygentError::Protocol(e.to_string()))?;
         match decoded.get("result") {
             "0" => Ok(decoded),
+            "1" if accepted.contains(&decoded.get("response_code")) => Ok(decoded),
             "1" => Err(PaygentError::Rejected {
                 code: decoded.get("response_code").to_owned(),
                 detail: decoded.get("response_detail").to_owned(),
@@ -313,6 +325,134 @@ impl Client {
             )
             .await?;
         Ok(r.get("payment_id").to_owned())
+    }
+
+    /// 341: captures a Paidy authorization (Paidy売上).
+    pub async fn paidy_capture(&self, payment_id: &str) -> Result<(), PaygentError> {
+        self.on_payment("341", payment_id, &[]).await.map(drop)
+    }
+
+    /// 340: cancels a Paidy authorization (Paidyオーソリキャンセル).
+    pub async fn paidy_cancel(&self, payment_id: &str) -> Result<(), PaygentError> {
+        self.on_payment("340", payment_id, &[]).await.map(drop)
+    }
+
+    /// 342: refunds a captured Paidy payment, all of it (`None`) or `amount`; returns the
+    /// payment id that holds the rest after a partial refund (the same id after a full one).
+    pub async fn paidy_refund(
+        &self,
+        payment_id: &str,
+        amount: Option<i64>,
+    ) -> Result<String, PaygentError> {
+        let amount = amount.map(|a| a.to_string()).unwrap_or_default();
+        let r = self
+            .on_payment("342", payment_id, &[("amount", &amount)])
+            .await?;
+        Ok(match r.get("payment_id") {
+            "" => payment_id.to_owned(),
+            new => new.to_owned(),
+        })
+    }
+
+    /// 343: what Paidy holds for a Paidy payment id (Paidy Retrieve through Paygent).
+    pub async fn verify_paidy(&self, paidy_payment_id: &str) -> Result<PaidyCheck, PaygentError> {
+        let r = self
+            .send(
+                "343",
+                &[
+                    ("trading_id", ""),
+                    ("payment_id", ""),
+                    ("paidy_payment_id", paidy_payment_id),
+                ],
+            )
+            .await?;
+        Ok(PaidyCheck {
+            exists: r.get("retrieve_result") == "0",
+            payment_id: r.get("payment_id").to_owned(),
+            trading_id: r.get("trading_id").to_owned(),
+            amount: r.get("amount").parse().ok(),
+        })
+    }
+
+    /// 010: applies for an ATM (Pay-easy) payment; Paygent answers the numbers the buyer
+    /// keys into the ATM.
+    pub async fn apply_atm(&self, a: &AtmApplication<'_>) -> Result<AtmNumbers, PaygentError> {
+        let amount = a.amount.to_string();
+        let days = a.limit_days.to_string();
+        let r = self
+            .send(
+                "010",
+                &[
+                    ("trading_id", a.trading_id),
+                    ("payment_id", ""),
+                    ("payment_amount", &amount),
+                    ("payment_detail", a.payment_detail),
+                    ("payment_detail_kana", a.payment_detail_kana),
+                    ("payment_limit_date", &days),
+                ],
+            )
+            .await?;
+        Ok(AtmNumbers {
+            payment_id: r.get("payment_id").to_owned(),
+            pay_center_number: r.get("pay_center_number").to_owned(),
+            customer_number: r.get("customer_number").to_owned(),
+            conf_number: r.get("conf_number").to_owned(),
+            limit_date: r.get("payment_limit_date").to_owned(),
+        })
+    }
+
+    /// 030: applies for a convenience store payment number.
+    pub async fn apply_conv(&self, a: &ConvApplication<'_>) -> Result<ConvNumber, PaygentError> {
+        let amount = a.amount.to_string();
+        let days = a.limit_days.to_string();
+        let r = self
+            .send(
+                "030",
+                &[
+                    ("trading_id", a.trading_id),
+                    ("payment_id", ""),
+                    ("payment_amount", &amount),
+                    ("cvs_company_id", a.cvs_company_id),
+                    ("customer_family_name", a.family_name),
+                    ("customer_name", a.given_name),
+                    ("customer_tel", a.tel),
+                    ("payment_limit_date", &days),
+                    ("sales_type", if a.postpay { "3" } else { "1" }),
+                ],
+            )
+            .await?;
+        Ok(ConvNumber {
+            payment_id: r.get("payment_id").to_owned(),
+            receipt_number: r.get("receipt_number").to_owned(),
+            receipt_print_url: r.get("receipt_print_url").to_owned(),
+            usable_cvs_company_id: r.get("usable_cvs_company_id").to_owned(),
+            limit_date: r.get("payment_limit_date").to_owned(),
+        })
+    }
+
+    /// 060: applies for net banking; Paygent answers its bank choice page. Asked again for
+    /// the same trading id while that page is valid (5010), Paygent answers the same page.
+    pub async fn apply_bank(&self, a: &BankApplication<'_>) -> Result<BankPage, PaygentError> {
+        let amount = a.amount.to_string();
+        let items = [
+            ("trading_id", a.trading_id),
+            ("payment_id", ""),
+            ("amount", amount.as_str()),
+            ("claim_kana", a.claim_kana),
+            ("claim_kanji", a.claim_kanji),
+            ("merchant_name", a.merchant_name),
+            ("return_url", a.return_url),
+            ("stop_return_url", a.stop_return_url),
+            ("asp_payment_term", a.asp_payment_term),
+        ];
+        let r = self.send_accepting("060", &items, &["5010"]).await?;
+        if r.get("asp_url").is_empty() {
+            return Err(PaygentError::Protocol("060 answered no asp_url".to_owned()));
+        }
+        Ok(BankPage {
+            asp_url: r.get("asp_url").to_owned(),
+            limit_date: r.get("asp_limit_date").to_owned(),
+        })
     }
 
     /// 094: asks Paygent for a payment's current status, by payment id or, before Paygent
@@ -517,6 +657,97 @@ pub struct ThreeDsStart {
     pub acs_html: String,
 }
 
+/// What 343 said about a Paidy payment id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidyCheck {
+    /// Paidy holds it (`retrieve_result=0`).
+    pub exists: bool,
+    /// Paygent's payment id, when Paygent has the payment already.
+    pub payment_id: String,
+    pub trading_id: String,
+    pub amount: Option<i64>,
+}
+
+/// An ATM (Pay-easy) application (010).
+#[derive(Clone, Debug)]
+pub struct AtmApplication<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// What the ATM shows (full width, at most 12 characters).
+    pub payment_detail: &'a str,
+    /// The same in half-width kana.
+    pub payment_detail_kana: &'a str,
+    /// Days to pay (0 = today).
+    pub limit_days: u32,
+}
+
+/// The numbers of an ATM payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AtmNumbers {
+    pub payment_id: String,
+    /// 収納機関番号.
+    pub pay_center_number: String,
+    /// お客様番号.
+    pub customer_number: String,
+    /// 確認番号.
+    pub conf_number: String,
+    /// `YYYYMMDD`.
+    pub limit_date: String,
+}
+
+/// A convenience store application (030).
+#[derive(Clone, Debug)]
+pub struct ConvApplication<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// The store the buyer chose (`00C001` …).
+    pub cvs_company_id: &'a str,
+    /// The buyer's family and given name (full width).
+    pub family_name: &'a str,
+    pub given_name: &'a str,
+    /// The buyer's phone number, digits only.
+    pub tel: &'a str,
+    pub limit_days: u32,
+    /// 支払種別 後払い (else 前払い).
+    pub postpay: bool,
+}
+
+/// The payment number of a convenience store payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvNumber {
+    pub payment_id: String,
+    pub receipt_number: String,
+    pub receipt_print_url: String,
+    /// The stores the number works at, joined by `-`.
+    pub usable_cvs_company_id: String,
+    /// `YYYYMMDD`.
+    pub limit_date: String,
+}
+
+/// A net banking application (060).
+#[derive(Clone, Debug)]
+pub struct BankApplication<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// What the bank shows, in half-width kana and in full width.
+    pub claim_kana: &'a str,
+    pub claim_kanji: &'a str,
+    pub merchant_name: &'a str,
+    /// Where the 戻る link of the bank choice page leads.
+    pub return_url: &'a str,
+    pub stop_return_url: &'a str,
+    /// `asp_payment_term` (spec §6.9).
+    pub asp_payment_term: &'a str,
+}
+
+/// Paygent's bank choice page for a net banking application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankPage {
+    pub asp_url: String,
+    /// `asp_limit_date` (`YYYYMMDDhhmmss`).
+    pub limit_date: String,
+}
+
 /// A stored card as Paygent describes it (masked).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredCardInfo {
@@ -539,6 +770,8 @@ mod tests {
         assert_eq!(path_of("091"), "/n/ref/paynotice");
         assert_eq!(path_of("030"), "/n/conveni/request");
         assert_eq!(path_of("341"), "/n/paidy/request");
+        assert_eq!(path_of("010"), "/n/atm/request");
+        assert_eq!(path_of("060"), "/n/bank/requestasp");
         assert_eq!(path_of("450"), "/n/threeds/request");
     }
 }

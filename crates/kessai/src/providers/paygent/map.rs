@@ -44,6 +44,17 @@ impl Service {
         }
     }
 
+    /// The service's name as the manual writes it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Card => "カード決済",
+            Self::Conv => "コンビニ決済",
+            Self::Atm => "ATM決済(ペイジー)",
+            Self::Netbank => "銀行ネット決済",
+            Self::Paidy => "Paidy",
+        }
+    }
+
     /// The service of a `payment_type` code, if kessai offers it.
     pub fn from_payment_type(code: &str) -> Option<Service> {
         [
@@ -58,9 +69,23 @@ impl Service {
     }
 }
 
+/// The stores of 申込コンビニ: the setting's value, the `cvs_company_id` kessai applies
+/// with (030, spec §6.8; the store code identifies the store whatever the shop's konbini
+/// connection type), and the name the buyer chooses from.
+pub const CONV_STORES: &[(&str, &str, &str)] = &[
+    ("seicomart", "00C016", "セイコーマート"),
+    ("lawson", "00C002", "ローソン/ミニストップ/デイリーヤマザキ"),
+    ("seveneleven", "00C001", "セブンイレブン"),
+    ("familymart", "00C005", "ファミリーマート"),
+];
+
 /// A Paygent payment status (決済ステータス).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// 申込中: Paygent has no payment yet. A net banking application (060) waits for the
+    /// buyer to choose a bank on Paygent's page; only then does Paygent make a payment (10).
+    /// Paygent has no code for it: the code is empty.
+    Applying,
     /// 10 申込済
     Applied,
     /// 11 オーソリNG
@@ -125,6 +150,7 @@ impl Status {
     /// Parses a two-digit status code.
     pub fn parse(code: &str) -> Status {
         match code.trim() {
+            "" => Self::Applying,
             "10" => Self::Applied,
             "11" => Self::AuthDeclined,
             "12" => Self::PaymentExpired,
@@ -160,6 +186,7 @@ impl Status {
     /// The two-digit code.
     pub fn code(&self) -> &str {
         match self {
+            Self::Applying => "",
             Self::Applied => "10",
             Self::AuthDeclined => "11",
             Self::PaymentExpired => "12",
@@ -195,6 +222,7 @@ impl Status {
     /// The status as the manual and Paygent's back office name it.
     pub fn label(&self, service: Service) -> String {
         let label = match self {
+            Self::Applying => "申込中",
             Self::Applied => "申込済",
             Self::AuthDeclined => "オーソリNG",
             Self::PaymentExpired => "支払期限切",
@@ -233,13 +261,19 @@ impl Status {
     pub fn state(&self, service: Service) -> PaymentState {
         use PaymentState::*;
         match self {
-            // Waiting for the buyer (deferred payments) or for the card authorization.
-            Self::Applied | Self::ThreeDsAuthenticating | Self::PreliminaryDetected => Pending,
+            // Waiting for the buyer (payments made after ordering) or for the card
+            // authorization; a konbini's preliminary report (43) is not money yet.
+            Self::Applying
+            | Self::Applied
+            | Self::ThreeDsAuthenticating
+            | Self::PreliminaryDetected => Pending,
             Self::AuthDeclined
             | Self::ThreeDsAborted
             | Self::ValidityCheckFailed
             | Self::CaptureRefused => Failed,
-            // The buyer left the bank's page, or the bank never confirmed.
+            // The buyer left the bank's page, or the bank never confirmed; rarely the bank
+            // confirms later (15 → 40, spec §10), so net banking keeps waiting.
+            Self::ApplicationAborted if service == Service::Netbank => Pending,
             Self::ApplicationAborted => Failed,
             Self::PaymentExpired | Self::ExpiredNotCleared | Self::AuthExpired => Expired,
             // Transient states on the way to a capture or cancel still hold the authorization.
@@ -281,6 +315,29 @@ impl Status {
                 Service::Card | Service::Paidy | Service::Conv | Service::Atm | Service::Netbank,
                 _,
             ) => REFRESH,
+        }
+    }
+}
+
+impl Status {
+    /// Whether a checkout whose payment reports this status has become an order: the card
+    /// or Paidy is authorized or captured, or a payment made after ordering (convenience
+    /// store, ATM, net banking) has been applied for — the buyer has the number or chose a
+    /// bank, and pays later — or paid.
+    pub fn confirms_order(&self, service: Service) -> bool {
+        match service {
+            Service::Card | Service::Paidy => matches!(
+                self.state(service),
+                PaymentState::Authorized | PaymentState::Captured
+            ),
+            Service::Conv | Service::Atm | Service::Netbank => matches!(
+                self,
+                Self::Applying
+                    | Self::Applied
+                    | Self::PreliminaryDetected
+                    | Self::Cleared
+                    | Self::ClearingCompleted
+            ),
         }
     }
 }
@@ -348,8 +405,8 @@ mod tests {
     use super::*;
 
     const CODES: &[&str] = &[
-        "10", "11", "12", "13", "14", "15", "16", "17", "20", "21", "22", "30", "31", "32", "33",
-        "34", "35", "36", "37", "40", "41", "42", "43", "44", "50", "60", "61", "62",
+        "", "10", "11", "12", "13", "14", "15", "16", "17", "20", "21", "22", "30", "31", "32",
+        "33", "34", "35", "36", "37", "40", "41", "42", "43", "44", "50", "60", "61", "62",
     ];
 
     #[test]
@@ -400,6 +457,34 @@ mod tests {
             &[Operation::Refresh],
             "41 cannot be cancelled"
         );
+    }
+
+    #[test]
+    fn the_manuals_deferred_flows_map_to_states() {
+        let s = |service, code| Status::parse(code).state(service);
+        assert_eq!(Status::parse("").label(Service::Netbank), "申込中");
+        assert_eq!(s(Service::Netbank, ""), PaymentState::Pending);
+        assert_eq!(s(Service::Netbank, "10"), PaymentState::Pending);
+        assert_eq!(s(Service::Netbank, "40"), PaymentState::Captured);
+        assert_eq!(s(Service::Netbank, "15"), PaymentState::Pending);
+        assert_eq!(s(Service::Card, "15"), PaymentState::Failed);
+        assert_eq!(s(Service::Conv, "43"), PaymentState::Pending);
+        assert_eq!(s(Service::Conv, "40"), PaymentState::Captured);
+        assert_eq!(s(Service::Conv, "61"), PaymentState::Cancelled);
+        assert_eq!(s(Service::Conv, "12"), PaymentState::Expired);
+        assert_eq!(s(Service::Atm, "12"), PaymentState::Expired);
+        assert_eq!(Status::parse("43").label(Service::Conv), "速報検知済");
+        assert_eq!(Status::parse("61").label(Service::Conv), "速報取消済");
+    }
+
+    #[test]
+    fn an_application_makes_an_order_only_for_payments_made_after_ordering() {
+        assert!(Status::Applied.confirms_order(Service::Conv));
+        assert!(Status::Applying.confirms_order(Service::Netbank));
+        assert!(!Status::Applied.confirms_order(Service::Card));
+        assert!(Status::Authorized.confirms_order(Service::Paidy));
+        assert!(!Status::PaymentExpired.confirms_order(Service::Atm));
+        assert!(!Status::AuthDeclined.confirms_order(Service::Card));
     }
 
     #[test]

@@ -27,16 +27,35 @@ pub const LINK_PRODUCTION_URL: &str = "https://link.paygent.co.jp";
 /// Paygent's production token host (PaygentToken.js).
 pub const TOKEN_PRODUCTION_URL: &str = "https://token.paygent.co.jp";
 
-/// How the card service is offered.
+/// How the card service, or the convenience store service, is offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CardType {
     /// Redirect to Paygent's payment page (リンクタイプ).
     Link,
-    /// Card entry in the shop with a token (モジュールタイプ).
+    /// In the shop, by module telegrams (モジュールタイプ): card entry with a token, or the
+    /// convenience store number issued by 030.
     Module,
     /// Not offered.
     Off,
 }
+
+impl CardType {
+    fn of(value: &str) -> CardType {
+        match value {
+            "link" => CardType::Link,
+            "module" => CardType::Module,
+            _ => CardType::Off,
+        }
+    }
+}
+
+/// Paidy Checkout's script, which the widget page loads with the public key.
+pub const PAIDY_SCRIPT_URL: &str = "https://apps.paidy.com/";
+
+/// Days to pay a convenience store payment when neither 支払期間 is set (the manual).
+pub const CONV_DEFAULT_DAYS: u32 = 5;
+/// Days to pay an ATM payment when 支払期限日 is empty (the manual: Paygent's default).
+pub const ATM_DEFAULT_DAYS: u32 = 30;
 
 /// The Paygent settings a checkout or an operation needs, with the hosts resolved for the
 /// environment (built-in sandbox, Paygent's test environment, or production).
@@ -60,6 +79,24 @@ pub struct Config {
     pub capture_on_authorize: bool,
     /// 3Dセキュア 契約.
     pub three_d_secure: bool,
+    /// コンビニ決済(番号方式).
+    pub conv: CardType,
+    /// 支払期間(日指定) of the convenience store.
+    pub conv_days: Option<u32>,
+    /// 支払期間(分指定) of the convenience store (link type only).
+    pub conv_minutes: Option<u32>,
+    /// 支払種別 後払い (else 前払い).
+    pub conv_postpay: bool,
+    /// 申込コンビニ (setting values: `seicomart`, `lawson`, `seveneleven`, `familymart`).
+    pub conv_stores: Vec<String>,
+    /// 支払期限日 of the ATM payment (days).
+    pub atm_days: Option<u32>,
+    /// 支払期間 of net banking (a choice of the settings tab, e.g. `5d`).
+    pub netbank_term: String,
+    /// Paidy's パブリックキー.
+    pub paidy_public_key: String,
+    /// Paidy Checkout's script (the sandbox's stand-in in the built-in sandbox).
+    pub paidy_script_url: String,
     pub three_d_hash_key: Secret,
     /// チャージバックリスク回避 優先する: an authentication whose chargeback risk stays with
     /// the shop (attempt_kbn = 1) counts as failed.
@@ -115,10 +152,23 @@ impl Config {
             notice_hash_key: Secret::new(get("notice_hash_key")),
             token_key: get("token_key"),
             token_hash_key: Secret::new(get("token_hash_key")),
-            card: match get("card").as_str() {
-                "link" => CardType::Link,
-                "module" => CardType::Module,
-                _ => CardType::Off,
+            card: CardType::of(&get("card")),
+            conv: CardType::of(&get("conv")),
+            conv_days: get("conv_days").trim().parse().ok(),
+            conv_minutes: get("conv_minutes").trim().parse().ok(),
+            conv_postpay: on("conv_sales_type", "postpay"),
+            conv_stores: get("conv_stores")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            atm_days: get("atm_limit_days").trim().parse().ok(),
+            netbank_term: get("netbank_term"),
+            paidy_public_key: get("paidy_public_key"),
+            paidy_script_url: if sandbox {
+                format!("{module_url}/paidy/paidy.js")
+            } else {
+                PAIDY_SCRIPT_URL.to_owned()
             },
             payment_class: get("payment_class"),
             security_code: on("card_conf", "on"),
@@ -191,6 +241,60 @@ impl Config {
     pub fn customer_id(member_id: i64) -> String {
         format!("kessai{member_id}")
     }
+
+    /// Days to pay a module-type convenience store payment (支払期間(日指定), else 5).
+    pub fn conv_limit_days(&self) -> u32 {
+        self.conv_days.unwrap_or(CONV_DEFAULT_DAYS)
+    }
+
+    /// The stores the buyer may choose for a module-type convenience store payment:
+    /// `cvs_company_id` and name, in the settings tab's order.
+    pub fn conv_store_choices(&self) -> Vec<(&'static str, &'static str)> {
+        map::CONV_STORES
+            .iter()
+            .filter(|(key, _, _)| self.conv_stores.iter().any(|s| s == key))
+            .map(|(_, company, name)| (*company, *name))
+            .collect()
+    }
+
+    /// Paygent's `asp_payment_term` for net banking's 支払期間: `0` (add to now) then
+    /// days, hours and minutes, two digits each (spec §6.9); five days by default.
+    pub fn asp_payment_term(&self) -> &'static str {
+        match self.netbank_term.as_str() {
+            "30m" => "0000030",
+            "1h" => "0000100",
+            "2h" => "0000200",
+            "3h" => "0000300",
+            "6h" => "0000600",
+            "24h" => "0010000",
+            "2d" => "0020000",
+            "3d" => "0030000",
+            "7d" => "0070000",
+            "14d" => "0140000",
+            _ => "0050000",
+        }
+    }
+
+    /// The payment deadline line of the 内容確認 page for a settlement kind, as the manual
+    /// shows it (「お支払いの有効期限はご注文日から7日間となっております。」); `None` for a
+    /// service paid on the spot (card, Paidy).
+    pub fn deadline_notice(&self, kind: &str) -> Option<String> {
+        let term = match map::Service::from_kind(kind)? {
+            map::Service::Card | map::Service::Paidy => return None,
+            map::Service::Conv => match (self.conv, self.conv_minutes) {
+                (CardType::Link, Some(minutes)) => format!("ご注文から{minutes}分間"),
+                _ => format!("ご注文日から{}日間", self.conv_limit_days()),
+            },
+            map::Service::Atm => match self.atm_days.unwrap_or(ATM_DEFAULT_DAYS) {
+                0 => "ご注文日の当日中".to_owned(),
+                days => format!("ご注文日から{days}日間"),
+            },
+            map::Service::Netbank => settings::choice_label("netbank_term", &self.netbank_term)
+                .unwrap_or("購入後5日以内")
+                .to_owned(),
+        };
+        Some(format!("お支払いの有効期限は{term}となっております。"))
+    }
 }
 
 /// Splits a payment choice (`61-3`) into Paygent's `payment_class` and `split_count`.
@@ -226,31 +330,41 @@ fn payment_id_of(p: &Payment) -> Result<&str, ProviderError> {
         })
 }
 
-// The operator operations (spec §6.2, §6.3, §6.10). Which of them a status allows is
-// `map::Status::allowed`; the payments core checks that before calling.
+// The operator operations (spec §6.2, §6.3, §6.10, §6.11). Which of them a status allows
+// is `map::Status::allowed`; the payments core checks that before calling.
 impl Config {
-    /// 022 売上.
+    /// 022 売上 (card), 341 Paidy売上.
     pub async fn capture(&self, p: &Payment) -> Result<Done, ProviderError> {
         let id = payment_id_of(p)?;
-        self.client()?.capture(id).await?;
+        let client = self.client()?;
+        let kind = match service_of(p) {
+            map::Service::Card => client.capture(id).await.map(|()| "022")?,
+            map::Service::Paidy => client.paidy_capture(id).await.map(|()| "341")?,
+            other => return Err(not_offered(other, "売上処理")),
+        };
         Ok(Done {
-            label: map::telegram_label("022"),
+            label: map::telegram_label(kind),
             payment_id: id.to_owned(),
             status: report(id, &p.settlement_kind, "40", Some(p.amount)),
             replaced: None,
         })
     }
 
-    /// 021 オーソリキャンセル before capture, 023 売上キャンセル after.
+    /// Card: 021 オーソリキャンセル before capture, 023 売上キャンセル after. Paidy: 340
+    /// オーソリキャンセル (a captured Paidy payment is refunded instead).
     pub async fn cancel(&self, p: &Payment) -> Result<Done, ProviderError> {
         let id = payment_id_of(p)?;
         let client = self.client()?;
-        let (kind, code) = if captured(p) {
-            client.cancel_sale(id).await?;
-            ("023", "60")
-        } else {
-            client.cancel_authorization(id).await?;
-            ("021", "32")
+        let (kind, code) = match (service_of(p), captured(p)) {
+            (map::Service::Card, true) => client.cancel_sale(id).await.map(|()| ("023", "60"))?,
+            (map::Service::Card, false) => client
+                .cancel_authorization(id)
+                .await
+                .map(|()| ("021", "32"))?,
+            (map::Service::Paidy, false) => {
+                client.paidy_cancel(id).await.map(|()| ("340", "32"))?
+            }
+            (other, _) => return Err(not_offered(other, "キャンセル処理")),
         };
         Ok(Done {
             label: map::telegram_label(kind),
@@ -261,9 +375,12 @@ impl Config {
     }
 
     /// 028 補正オーソリ before capture, 029 補正売上 after: Paygent replaces the payment by
-    /// a new one for `amount`; the old one ends as オーソリ取消済 or 売上取消済.
+    /// a new one for `amount`; the old one ends as オーソリ取消済 or 売上取消済. Cards only.
     pub async fn change_amount(&self, p: &Payment, amount: i64) -> Result<Done, ProviderError> {
         let id = payment_id_of(p)?;
+        if service_of(p) != map::Service::Card {
+            return Err(not_offered(service_of(p), "金額変更"));
+        }
         let captured = captured(p);
         let new_id = self.client()?.change_amount(id, captured, amount).await?;
         let (kind, old_code, new_code) = if captured {
@@ -279,23 +396,60 @@ impl Config {
         })
     }
 
-    /// A card is refunded by cancelling the sale (whole) or by an amount change (part).
+    /// Refunds `amount`. A card is refunded by cancelling the sale (whole) or by an amount
+    /// change (part). Paidy: 342 返金 — the whole payment ends 売上取消済; a part leaves the
+    /// rest under a new payment id (消込済) and the old id 売上取消済 (spec §6.11).
     pub async fn refund(&self, p: &Payment, amount: i64) -> Result<Done, ProviderError> {
-        if amount >= p.amount {
-            self.cancel(p).await
-        } else {
-            self.change_amount(p, p.amount - amount).await
+        match service_of(p) {
+            map::Service::Card if amount >= p.amount => self.cancel(p).await,
+            map::Service::Card => self.change_amount(p, p.amount - amount).await,
+            map::Service::Paidy => {
+                let id = payment_id_of(p)?;
+                let whole = amount >= p.amount;
+                let new_id = self
+                    .client()?
+                    .paidy_refund(id, (!whole).then_some(amount))
+                    .await?;
+                let label = map::telegram_label("342");
+                if whole {
+                    return Ok(Done {
+                        label,
+                        payment_id: id.to_owned(),
+                        status: report(id, &p.settlement_kind, "60", Some(p.amount)),
+                        replaced: None,
+                    });
+                }
+                Ok(Done {
+                    label,
+                    payment_id: new_id.clone(),
+                    status: report(&new_id, &p.settlement_kind, "40", Some(p.amount - amount)),
+                    replaced: Some(report(id, &p.settlement_kind, "60", Some(p.amount))),
+                })
+            }
+            other => Err(not_offered(other, "返金処理")),
         }
     }
 
-    /// 094 決済情報照会 (by trading id while Paygent has not given a payment id yet).
+    /// 094 決済情報照会 (by trading id while Paygent has not given a payment id yet). A net
+    /// banking application whose buyer has not chosen a bank yet has no payment at Paygent:
+    /// it stays 申込中 (the manual's FAQ).
     pub async fn refresh(&self, p: &Payment) -> Result<Report, ProviderError> {
         let id = p.provider_payment_id.as_deref().unwrap_or("");
-        let service = map::Service::from_kind(&p.settlement_kind).unwrap_or(map::Service::Card);
-        let inquiry = self
+        let service = service_of(p);
+        let inquiry = match self
             .client()?
             .inquiry(id, &p.link_key, service.payment_type())
-            .await?;
+            .await
+        {
+            Err(PaygentError::Rejected { code, .. })
+                if id.is_empty()
+                    && service == map::Service::Netbank
+                    && map::is_not_found(&code) =>
+            {
+                return Ok(report("", &p.settlement_kind, "", Some(p.amount)));
+            }
+            other => other?,
+        };
         let id = if inquiry.payment_id.is_empty() {
             id
         } else {
@@ -308,6 +462,17 @@ impl Config {
             inquiry.amount,
         ))
     }
+}
+
+/// The service of a payment (a card when the kind is not Paygent's).
+fn service_of(p: &Payment) -> map::Service {
+    map::Service::from_kind(&p.settlement_kind).unwrap_or(map::Service::Card)
+}
+
+/// The refusal of an operation a service does not have (the capability table never offers
+/// it, so this only answers a direct call).
+fn not_offered(service: map::Service, operation: &str) -> ProviderError {
+    ProviderError::NotConfigured(format!("{}では{operation}はできません。", service.label()))
 }
 
 /// Whether the payment has been captured (売上) at Paygent.

@@ -534,6 +534,19 @@ fn check(v: &Values) -> Vec<FieldError> {
     errors
 }
 
+/// The label of a radio choice of a field (e.g. 支払期間's `5d` → 購入後5日以内).
+pub fn choice_label(key: &str, value: &str) -> Option<&'static str> {
+    let field = SETTINGS
+        .sections
+        .iter()
+        .flat_map(|s| s.fields)
+        .find(|f| f.key == key)?;
+    match field.input {
+        Input::Radio(choices) => choices.iter().find(|c| c.value == value).map(|c| c.label),
+        _ => None,
+    }
+}
+
 fn filled(v: &Values, key: &str) -> bool {
     v.get(key).is_some_and(|s| !s.trim().is_empty())
 }
