@@ -302,7 +302,7 @@ impl Payments {
                     .complete_payment_operation(
                         row,
                         "succeeded",
-                        Some(&done.payment_id),
+                        (!done.payment_id.is_empty()).then_some(done.payment_id.as_str()),
                         None,
                         None,
                         Some(done.label),
@@ -479,7 +479,7 @@ impl Payments {
         let seen = history.iter().any(|row| {
             row.operation == crate::store::STATUS_ROW
                 && row.label == report.label
-                && row.provider_payment_id.as_deref() == Some(report.payment_id.as_str())
+                && row.provider_payment_id.as_deref().unwrap_or("") == report.payment_id
                 && row.amount == amount
         });
         let about_replaced = !current_id.is_empty()
