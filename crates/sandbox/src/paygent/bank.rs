@@ -24,7 +24,6 @@ use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use encoding_rs::UTF_8;
 use minijinja::context;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{self, Rule};
@@ -99,9 +98,10 @@ impl AspRequest {
 
     /// The page's address below `base`.
     pub fn url(&self, base: &str) -> String {
+        // Trading ids and merchant ids hold only letters, digits and `_`: nothing to escape.
         format!(
             "{base}/banking/asp?type=05&tid={}&mid={}&hv={}",
-            utf8_percent_encode(&self.trading_id, NON_ALPHANUMERIC),
+            self.trading_id,
             self.merchant_id,
             self.hash()
         )

@@ -98,10 +98,13 @@ pub fn apply(
             atm.bank_code = update.bank_code.clone();
         }
         Method::Konbini(k) if paying => {
-            let company = if update.cvs_company_id.is_empty() {
-                k.usable.first().cloned().unwrap_or_default()
-            } else {
+            let company = if !update.cvs_company_id.is_empty() {
                 update.cvs_company_id.clone()
+            } else if !k.paid_at.is_empty() {
+                // 43 named the store already.
+                k.paid_at.clone()
+            } else {
+                k.usable.first().cloned().unwrap_or_default()
             };
             if !k.usable.contains(&company) {
                 return Err("このお支払い番号を使えないコンビニ企業CDです。".to_owned());

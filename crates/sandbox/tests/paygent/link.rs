@@ -532,3 +532,66 @@ async fn an_unknown_page_id_is_not_found() {
 
     assert_eq!(page.status, 404);
 }
+
+#[tokio::test]
+async fn the_konbini_form_issues_a_number_limited_to_the_day_the_page_ends_and_notifies_it() {
+    let paygent = Paygent::new();
+    let url = page_of(
+        &paygent,
+        request(
+            "LINK_CVS",
+            "2480",
+            &[
+                ("payment_type", "03"),
+                ("payment_term_day", "7"),
+                ("customer_family_name", "山田"),
+                ("customer_name", "太郎"),
+            ],
+        ),
+    )
+    .await;
+    let tid = tid_of(&url);
+    let form = paygent.get_page(&url).await.visible();
+    let failing = paygent
+        .post_form(
+            "/paygent/linktype/konbini",
+            &[
+                ("tid", &tid),
+                ("cvs_company_id", "00C002"),
+                ("customer_family_name", "山田"),
+                ("customer_name", "太郎"),
+                ("customer_tel", "99999999999"),
+            ],
+        )
+        .await;
+    let refused = paygent.get_page(failing.location()).await.visible();
+
+    let issued = paygent
+        .post_form(
+            "/paygent/linktype/konbini",
+            &[
+                ("tid", &tid),
+                ("cvs_company_id", "00C001"),
+                ("customer_family_name", "山田"),
+                ("customer_name", "太郎"),
+                ("customer_tel", "090-1234-5678"),
+            ],
+        )
+        .await;
+    let done = paygent.get_page(issued.location()).await.visible();
+
+    assert!(
+        form.contains("value=\"山田\""),
+        "the request's name is filled in"
+    );
+    assert!(refused.contains("3002"), "{refused}");
+    assert!(done.contains("id=\"receipt-number\""), "{done}");
+    assert!(done.contains("2026年05月17日"), "{done}");
+    let record = paygent
+        .telegram(NOTICE_PATH, "091", &[("payment_notice_id", "")])
+        .await;
+    assert_eq!(record.get("trading_id"), "LINK_CVS");
+    assert_eq!(record.get("payment_type"), "03");
+    assert_eq!(record.get("payment_status"), "10");
+    assert_eq!(record.get("payment_limit_date"), "20260517");
+}

@@ -5,6 +5,7 @@
 
 mod link;
 mod push;
+mod services;
 mod support;
 mod telegrams;
 mod threeds;
