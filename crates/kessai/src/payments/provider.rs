@@ -157,6 +157,16 @@ pub fn capabilities(provider: &str, kind: &str, code: Option<&str>) -> &'static 
     }
 }
 
+/// The 決済情報 dialog's button for an operation on a payment of settlement kind `kind`:
+/// the manual names Paidy's cancel [オーソリキャンセル処理]; every other button is the
+/// operation's own label.
+pub fn operation_label(kind: &str, operation: Operation) -> &'static str {
+    match (paygent::map::Service::from_kind(kind), operation) {
+        (Some(paygent::map::Service::Paidy), Operation::Cancel) => "オーソリキャンセル処理",
+        _ => operation.label(),
+    }
+}
+
 /// The label and normalized state of a provider status code.
 pub fn describe(provider: &str, kind: &str, code: &str) -> (String, PaymentState) {
     match (provider, paygent::map::Service::from_kind(kind)) {

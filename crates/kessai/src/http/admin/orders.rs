@@ -65,7 +65,7 @@ pub async fn show(
         Some(p) => {
             let operations: Vec<_> = Payments::allowed(p)
                 .iter()
-                .map(|op| context! { key => op.as_str(), label => op.label(), needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund) })
+                .map(|op| context! { key => op.as_str(), label => crate::payments::provider::operation_label(&p.settlement_kind, *op), needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund) })
                 .collect();
             let history: Vec<_> = state
                 .store

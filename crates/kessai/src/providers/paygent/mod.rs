@@ -479,3 +479,83 @@ fn not_offered(service: map::Service, operation: &str) -> ProviderError {
 fn captured(p: &Payment) -> bool {
     p.state() == PaymentState::Captured
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let values: Values = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_values(&values, "http://localhost", Path::new("/tmp"))
+    }
+
+    #[test]
+    fn the_deadline_notice_follows_each_services_setting_and_the_manuals_defaults() {
+        let notice = |pairs: &[(&str, &str)], kind: &str| config(pairs).deadline_notice(kind);
+
+        assert_eq!(
+            notice(&[("conv", "module"), ("conv_days", "7")], "paygent_conv").as_deref(),
+            Some("お支払いの有効期限はご注文日から7日間となっております。")
+        );
+        assert_eq!(
+            notice(&[("conv", "module")], "paygent_conv").as_deref(),
+            Some("お支払いの有効期限はご注文日から5日間となっております。")
+        );
+        assert_eq!(
+            notice(&[("conv", "link"), ("conv_minutes", "90")], "paygent_conv").as_deref(),
+            Some("お支払いの有効期限はご注文から90分間となっております。")
+        );
+        assert_eq!(
+            notice(&[], "paygent_atm").as_deref(),
+            Some("お支払いの有効期限はご注文日から30日間となっております。")
+        );
+        assert_eq!(
+            notice(&[("atm_limit_days", "0")], "paygent_atm").as_deref(),
+            Some("お支払いの有効期限はご注文日の当日中となっております。")
+        );
+        assert_eq!(
+            notice(&[("netbank_term", "30m")], "paygent_netbank").as_deref(),
+            Some("お支払いの有効期限は即日購入後30分以内となっております。")
+        );
+        assert_eq!(notice(&[], "paygent_card"), None);
+        assert_eq!(notice(&[], "paygent_paidy"), None);
+    }
+
+    #[test]
+    fn net_banking_terms_become_paygents_asp_payment_term() {
+        assert_eq!(
+            config(&[("netbank_term", "30m")]).asp_payment_term(),
+            "0000030"
+        );
+        assert_eq!(
+            config(&[("netbank_term", "14d")]).asp_payment_term(),
+            "0140000"
+        );
+        assert_eq!(config(&[]).asp_payment_term(), "0050000");
+    }
+
+    #[test]
+    fn the_buyer_chooses_among_the_stores_the_shop_applied_for() {
+        let c = config(&[("conv_stores", "seveneleven,familymart")]);
+
+        assert_eq!(
+            c.conv_store_choices(),
+            [("00C001", "セブンイレブン"), ("00C005", "ファミリーマート")]
+        );
+    }
+
+    #[test]
+    fn paidy_checkout_comes_from_the_sandbox_in_the_test_environment() {
+        assert_eq!(
+            config(&[]).paidy_script_url,
+            "http://localhost/sandbox/paygent/paidy/paidy.js"
+        );
+        assert_eq!(
+            config(&[("env", "production")]).paidy_script_url,
+            PAIDY_SCRIPT_URL
+        );
+    }
+}
