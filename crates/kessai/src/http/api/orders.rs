@@ -119,7 +119,17 @@ pub struct PaymentView {
     state: String,
     amount: i64,
     allowed_operations: Vec<&'static str>,
+    /// What the buyer needs to pay (payment number, ATM numbers, deadline), as the 購入完了
+    /// page shows it.
+    payment_details: Vec<Detail>,
     history: Vec<HistoryRow>,
+}
+
+/// One row of [`PaymentView::payment_details`].
+#[derive(Debug, Serialize)]
+struct Detail {
+    label: String,
+    value: String,
 }
 
 async fn payment_view(store: &Store, p: Payment) -> Result<PaymentView, ApiError> {
@@ -137,6 +147,10 @@ async fn payment_view(store: &Store, p: Payment) -> Result<PaymentView, ApiError
         })
         .collect();
     let allowed_operations = Payments::allowed(&p).iter().map(|op| op.as_str()).collect();
+    let payment_details = crate::checkout::payment_details(&p)
+        .into_iter()
+        .map(|(label, value)| Detail { label, value })
+        .collect();
     Ok(PaymentView {
         id: p.id,
         order_id: p.order_id,
@@ -149,6 +163,7 @@ async fn payment_view(store: &Store, p: Payment) -> Result<PaymentView, ApiError
         state: p.state,
         amount: p.amount,
         allowed_operations,
+        payment_details,
         history,
     })
 }
