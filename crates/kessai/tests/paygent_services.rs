@@ -634,7 +634,10 @@ async fn a_paidy_authorization_is_cancelled_as_the_manual_shows() {
     let order_id = payment(&app, started.payment_id).await.order_id.unwrap();
     let (_, dialog) = app.page(&format!("/admin/orders/{order_id}")).await;
     assert!(dialog.contains(">売上処理</button>"), "{dialog}");
-    assert!(dialog.contains(">オーソリキャンセル処理</button>"), "{dialog}");
+    assert!(
+        dialog.contains(">オーソリキャンセル処理</button>"),
+        "{dialog}"
+    );
 
     let cancelled = app
         .state

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::paygent::CardError;
 use super::{confirm, Pending};
-use crate::domain::payment::{Operation, PaymentState};
+use crate::domain::payment::Operation;
 use crate::payments::provider::{Done, ProviderError, Report};
 use crate::payments::Payments;
 use crate::providers::paygent::client::{AtmApplication, BankApplication, ConvApplication};
@@ -94,8 +94,7 @@ pub async fn apply(
     let config = payments.paygent().await?;
     let offered = match service {
         map::Service::Conv => config.conv == CardType::Module,
-        map::Service::Atm | map::Service::Netbank => !config.connect_id.is_empty(),
-        map::Service::Card | map::Service::Paidy => false,
+        _ => config.offers(&payment.settlement_kind),
     };
     if !offered {
         return Err(CardError::Retry(format!(
@@ -399,6 +398,11 @@ pub async fn paidy_authorized(
     }
     let payment = &pending.payment;
     let config = payments.paygent().await?;
+    if !config.paidy {
+        return Err(CardError::Retry(
+            "Paidyは現在ご利用いただけません。".to_owned(),
+        ));
+    }
     let well_formed = paidy_payment_id.len() <= 64
         && !paidy_payment_id.is_empty()
         && paidy_payment_id
@@ -450,7 +454,6 @@ pub async fn paidy_authorized(
         state: status.state(service),
         amount: check.amount,
     };
-    debug_assert_eq!(report.state, PaymentState::Authorized);
     payments.apply(payment, &report).await?;
     Ok(confirm(payments, &payment.link_key).await?)
 }

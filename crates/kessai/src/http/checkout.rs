@@ -99,30 +99,28 @@ async fn handoff(
         return Ok(finished(&p));
     }
     let config = card::config(&state.payments).await?;
-    let integration = match Service::from_kind(&p.payment.settlement_kind) {
-        Some(Service::Card) => config.card,
-        Some(Service::Conv) => config.conv,
-        Some(Service::Atm | Service::Netbank) => {
-            return application_form(&state, &p, None).await;
-        }
-        Some(Service::Paidy) => return paidy_page(&state, &p, None).await,
-        None => {
-            return message(
-                &state,
-                StatusCode::OK,
-                "お支払い",
-                "この支払方法のお支払い画面はまだ用意されていません。",
-                None,
-            )
-            .await
-        }
+    let Some(service) = Service::from_kind(&p.payment.settlement_kind) else {
+        return message(
+            &state,
+            StatusCode::OK,
+            "お支払い",
+            "この支払方法のお支払い画面はまだ用意されていません。",
+            None,
+        )
+        .await;
     };
-    match integration {
-        CardType::Module if p.payment.settlement_kind != "paygent_card" => {
-            application_form(&state, &p, None).await
-        }
-        CardType::Module => card_form(&state, &p, None).await,
-        CardType::Link => {
+    if !config.offers(&p.payment.settlement_kind) {
+        return message(
+            &state,
+            StatusCode::OK,
+            "お支払い",
+            "この支払方法は現在ご利用いただけません。",
+            None,
+        )
+        .await;
+    }
+    match (service, config.card, config.conv) {
+        (Service::Card, CardType::Link, _) | (Service::Conv, _, CardType::Link) => {
             let base = format!("{}/checkout/{link_key}", state.config.public_url);
             let request = card::link_request(&config, &p, &format!("{base}/return"), &base);
             render(
@@ -134,15 +132,10 @@ async fn handoff(
             )
             .await
         }
-        CardType::Off => {
-            message(
-                &state,
-                StatusCode::OK,
-                "お支払い",
-                "この支払方法は現在ご利用いただけません。",
-                None,
-            )
-            .await
+        (Service::Card, _, _) => card_form(&state, &p, None).await,
+        (Service::Paidy, _, _) => paidy_page(&state, &p, None).await,
+        (Service::Conv | Service::Atm | Service::Netbank, _, _) => {
+            application_form(&state, &p, None).await
         }
     }
 }

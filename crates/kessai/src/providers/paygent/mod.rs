@@ -89,10 +89,16 @@ pub struct Config {
     pub conv_postpay: bool,
     /// 申込コンビニ (setting values: `seicomart`, `lawson`, `seveneleven`, `familymart`).
     pub conv_stores: Vec<String>,
+    /// ATM決済(ペイジー) 利用する.
+    pub atm: bool,
     /// 支払期限日 of the ATM payment (days).
     pub atm_days: Option<u32>,
+    /// 銀行ネット決済(ネットバンキング) 利用する.
+    pub netbank: bool,
     /// 支払期間 of net banking (a choice of the settings tab, e.g. `5d`).
     pub netbank_term: String,
+    /// Paidy 利用する.
+    pub paidy: bool,
     /// Paidy's パブリックキー.
     pub paidy_public_key: String,
     /// Paidy Checkout's script (the sandbox's stand-in in the built-in sandbox).
@@ -162,7 +168,10 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            atm: on("atm", "on"),
             atm_days: get("atm_limit_days").trim().parse().ok(),
+            netbank: on("netbank", "on"),
+            paidy: on("paidy", "on"),
             netbank_term: get("netbank_term"),
             paidy_public_key: get("paidy_public_key"),
             paidy_script_url: if sandbox {
@@ -240,6 +249,19 @@ impl Config {
     /// The Paygent customer id of a member (stored cards).
     pub fn customer_id(member_id: i64) -> String {
         format!("kessai{member_id}")
+    }
+
+    /// Whether a settlement kind is offered now (its service is on in the settings); the
+    /// card and the convenience store in either integration.
+    pub fn offers(&self, kind: &str) -> bool {
+        match map::Service::from_kind(kind) {
+            Some(map::Service::Card) => self.card != CardType::Off,
+            Some(map::Service::Conv) => self.conv != CardType::Off,
+            Some(map::Service::Atm) => self.atm,
+            Some(map::Service::Netbank) => self.netbank,
+            Some(map::Service::Paidy) => self.paidy,
+            None => false,
+        }
     }
 
     /// Days to pay a module-type convenience store payment (支払期間(日指定), else 5).
