@@ -61,8 +61,6 @@ pub struct DetailRow(pub String, pub String);
 
 /// What a successful application telegram left to keep.
 struct Applied {
-    /// The history's 処理区分 of the telegram.
-    kind: &'static str,
     payment_id: String,
     /// The status the payment is in now (10 申込済, or 申込中 for net banking).
     code: &'static str,
@@ -171,7 +169,7 @@ pub async fn apply(
         .await?;
     let status = map::Status::parse(applied.code);
     let done = Done {
-        label: map::telegram_label(applied.kind),
+        label: map::telegram_label(kind),
         payment_id: applied.payment_id.clone(),
         status: Report {
             payment_id: applied.payment_id,
@@ -206,6 +204,21 @@ fn cut(name: &str, max_bytes: usize) -> String {
     out
 }
 
+/// A name for an item Paygent wants in full width (030's buyer name): ASCII letters,
+/// digits, symbols and spaces become their full-width forms, then the name is cut to
+/// `max_bytes`.
+fn full_width(name: &str, max_bytes: usize) -> String {
+    let wide: String = name
+        .chars()
+        .map(|c| match c {
+            ' ' => '\u{3000}',
+            '!'..='~' => char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    cut(&wide, max_bytes)
+}
+
 async fn apply_conv(
     pending: &Pending,
     config: &Config,
@@ -220,8 +233,8 @@ async fn apply_conv(
             trading_id: &pending.payment.link_key,
             amount: pending.payment.amount,
             cvs_company_id: company,
-            family_name: &cut(&order.family_name, 20),
-            given_name: &cut(&order.given_name, 20),
+            family_name: &full_width(&order.family_name, 20),
+            given_name: &full_width(&order.given_name, 20),
             tel: &tel,
             limit_days: config.conv_limit_days(),
             postpay: config.conv_postpay,
@@ -244,7 +257,6 @@ async fn apply_conv(
         ));
     }
     Ok(Applied {
-        kind: "030",
         payment_id: number.payment_id,
         code: "10",
         details,
@@ -267,7 +279,6 @@ async fn apply_atm(pending: &Pending, config: &Config) -> Result<Applied, Provid
         })
         .await?;
     Ok(Applied {
-        kind: "010",
         payment_id: numbers.payment_id,
         code: "10",
         details: vec![
@@ -304,7 +315,6 @@ async fn apply_bank(
         })
         .await?;
     Ok(Applied {
-        kind: "060",
         payment_id: String::new(),
         code: "",
         details: vec![DetailRow(
@@ -461,6 +471,13 @@ pub async fn paidy_authorized(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_for_full_width_items_widen_ascii_and_keep_within_the_byte_limit() {
+        assert_eq!(full_width("Smith 2", 20), "Ｓｍｉｔｈ\u{3000}２");
+        assert_eq!(full_width("山田", 20), "山田");
+        assert_eq!(full_width("abcdefghijk", 20), "ａｂｃｄｅｆｇｈｉｊ");
+    }
 
     #[test]
     fn names_are_cut_at_a_character_within_the_byte_limit() {

@@ -74,19 +74,21 @@ async fn render(
     Ok((status, Html(html)).into_response())
 }
 
-/// Where the buyer goes once the order exists.
-fn finished(p: &Pending) -> Response {
+/// Where the buyer goes once the order exists: the headless shop's page with the link key,
+/// or the 購入完了 page under `base` (empty for a path on this server).
+fn done_url(p: &Pending, base: &str) -> String {
     match &p.checkout.return_url {
         Some(url) => {
             let sep = if url.contains('?') { '&' } else { '?' };
-            Redirect::to(&format!(
-                "{url}{sep}link_key={}",
-                urlencode(&p.payment.link_key)
-            ))
-            .into_response()
+            format!("{url}{sep}link_key={}", urlencode(&p.payment.link_key))
         }
-        None => Redirect::to(&format!("/checkout/{}/done", p.payment.link_key)).into_response(),
+        None => format!("{base}/checkout/{}/done", p.payment.link_key),
     }
+}
+
+/// Sends the buyer on once the order exists.
+fn finished(p: &Pending) -> Response {
+    Redirect::to(&done_url(p, "")).into_response()
 }
 
 /// GET: the hand-off page for the checkout's payment method.
@@ -190,13 +192,9 @@ async fn submit_application(
     Form(form): Form<ApplicationForm>,
 ) -> Result<Response, HttpError> {
     let p = pending(&state, &link_key).await?;
-    let base = format!("{}/checkout/{link_key}", state.config.public_url);
     let urls = services::ReturnUrls {
-        done: match &p.checkout.return_url {
-            Some(url) => url.clone(),
-            None => format!("{base}/done"),
-        },
-        stop: base,
+        done: done_url(&p, &state.config.public_url),
+        stop: format!("{}/checkout/{link_key}", state.config.public_url),
     };
     let application = services::Application {
         cvs_company_id: form.cvs_company_id,

@@ -704,6 +704,28 @@ mod tests {
     }
 
     #[test]
+    fn the_expiry_batch_runs_at_one_in_the_night_after_the_limit_date_in_japan() {
+        let limit = chrono::NaiveDate::from_ymd_opt(2026, 5, 17).unwrap();
+        // 2026-05-18 01:00 in Japan.
+        assert_eq!(
+            after_limit_date(limit).to_rfc3339(),
+            "2026-05-17T16:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn each_method_notifies_the_statuses_of_its_column() {
+        use super::super::status::Status;
+        assert!(!Status::Applied.notified(PaymentType::Atm));
+        assert!(Status::Applied.notified(PaymentType::Konbini));
+        assert!(!Status::Applied.notified(PaymentType::Bank));
+        assert!(Status::Aborted.notified(PaymentType::Bank));
+        assert!(Status::Preliminary.notified(PaymentType::Konbini));
+        assert!(Status::SalesCancelled.notified(PaymentType::Paidy));
+        assert!(!Status::Applied.notified(PaymentType::Paidy));
+    }
+
+    #[test]
     fn the_spec_hash_example_is_reproduced() {
         assert_eq!(
             sha256_hex("12345123456789TRADE12345021000abcdefg1234567"),
