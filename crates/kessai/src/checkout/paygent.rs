@@ -564,10 +564,12 @@ pub async fn link_return(
         }
         Err(e) => return Err(e.into()),
     };
-    let service =
-        map::Service::from_kind(&pending.payment.settlement_kind).unwrap_or(map::Service::Card);
-    if map::Status::parse(&report.code).confirms_order(service)
-        && report.amount == Some(pending.payment.amount)
+    let payment = &pending.payment;
+    if crate::payments::provider::confirms_order(
+        &payment.provider,
+        &payment.settlement_kind,
+        &report.code,
+    ) && report.amount == Some(payment.amount)
     {
         Ok(Some(confirm(payments, &pending.payment.link_key).await?))
     } else {

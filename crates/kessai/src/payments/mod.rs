@@ -393,7 +393,7 @@ impl Payments {
             }
         };
         self.apply(payment, &report).await?;
-        self.settle_pending(payment.id, &report).await?;
+        self.settle_pending(payment, &report).await?;
         Ok(report)
     }
 
@@ -421,9 +421,9 @@ impl Payments {
 
     /// Settles the pending rows of a payment after an inquiry: a row whose call shows in the
     /// provider's status succeeded, any other failed (the provider never received it).
-    async fn settle_pending(&self, payment_id: i64, report: &Report) -> Result<(), StoreError> {
+    async fn settle_pending(&self, payment: &Payment, report: &Report) -> Result<(), StoreError> {
         let now = self.clock.now();
-        for row in self.store.payment_operations(payment_id).await? {
+        for row in self.store.payment_operations(payment.id).await? {
             if row.outcome != "pending" {
                 continue;
             }
@@ -437,9 +437,12 @@ impl Payments {
                     ) || report.amount.is_some_and(|a| a < row.amount)
                 }
                 Some(Operation::ChangeAmount) => report.amount == Some(row.amount),
-                Some(Operation::Authorize) => {
-                    !matches!(report.state, PaymentState::Pending | PaymentState::Failed)
-                }
+                // An authorization, or the application of a payment made after ordering.
+                Some(Operation::Authorize) => provider::confirms_order(
+                    &payment.provider,
+                    &payment.settlement_kind,
+                    &report.code,
+                ),
                 Some(Operation::Refresh) | None => true,
             };
             let (outcome, message) = if reached {

@@ -276,7 +276,8 @@ async fn process(payments: &Payments, id: i64) -> Result<(), JobError> {
             amount,
         }
     };
-    let confirms = service.is_some_and(|s| map::Status::parse(&report.code).confirms_order(s));
+    let confirms =
+        super::provider::confirms_order("paygent", &payment.settlement_kind, &report.code);
     if payment.order_id.is_none() && confirms && report.amount != Some(payment.amount) {
         return flag(
             "rejected",

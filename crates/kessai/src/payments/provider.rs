@@ -167,6 +167,15 @@ pub fn operation_label(kind: &str, operation: Operation) -> &'static str {
     }
 }
 
+/// Whether a checkout whose payment is in provider status `code` has become an order: the
+/// payment is authorized or captured, or a payment made after ordering was applied for.
+pub fn confirms_order(provider: &str, kind: &str, code: &str) -> bool {
+    match (provider, paygent::map::Service::from_kind(kind)) {
+        ("paygent", Some(service)) => paygent::map::Status::parse(code).confirms_order(service),
+        _ => false,
+    }
+}
+
 /// The label and normalized state of a provider status code.
 pub fn describe(provider: &str, kind: &str, code: &str) -> (String, PaymentState) {
     match (provider, paygent::map::Service::from_kind(kind)) {
