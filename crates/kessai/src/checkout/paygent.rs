@@ -373,11 +373,23 @@ async fn authorize(
         .payment(payment.id)
         .await?
         .ok_or(StoreError::NotFound("payment"))?;
-    if current.state() != PaymentState::Pending {
-        store.abandon_payment_operation(row).await?;
-        return Ok(CardStep::Ordered(
-            confirm(payments, &payment.link_key).await?,
-        ));
+    match current.state() {
+        PaymentState::Pending => {}
+        PaymentState::Authorized | PaymentState::Captured => {
+            store.abandon_payment_operation(row).await?;
+            return Ok(CardStep::Ordered(
+                confirm(payments, &payment.link_key).await?,
+            ));
+        }
+        PaymentState::Cancelled
+        | PaymentState::Refunded
+        | PaymentState::Expired
+        | PaymentState::Failed => {
+            store.abandon_payment_operation(row).await?;
+            return Err(CardError::Retry(
+                "このお支払いは終了しています。お手数ですが、もう一度ご注文ください。".to_owned(),
+            ));
+        }
     }
     let result = async { config.client()?.authorize(&request).await }.await;
     let authorized = match result {

@@ -465,7 +465,8 @@ impl Payments {
 
     /// Applies a provider status to a payment: a report about the current payment id moves
     /// the payment (never out of a final state) and adds a history row when something changed;
-    /// a report about a replaced payment id only adds its history row once.
+    /// a report about a replaced payment id, or about a declined attempt under another id,
+    /// only adds its history row once.
     pub async fn apply(&self, payment: &Payment, report: &Report) -> Result<(), StoreError> {
         let now = self.clock.now();
         let amount = report.amount.unwrap_or(payment.amount);
@@ -477,13 +478,16 @@ impl Payments {
                 && row.provider_payment_id.as_deref() == Some(report.payment_id.as_str())
                 && row.amount == amount
         });
-        let about_replaced = !current_id.is_empty()
-            && !report.payment_id.is_empty()
-            && current_id != report.payment_id
+        let about_other_id = !report.payment_id.is_empty() && current_id != report.payment_id;
+        // A replaced payment id (after 補正売上), or a declined attempt the buyer followed
+        // with another card: its status belongs in the history, never on the payment.
+        let about_replaced = about_other_id
+            && !current_id.is_empty()
             && history
                 .iter()
                 .any(|row| row.provider_payment_id.as_deref() == Some(report.payment_id.as_str()));
-        if about_replaced {
+        let declined_attempt = about_other_id && report.state == PaymentState::Failed;
+        if about_replaced || declined_attempt {
             if !seen {
                 self.store
                     .record_payment_status(
