@@ -247,10 +247,11 @@ impl Mailer {
             .order(order_id)
             .await?
             .ok_or(MailError::NoOrder)?;
+        let payment = self.store.payment_of_order(order_id).await?;
         Ok(OrderForMail {
             shop: self.settings.shop().await?,
             items: self.store.order_items(order_id).await?,
-            payment: self.store.payment_of_order(order_id).await?,
+            payment_details: payment.as_ref().map(payment_details).unwrap_or_default(),
             order,
         })
     }
@@ -308,7 +309,8 @@ struct OrderForMail {
     shop: ShopInfo,
     order: Order,
     items: Vec<OrderItem>,
-    payment: Option<Payment>,
+    /// お支払い情報 ([`payment_details`]).
+    payment_details: Vec<(String, String)>,
 }
 
 /// Renders one mail of an order (without a dedup key).
@@ -327,14 +329,13 @@ fn compose(kind: MailKind, o: &OrderForMail) -> Result<NewMail, MailError> {
         MailKind::ThankYou => o.order.email.clone(),
         MailKind::OrderNotice => address(&o.shop.order_email, "受注メールアドレス")?.to_string(),
     };
-    let payment_details = o.payment.as_ref().map(payment_details).unwrap_or_default();
     let text = crate::http::templates::render(
         kind.template(),
         context! {
             shop => &o.shop,
             order => &o.order,
             lines => &o.items,
-            payment_details,
+            payment_details => &o.payment_details,
         },
     )?;
     let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
@@ -443,7 +444,7 @@ mod tests {
                     quantity: 1,
                 },
             ],
-            payment: None,
+            payment_details: Vec::new(),
         }
     }
 
@@ -471,11 +472,31 @@ mod tests {
         assert!(!body.contains("手数料"), "{body}");
         assert!(body.contains("総合計金額：6,160円"), "{body}");
         assert!(
-            body.contains("【お支払方法】\nクレジットカード\n"),
+            body.contains("【お支払方法】\nクレジットカード\n\nご不明な点"),
             "{body}"
         );
         assert!(!body.contains("お支払い情報"), "{body}");
         assert!(!body.contains("&amp;") && !body.contains("&lt;"), "{body}");
+    }
+
+    #[test]
+    fn payment_details_and_the_buyer_s_note_get_blocks_of_their_own() {
+        let mut o = order_for_mail();
+        o.payment_details = vec![
+            ("受付番号".into(), "1234567890".into()),
+            ("支払期限".into(), "2026年11月30日".into()),
+        ];
+        o.order.note = "午前中に届けてください".into();
+
+        let mail = compose(MailKind::ThankYou, &o).unwrap();
+
+        assert!(
+            mail.body.contains(
+                "【お支払方法】\nクレジットカード\n\n【お支払い情報】\n受付番号：1234567890\n支払期限：2026年11月30日\n\n【備考】\n午前中に届けてください\n\nご不明な点"
+            ),
+            "{}",
+            mail.body
+        );
     }
 
     #[test]
