@@ -229,3 +229,66 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(dir: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "kessai_config_{dir}_{}",
+            crate::secrets::random_token(6)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kessai.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_smtp_url_comes_from_the_mail_table_and_a_flag_wins_and_neither_is_printed() {
+        let path = file_with(
+            "mail",
+            "[mail]\nsmtp_url = \"smtps://shop:from-file@mail.example.jp\"\n",
+        );
+        let from_file = ConfigArgs {
+            config: path.clone(),
+            ..ConfigArgs::default()
+        }
+        .load()
+        .unwrap();
+        let from_flag = ConfigArgs {
+            config: path.clone(),
+            smtp_url: Some("smtps://shop:from-flag@mail.example.jp".into()),
+            ..ConfigArgs::default()
+        }
+        .load()
+        .unwrap();
+
+        assert_eq!(
+            from_file.mail.smtp_url.as_ref().map(Secret::expose),
+            Some("smtps://shop:from-file@mail.example.jp")
+        );
+        assert_eq!(
+            from_flag.mail.smtp_url.as_ref().map(Secret::expose),
+            Some("smtps://shop:from-flag@mail.example.jp")
+        );
+        assert!(!format!("{from_file:?}").contains("from-file"));
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_mail_table_is_named() {
+        let path = file_with("unknown", "[mail]\nsmtp_host = \"mail.example.jp\"\n");
+
+        let e = ConfigArgs {
+            config: path.clone(),
+            ..ConfigArgs::default()
+        }
+        .load()
+        .unwrap_err();
+
+        assert!(e.to_string().contains("smtp_host"), "{e}");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+}

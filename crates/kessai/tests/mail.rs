@@ -4,12 +4,14 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use common::{csrf_of, location, TestApp};
 use kessai::checkout::OrderOrigin;
+use kessai::jobs::Job as _;
 use kessai::mail::{MailStatus, SendMail};
 use kessai::store::{JobState, Mail};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -118,29 +120,35 @@ struct Received {
     data: String,
 }
 
-/// A minimal SMTP server on a random local port. It accepts every message, or with
-/// `refuse_with` answers each MAIL FROM with that reply.
+/// A minimal SMTP server on a random local port. It accepts every message, or while
+/// `refusing` answers each MAIL FROM with a temporary failure (451).
 struct SmtpServer {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    refusing: Arc<AtomicBool>,
 }
 
-async fn smtp_server(refuse_with: Option<&'static str>) -> SmtpServer {
+async fn smtp_server(refusing: bool) -> SmtpServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());
     let received = Arc::new(Mutex::new(Vec::new()));
-    let inbox = received.clone();
+    let refusing = Arc::new(AtomicBool::new(refusing));
+    let (inbox, refuse) = (received.clone(), refusing.clone());
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(smtp_session(socket, refuse_with, inbox.clone()));
+            tokio::spawn(smtp_session(socket, refuse.clone(), inbox.clone()));
         }
     });
-    SmtpServer { url, received }
+    SmtpServer {
+        url,
+        received,
+        refusing,
+    }
 }
 
 async fn smtp_session(
     socket: tokio::net::TcpStream,
-    refuse_with: Option<&'static str>,
+    refusing: Arc<AtomicBool>,
     inbox: Arc<Mutex<Vec<Received>>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
@@ -161,12 +169,11 @@ async fn smtp_session(
         let reply = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
             "250 test.invalid".to_owned()
         } else if let Some(from) = upper.strip_prefix("MAIL FROM:") {
-            match refuse_with {
-                Some(refusal) => refusal.to_owned(),
-                None => {
-                    message.from = command[command.len() - from.len()..].to_owned();
-                    "250 OK".to_owned()
-                }
+            if refusing.load(Ordering::SeqCst) {
+                "451 4.3.0 try again later".to_owned()
+            } else {
+                message.from = command[command.len() - from.len()..].to_owned();
+                "250 OK".to_owned()
             }
         } else if let Some(to) = upper.strip_prefix("RCPT TO:") {
             message
@@ -337,7 +344,7 @@ async fn two_confirmations_at_once_make_one_order_with_one_pair_of_mails() {
 
 #[tokio::test]
 async fn with_an_smtp_url_the_mails_are_sent_to_the_smtp_server() {
-    let smtp = smtp_server(None).await;
+    let smtp = smtp_server(false).await;
     let app = TestApp::spawn_with(common::Options {
         demo: true,
         smtp_url: Some(smtp.url.clone()),
@@ -379,8 +386,8 @@ async fn with_an_smtp_url_the_mails_are_sent_to_the_smtp_server() {
 }
 
 #[tokio::test]
-async fn a_refusing_smtp_server_is_retried_then_the_mail_is_shown_as_failed() {
-    let smtp = smtp_server(Some("451 4.3.0 try again later")).await;
+async fn a_refusing_smtp_server_is_retried_then_the_mail_is_failed_until_its_job_is_rerun() {
+    let smtp = smtp_server(true).await;
     let app = TestApp::spawn_with(common::Options {
         demo: true,
         smtp_url: Some(smtp.url.clone()),
@@ -397,16 +404,16 @@ async fn a_refusing_smtp_server_is_retried_then_the_mail_is_shown_as_failed() {
         mail.last_error.as_deref().unwrap_or("").contains("451"),
         "{mail:?}"
     );
-    for _ in 1..5 {
+    for _ in 1..SendMail::MAX_ATTEMPTS {
         app.state.clock.advance(chrono::Duration::hours(1)).unwrap();
         app.worker.run_until_idle().await.unwrap();
     }
 
     let mails = mails_of(&app, order_id).await;
     assert!(
-        mails
-            .iter()
-            .all(|m| m.status == MailStatus::Failed.as_str() && m.attempts == 5),
+        mails.iter().all(
+            |m| m.status == MailStatus::Failed.as_str() && m.attempts == SendMail::MAX_ATTEMPTS
+        ),
         "{mails:?}"
     );
     assert_eq!(jobs_of_kind(&app, JobState::Dead, "send_mail").await, 2);
@@ -419,6 +426,33 @@ async fn a_refusing_smtp_server_is_retried_then_the_mail_is_shown_as_failed() {
         common::between(&jobs, "停止したジョブ", "実行中・待機中").contains("send_mail"),
         "{jobs}"
     );
+
+    smtp.refusing.store(false, Ordering::SeqCst);
+    let dead = app
+        .state
+        .store
+        .jobs_in_state(JobState::Dead, 10)
+        .await
+        .unwrap();
+    let thank_you_job = dead
+        .iter()
+        .find(|j| j.dedup_key.as_deref() == Some(&format!("send_mail:{}", mails[0].id)))
+        .expect("the thank-you mail's job is dead");
+    let r = app
+        .post_form(
+            &format!("/admin/jobs/{}/retry", thank_you_job.id),
+            &[("csrf", &csrf_of(&jobs))],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    app.worker.run_until_idle().await.unwrap();
+    let statuses: Vec<String> = mails_of(&app, order_id)
+        .await
+        .into_iter()
+        .map(|m| m.status)
+        .collect();
+    assert_eq!(statuses, ["sent", "failed"]);
+    assert_eq!(smtp.received.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
