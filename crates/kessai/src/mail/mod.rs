@@ -222,11 +222,10 @@ impl Mailer {
                 Ok(mail)
             })
             .collect::<Result<Vec<_>, MailError>>()?;
+        let now = self.clock.now();
         Ok(self
             .store
-            .queue_mails(&mails, self.clock.now(), |id| {
-                delivery_job(id, self.clock.now())
-            })
+            .queue_mails(&mails, now, |id| delivery_job(id, now))
             .await?)
     }
 
@@ -240,7 +239,10 @@ impl Mailer {
             .store
             .queue_mails(&[mail], now, |id| delivery_job(id, now))
             .await?;
-        Ok(ids[0])
+        Ok(ids
+            .into_iter()
+            .next()
+            .expect("a mail without a dedup key is always queued"))
     }
 
     async fn order(&self, order_id: i64) -> Result<OrderForMail, MailError> {
