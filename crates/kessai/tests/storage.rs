@@ -331,7 +331,8 @@ async fn members_register_once_per_address_and_can_withdraw() {
 }
 
 #[tokio::test]
-async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race() {
+async fn a_logged_checkout_becomes_exactly_one_order_with_its_follow_up_jobs_when_two_confirmations_race(
+) {
     for backend in backends() {
         let (store, db) = fresh(backend).await;
         let now = Utc::now();
@@ -360,9 +361,18 @@ async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race
             .enumerate()
         {
             racers.push(tokio::spawn(async move {
-                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), Utc::now())
-                    .await
-                    .unwrap()
+                let now = Utc::now();
+                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), now, |id| {
+                    vec![kessai::store::NewJob {
+                        kind: "follow_up".into(),
+                        payload: id.to_string(),
+                        dedup_key: None,
+                        run_at: now,
+                        max_attempts: 1,
+                    }]
+                })
+                .await
+                .unwrap()
             }));
         }
         let mut outcomes = Vec::new();
@@ -388,12 +398,25 @@ async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race
                 .order_id,
             Some(id)
         );
+        let follow_ups: Vec<_> = store
+            .jobs_in_state(kessai::store::JobState::Queued, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == "follow_up")
+            .map(|j| j.payload)
+            .collect();
+        assert_eq!(
+            follow_ups,
+            [id.to_string()],
+            "{backend}: only the creating confirmation enqueues"
+        );
         assert!(
             !store.delete_prepayment_log("LK-RACE").await.unwrap(),
             "{backend}: a converted log stays"
         );
         let missing = store
-            .create_order_from_log("LK-NONE", &order("X"), now)
+            .create_order_from_log("LK-NONE", &order("X"), now, |_| Vec::new())
             .await;
         assert!(
             matches!(missing, Err(kessai::store::StoreError::NotFound(_))),

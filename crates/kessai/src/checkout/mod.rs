@@ -313,9 +313,39 @@ pub async fn load(payments: &Payments, link_key: &str) -> Result<Option<Pending>
     }))
 }
 
+/// Who or what turns a logged checkout into an order; it decides the order's mails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderOrigin {
+    /// The buyer's checkout: the card form, or the browser's return from the provider.
+    Buyer,
+    /// A payment notification or status inquiry reported the payment before (or without)
+    /// the browser's return. The buyer finished paying, so the order is theirs as much as
+    /// with [`OrderOrigin::Buyer`] and gets the same mails.
+    Recovered,
+    /// The operator's 受注データ登録 from the pre-payment log: the manuals say no thank-you
+    /// mail goes out until the operator sends one from the order, and the shop needs no
+    /// order mail about an order it entered itself.
+    Operator,
+}
+
+impl OrderOrigin {
+    /// Whether the new order queues the サンキューメール and the 受注メール.
+    pub fn sends_mails(self) -> bool {
+        match self {
+            Self::Buyer | Self::Recovered => true,
+            Self::Operator => false,
+        }
+    }
+}
+
 /// Creates the order of a confirmed checkout, exactly once however many confirmations
-/// (browser return, notification, inquiry) arrive and in whichever order.
-pub async fn confirm(payments: &Payments, link_key: &str) -> Result<OrderFromLog, StoreError> {
+/// (browser return, notification, inquiry) arrive and in whichever order. The order's
+/// mails are enqueued in the same transaction, by the confirmation that creates it.
+pub async fn confirm(
+    payments: &Payments,
+    link_key: &str,
+    origin: OrderOrigin,
+) -> Result<OrderFromLog, StoreError> {
     let store = payments.store();
     let log = store
         .prepayment_log(link_key)
@@ -327,7 +357,14 @@ pub async fn confirm(payments: &Payments, link_key: &str) -> Result<OrderFromLog
     let mut checkout: LoggedCheckout = serde_json::from_str(&log.checkout_json)
         .map_err(|e| StoreError::Corrupt(format!("pre-payment log {link_key}: {e}")))?;
     checkout.order.order_number = format!("{:08}", log.id);
+    let now = payments.clock().now();
     store
-        .create_order_from_log(link_key, &checkout.order, payments.clock().now())
+        .create_order_from_log(link_key, &checkout.order, now, |order_id| {
+            if origin.sends_mails() {
+                vec![crate::mail::order_mails_job(order_id, now)]
+            } else {
+                Vec::new()
+            }
+        })
         .await
 }

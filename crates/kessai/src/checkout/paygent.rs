@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{confirm, Pending};
+use super::{confirm, OrderOrigin, Pending};
 use crate::domain::payment::{Operation, PaymentState};
 use crate::payments::provider::{Done, ProviderError, Report};
 use crate::payments::Payments;
@@ -378,7 +378,7 @@ async fn authorize(
         PaymentState::Authorized | PaymentState::Captured => {
             store.abandon_payment_operation(row).await?;
             return Ok(CardStep::Ordered(
-                confirm(payments, &payment.link_key).await?,
+                confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
             ));
         }
         PaymentState::Cancelled
@@ -433,7 +433,7 @@ async fn authorize(
         keep_card(payments, pending, config, member_id, &h.register_token).await?;
     }
     Ok(CardStep::Ordered(
-        confirm(payments, &payment.link_key).await?,
+        confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
     ))
 }
 
@@ -563,7 +563,9 @@ pub async fn link_return(
         PaymentState::Authorized | PaymentState::Captured
     ) && report.amount == Some(pending.payment.amount)
     {
-        Ok(Some(confirm(payments, &pending.payment.link_key).await?))
+        Ok(Some(
+            confirm(payments, &pending.payment.link_key, OrderOrigin::Buyer).await?,
+        ))
     } else {
         Ok(None)
     }

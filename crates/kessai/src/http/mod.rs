@@ -18,6 +18,7 @@ use axum::{Json, Router};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::payments::Payments;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub clock: Clock,
     pub settings: Settings,
     pub payments: Payments,
+    pub mailer: Mailer,
 }
 
 /// Shared handle on the state.

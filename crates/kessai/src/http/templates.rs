@@ -36,6 +36,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "checkout_card.html",
     "checkout_redirect.html",
     "checkout_done.html",
+    "mails.html",
+    "mail.html",
+    "mail/thank_you.txt",
+    "mail/order_notice.txt",
+    "mail/order_details.txt",
+    "mail/signature.txt",
 ];
 
 fn environment() -> &'static Environment<'static> {

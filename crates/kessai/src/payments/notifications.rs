@@ -297,8 +297,12 @@ async fn process(payments: &Payments, id: i64) -> Result<(), JobError> {
     }
     let mut detail = format!("{}を反映しました", report.label);
     if payment.order_id.is_none() && confirms {
-        if let OrderFromLog::Created(order_id) =
-            checkout::confirm(payments, &payment.link_key).await?
+        if let OrderFromLog::Created(order_id) = checkout::confirm(
+            payments,
+            &payment.link_key,
+            checkout::OrderOrigin::Recovered,
+        )
+        .await?
         {
             detail = format!("{detail}。決済直前ログから受注を作成しました(受注ID {order_id})");
         }

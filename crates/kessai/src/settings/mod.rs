@@ -72,13 +72,16 @@ impl ShopInfo {
             } else {
                 input::Phone::parse("phone", &raw.phone).map(|p| p.as_str().to_owned())
             }),
-            order_email: keep(
-                input::Email::parse("order_email", &raw.order_email).map(|e| e.as_str().to_owned()),
-            ),
-            sender_email: keep(
-                input::Email::parse("sender_email", &raw.sender_email)
-                    .map(|e| e.as_str().to_owned()),
-            ),
+            order_email: keep(shop_email(
+                "order_email",
+                "受注メールアドレス",
+                &raw.order_email,
+            )),
+            sender_email: keep(shop_email(
+                "sender_email",
+                "送信元メールアドレス",
+                &raw.sender_email,
+            )),
         };
         if errors.is_empty() {
             Ok(info)
@@ -86,6 +89,16 @@ impl ShopInfo {
             Err(errors)
         }
     }
+}
+
+/// One of the shop's mail addresses: valid for us and for the mail transport, so every mail
+/// composed from it can be sent; the message names the field, as the page has two.
+fn shop_email(field: &str, label: &str, value: &str) -> Result<String, Invalid> {
+    input::Email::parse(field, value)
+        .ok()
+        .filter(|e| e.as_str().parse::<lettre::Address>().is_ok())
+        .map(|e| e.as_str().to_owned())
+        .ok_or_else(|| Invalid::new(field, format!("{label}を正しく入力してください")))
 }
 
 /// A provider settings form as submitted.

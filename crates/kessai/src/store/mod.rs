@@ -12,6 +12,7 @@ mod api_keys;
 mod audit;
 mod catalog;
 mod jobs;
+mod mails;
 mod members;
 mod notifications;
 mod orders;
@@ -31,6 +32,7 @@ pub use api_keys::{ApiKey, IdempotencyRecord};
 pub use audit::AuditEntry;
 pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
+pub use mails::{Mail, NewMail};
 pub use members::{Member, NewMember};
 pub use notifications::{NewNotification, Notification};
 pub use orders::{
