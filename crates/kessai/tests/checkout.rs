@@ -324,7 +324,12 @@ async fn a_second_click_while_the_first_is_in_flight_does_not_authorize_twice() 
         .into_iter()
         .filter(|(label, outcome)| label == "カード決済オーソリ" && outcome == "succeeded")
         .count();
-    assert_eq!(succeeded, 1);
+    assert_eq!(
+        succeeded,
+        1,
+        "{statuses:?} {:?}",
+        app.history(started.payment_id).await
+    );
 }
 
 #[tokio::test]
