@@ -29,7 +29,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use admin::{AdminSession, AdminUser};
 pub use api_keys::{ApiKey, IdempotencyRecord};
 pub use audit::AuditEntry;
-pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
+pub use catalog::{DeliveryMethod, NewDeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
 pub use members::{Member, NewMember};
 pub use notifications::{NewNotification, Notification};
