@@ -142,6 +142,7 @@ pub async fn load(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::
             phone: "03-1234-5678".into(),
             order_email: "shop@example.com".into(),
             sender_email: "noreply@example.com".into(),
+            conversion_tag: String::new(),
         };
         settings.save_shop(&shop, ACTOR).await?;
     }

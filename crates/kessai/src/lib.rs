@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod members;
 pub mod payments;
 pub mod providers;
 pub mod sandbox_server;

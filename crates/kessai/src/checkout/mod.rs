@@ -152,9 +152,63 @@ pub struct Started {
     pub settlement_kind: String,
 }
 
+/// A checkout that passed every check: the order it will create and its provider.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub order: NewOrder,
+    pub provider: &'static str,
+}
+
 /// Validates a checkout and logs it with its pending payment; nothing is written when any
 /// field is wrong.
 pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started, CheckoutError> {
+    let Prepared { order, provider } = prepare(payments, req).await?;
+    let amount = order.total();
+    let settlement_kind = order.settlement_kind.clone();
+    let customer_name = format!("{} {}", order.family_name, order.given_name);
+    let logged = LoggedCheckout {
+        order,
+        return_url: req.return_url.clone(),
+    };
+    let link_key = new_link_key();
+    let json = serde_json::to_string(&logged).expect("a checkout serializes");
+    let (_, payment_id) = payments
+        .store()
+        .start_checkout(
+            &NewPrepaymentLog {
+                link_key: &link_key,
+                provider,
+                settlement_kind: &settlement_kind,
+                amount,
+                customer_name: &customer_name,
+                checkout_json: &json,
+            },
+            &NewPayment {
+                order_id: None,
+                provider,
+                settlement_kind: &settlement_kind,
+                link_key: &link_key,
+                state: PaymentState::Pending.as_str(),
+                amount,
+            },
+            payments.clock().now(),
+        )
+        .await?;
+    Ok(Started {
+        link_key,
+        payment_id,
+        amount,
+        settlement_kind,
+    })
+}
+
+/// Checks a checkout without writing anything: the products on sale at their current
+/// prices, the customer, the delivery method with its date and time, the payment method
+/// and member. Returns the order it would create, or every error with its field named.
+pub async fn prepare(
+    payments: &Payments,
+    req: &CheckoutRequest,
+) -> Result<Prepared, CheckoutError> {
     let store = payments.store();
     let mut errors = Vec::new();
     let customer = req
@@ -303,46 +357,15 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
         note,
         items,
     };
-    let amount = order.total();
-    if amount < 1 {
+    if order.total() < 1 {
         return Err(CheckoutError::Invalid(vec![Invalid::new(
             "items",
             "合計金額が1円未満です",
         )]));
     }
-    let customer_name = format!("{} {}", order.family_name, order.given_name);
-    let logged = LoggedCheckout {
+    Ok(Prepared {
         order,
-        return_url: req.return_url.clone(),
-    };
-    let link_key = new_link_key();
-    let json = serde_json::to_string(&logged).expect("a checkout serializes");
-    let (_, payment_id) = store
-        .start_checkout(
-            &NewPrepaymentLog {
-                link_key: &link_key,
-                provider: spec.key,
-                settlement_kind: &method.settlement_kind,
-                amount,
-                customer_name: &customer_name,
-                checkout_json: &json,
-            },
-            &NewPayment {
-                order_id: None,
-                provider: spec.key,
-                settlement_kind: &method.settlement_kind,
-                link_key: &link_key,
-                state: PaymentState::Pending.as_str(),
-                amount,
-            },
-            payments.clock().now(),
-        )
-        .await?;
-    Ok(Started {
-        link_key,
-        payment_id,
-        amount,
-        settlement_kind: method.settlement_kind,
+        provider: spec.key,
     })
 }
 

@@ -36,6 +36,20 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "checkout_card.html",
     "checkout_redirect.html",
     "checkout_done.html",
+    "shop_error.html",
+    "shop_forms.html",
+    "shop_products.html",
+    "shop_item.html",
+    "shop_cart.html",
+    "shop_customer.html",
+    "shop_delivery.html",
+    "shop_confirm.html",
+    "member_login.html",
+    "member_register.html",
+    "member_home.html",
+    "member_edit.html",
+    "member_card.html",
+    "member_withdraw.html",
 ];
 
 fn environment() -> &'static Environment<'static> {

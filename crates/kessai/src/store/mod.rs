@@ -17,6 +17,7 @@ mod notifications;
 mod orders;
 mod payment_logs;
 mod settings;
+mod shop_sessions;
 mod stored_cards;
 
 use std::str::FromStr;
@@ -41,6 +42,7 @@ pub use payment_logs::{
     NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError, PrepaymentLog,
 };
 pub use settings::StoredProviderSettings;
+pub use shop_sessions::{NewShopSession, ShopSessionRow};
 pub use stored_cards::{NewStoredCard, StoredCard};
 
 /// Runs `$body` with `$pool` bound to the backend's typed pool.
