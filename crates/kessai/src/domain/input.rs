@@ -296,9 +296,9 @@ mod tests {
         let row = prop_oneof![1u32..=8, 16u32..=84];
         (row, 1u32..=94).prop_map(|(row, cell)| {
             let lead = if row <= 62 {
-                (row + 1) / 2 + 0x80
+                row.div_ceil(2) + 0x80
             } else {
-                (row + 1) / 2 + 0xC0
+                row.div_ceil(2) + 0xC0
             };
             let trail = if row % 2 == 1 {
                 cell + if cell <= 63 { 0x3F } else { 0x40 }

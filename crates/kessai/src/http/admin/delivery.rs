@@ -133,6 +133,10 @@ struct DeliveryView {
     id: i64,
     name: String,
     carrier_label: &'static str,
+    /// 配達希望日 in words: 「注文日の2日後から7日間」 or 「指定不可」.
+    dates: String,
+    /// 配達時間帯 joined, or 「指定不可」.
+    times: String,
 }
 
 async fn render_index(
@@ -153,6 +157,18 @@ async fn render_index(
             carrier_label: Carrier::parse(&d.carrier)
                 .map(Carrier::label)
                 .unwrap_or("不明"),
+            dates: if d.date_range_days > 0 {
+                format!(
+                    "注文日の{}日後から{}日間",
+                    d.date_earliest_days, d.date_range_days
+                )
+            } else {
+                "指定不可".to_owned()
+            },
+            times: match d.time_slot_list().join("、") {
+                slots if slots.is_empty() => "指定不可".to_owned(),
+                slots => slots,
+            },
             name: d.name,
         })
         .collect();

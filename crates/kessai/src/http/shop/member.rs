@@ -183,16 +183,28 @@ pub async fn logout(
     start_afresh(&state, &mut session, "ログアウトしました。").await
 }
 
+/// The two pages with the member form.
+#[derive(Clone, Copy)]
+enum MemberPage {
+    /// 新規会員登録
+    Register,
+    /// 会員情報編集
+    Edit,
+}
+
 async fn render_member_form(
     state: &SharedState,
     session: &mut ShopSession,
     status: StatusCode,
-    template: &str,
-    title: &str,
+    which: MemberPage,
     form: MemberForm,
     errors: Vec<Invalid>,
     next: &str,
 ) -> Result<Response, HttpError> {
+    let (template, title) = match which {
+        MemberPage::Register => ("member_register.html", "新規会員登録"),
+        MemberPage::Edit => ("member_edit.html", "会員情報編集"),
+    };
     page(
         state,
         session,
@@ -227,8 +239,7 @@ pub async fn register_form(
         &state,
         &mut session,
         StatusCode::OK,
-        "member_register.html",
-        "新規会員登録",
+        MemberPage::Register,
         MemberForm::default(),
         Vec::new(),
         &next,
@@ -253,8 +264,7 @@ pub async fn register(
                 &state,
                 &mut session,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "member_register.html",
-                "新規会員登録",
+                MemberPage::Register,
                 form.member,
                 errors,
                 &next,
@@ -333,8 +343,7 @@ pub async fn edit_form(
         &state,
         &mut session,
         StatusCode::OK,
-        "member_edit.html",
-        "会員情報編集",
+        MemberPage::Edit,
         MemberForm::of(&m),
         Vec::new(),
         "/member",
@@ -359,8 +368,7 @@ pub async fn edit(
                 &state,
                 &mut session,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "member_edit.html",
-                "会員情報編集",
+                MemberPage::Edit,
                 form,
                 errors,
                 "/member",
