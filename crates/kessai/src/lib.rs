@@ -15,6 +15,7 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod members;
 pub mod payments;
 pub mod providers;
 pub mod sandbox_server;

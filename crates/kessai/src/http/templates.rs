@@ -42,6 +42,20 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "mail/order_notice.txt",
     "mail/order_details.txt",
     "mail/signature.txt",
+    "shop_error.html",
+    "shop_forms.html",
+    "shop_products.html",
+    "shop_item.html",
+    "shop_cart.html",
+    "shop_customer.html",
+    "shop_delivery.html",
+    "shop_confirm.html",
+    "member_login.html",
+    "member_register.html",
+    "member_home.html",
+    "member_edit.html",
+    "member_card.html",
+    "member_withdraw.html",
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -397,6 +397,7 @@ mod tests {
                 phone: "03-1234-5678".into(),
                 order_email: "shop@example.jp".into(),
                 sender_email: "noreply@example.jp".into(),
+                conversion_tag: String::new(),
             },
             order: Order {
                 id: 7,
@@ -415,6 +416,8 @@ mod tests {
                 delivery_method_id: None,
                 delivery_name: "宅急便".into(),
                 carrier: "yamato".into(),
+                delivery_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 26),
+                delivery_time: "14時～16時".into(),
                 tracking_number: None,
                 subtotal: 5460,
                 shipping_fee: 800,

@@ -537,6 +537,41 @@ impl Payments {
         Ok(())
     }
 
+    /// Keeps a member's card at Paygent (025, given as a card token) and its reference here.
+    pub async fn add_stored_card(
+        &self,
+        member_id: i64,
+        card_token: &str,
+    ) -> Result<crate::store::StoredCard, PaymentsError> {
+        let customer_id = paygent::Config::customer_id(member_id);
+        let client = self
+            .paygent()
+            .await?
+            .client()
+            .map_err(ProviderError::from)?;
+        let card = client
+            .store_card(&customer_id, card_token)
+            .await
+            .map_err(ProviderError::from)?;
+        let masked = card.masked_card_number;
+        let last4 = masked.get(masked.len().saturating_sub(4)..).unwrap_or("");
+        Ok(self
+            .store
+            .add_stored_card(
+                &crate::store::NewStoredCard {
+                    member_id,
+                    provider: "paygent",
+                    customer_id: &customer_id,
+                    card_ref: &card.customer_card_id,
+                    last4,
+                    expiry: &card.card_valid_term,
+                    brand: &card.card_brand,
+                },
+                self.clock.now(),
+            )
+            .await?)
+    }
+
     /// Removes a member's stored card: at the provider (026), then the reference here. A card
     /// the provider no longer has is only forgotten here.
     pub async fn remove_stored_card(&self, card_id: i64, actor: &str) -> Result<(), PaymentsError> {

@@ -18,6 +18,7 @@ mod notifications;
 mod orders;
 mod payment_logs;
 mod settings;
+mod shop_sessions;
 mod stored_cards;
 
 use std::str::FromStr;
@@ -30,7 +31,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use admin::{AdminSession, AdminUser};
 pub use api_keys::{ApiKey, IdempotencyRecord};
 pub use audit::AuditEntry;
-pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
+pub use catalog::{DeliveryMethod, NewDeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
 pub use mails::{Mail, NewMail};
 pub use members::{Member, NewMember};
@@ -43,6 +44,7 @@ pub use payment_logs::{
     NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError, PrepaymentLog,
 };
 pub use settings::StoredProviderSettings;
+pub use shop_sessions::{NewShopSession, ShopSessionRow};
 pub use stored_cards::{NewStoredCard, StoredCard};
 
 /// Runs `$body` with `$pool` bound to the backend's typed pool.

@@ -354,6 +354,8 @@ pub fn sample_order(number: &str) -> kessai::store::NewOrder {
         delivery_method_id: None,
         delivery_name: "宅急便".into(),
         carrier: "yamato".into(),
+        delivery_date: None,
+        delivery_time: String::new(),
         shipping_fee: 800,
         fee: 0,
         discount: 100,
@@ -407,6 +409,8 @@ pub fn checkout_request(
         member_id,
         delivery_method_id: 1,
         payment_method_id: 0,
+        delivery_date: String::new(),
+        delivery_time: String::new(),
         note: String::new(),
         return_url: None,
     }
