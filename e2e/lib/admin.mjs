@@ -91,3 +91,28 @@ export async function clearPaymentErrors(page) {
     await navigating(page, () => accepting(page, () => deleteAll.click()));
   }
 }
+
+/**
+ * Changes settings on a provider's tab of クレジット決済設定 and saves them. `values` maps
+ * a setting's key (its row is `#row-<key>`) to the label of the radio button to choose or
+ * the text to type. Throws with the page's messages when the save is refused.
+ */
+export async function saveProviderSettings(page, provider, values) {
+  await page.goto(`/admin/settlement/${provider}`);
+  const form = page.locator('#provider-settings');
+  for (const [key, value] of Object.entries(values)) {
+    const row = form.locator(`#row-${key}`);
+    if (await row.getByRole('radio').count()) {
+      // The choice's own label (the first radio is also labelled by the setting's name).
+      await row.getByText(value, { exact: true }).check();
+    } else {
+      await row.locator(`#f-${key}`).fill(value);
+    }
+  }
+  await navigating(page, () => form.locator('button[type=submit]').click());
+  const refused = page.locator('ul.errors');
+  if (await refused.count()) {
+    throw new Error(`the ${provider} settings were refused: ${await refused.innerText()}`);
+  }
+  await page.getByRole('status').filter({ hasText: 'オプションを更新しました。' }).waitFor();
+}
