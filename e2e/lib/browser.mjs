@@ -114,3 +114,18 @@ export async function navigating(page, action) {
   await page.waitForLoadState();
   return result;
 }
+
+/**
+ * Reloads the page until `locator` shows, for what the server does in the background (a
+ * pushed notification processed by a job). Throws after `timeoutMs`.
+ */
+export async function reloadUntil(page, locator, { timeoutMs = 10_000, what = 'it' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await locator.count())) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what} did not show within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await page.reload();
+  }
+}

@@ -2,8 +2,8 @@
 // payment error banner on every admin page until 決済エラーログ is emptied.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { clearPaymentErrors, login, paymentErrorBanner } from '../lib/admin.mjs';
-import { accepting, launch, navigating, screenshot } from '../lib/browser.mjs';
+import { clearPaymentErrors, login, openOrder, paymentErrorBanner, paymentSection } from '../lib/admin.mjs';
+import { accepting, launch, navigating, reloadUntil, screenshot } from '../lib/browser.mjs';
 import { CARDS, fillCard, openCardForm, submitCard } from '../lib/card.mjs';
 import { headlessShop } from '../lib/shop.mjs';
 
@@ -58,18 +58,34 @@ test(
 );
 
 test(
-  'after a declined card the buyer pays with another card on the same checkout',
+  'after a declined card the buyer pays with another card, and the late notice of the declined attempt leaves the payment authorized',
+  {
+    todo:
+      'kessai bug: the pushed オーソリNG of the declined first attempt (another Paygent payment id) ' +
+      'turns the authorized payment into failed, with that payment id, so it can no longer be captured',
+  },
   chrome.withPage(async (page) => {
     const checkout = await shop.startCheckout([{ product_code: 'DEMO-BOOK-01', quantity: 1 }]);
     await openCardForm(page, checkout.payment_url);
     await fillCard(page, CARDS.declined);
     assert.equal((await submitCard(page)).outcome, 'refused');
-
     await fillCard(page, CARDS.approved);
+
     const paid = await submitCard(page);
 
     assert.equal(paid.outcome, 'ordered', paid.message);
+    await login(page);
+    await openOrder(page, paid.orderNumber);
+    // The sandbox pushes a notice for each attempt; wait until the one of the declined
+    // attempt has been processed (its status row shows in the history).
+    const history = page.locator('#payment-history');
+    await reloadUntil(page, history.getByRole('cell', { name: 'オーソリNG', exact: true }), {
+      what: "the declined attempt's status row",
+    });
+    const payment = paymentSection(page);
+    assert.equal(await payment.locator('#payment-status').innerText(), 'オーソリOK');
+    await payment.getByRole('button', { name: '売上処理', exact: true }).waitFor();
     const state = await shop.checkout(checkout.link_key);
-    assert.equal(state.provider_status_label, 'オーソリOK');
+    assert.equal(state.payment_state, 'authorized');
   }),
 );
