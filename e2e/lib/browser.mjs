@@ -22,7 +22,7 @@ const ARGS = [
 ];
 
 /** How long one step (a click, a navigation, a wait for text) may take. */
-const STEP_TIMEOUT_MS = 15_000;
+const STEP_TIMEOUT_MS = 30_000;
 
 /** A file name made of the letters and digits of `name`. */
 function fileName(name) {
