@@ -59,11 +59,6 @@ test(
 
 test(
   'after a declined card the buyer pays with another card, and the late notice of the declined attempt leaves the payment authorized',
-  {
-    todo:
-      'kessai bug: the pushed オーソリNG of the declined first attempt (another Paygent payment id) ' +
-      'turns the authorized payment into failed, with that payment id, so it can no longer be captured',
-  },
   chrome.withPage(async (page) => {
     const checkout = await shop.startCheckout([{ product_code: 'DEMO-BOOK-01', quantity: 1 }]);
     await openCardForm(page, checkout.payment_url);
