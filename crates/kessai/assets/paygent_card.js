@@ -5,12 +5,13 @@
   var form = document.getElementById("card-form");
   if (!form) { return; }
   var error = document.getElementById("card-error");
+  var button = form.querySelector("button[type=submit]");
   var value = function (id) { var e = document.getElementById(id); return e ? e.value.replace(/\s+/g, "") : ""; };
   var usingStored = function () {
     var checked = form.querySelector("input[name=stored_card_id]:checked");
     return checked && checked.value !== "";
   };
-  var show = function (message) { error.textContent = message; error.hidden = false; document.getElementById("pay").disabled = false; };
+  var show = function (message) { error.textContent = message; error.hidden = false; button.disabled = false; };
   var receipt = function (response) {
     var t = response.tokenizedCardObject || {};
     return JSON.stringify({ token: t.token || "", masked_card_number: t.masked_card_number || "",
@@ -20,7 +21,7 @@
   var merchant = form.dataset.merchantId, key = form.dataset.tokenKey;
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    document.getElementById("pay").disabled = true;
+    button.disabled = true;
     var card = { card_number: value("card_number"), expire_year: value("expire_year"),
       expire_month: value("expire_month"), cvc: value("cvc") || undefined, name: document.getElementById("card_name").value.trim() };
     var submit = function () { form.submit(); };

@@ -15,6 +15,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{self, AppState, SharedState};
 use crate::jobs::{self, Worker};
+use crate::mail::transport::Transport;
+use crate::mail::Mailer;
 use crate::payments::Payments;
 use crate::secrets::{Secret, SecretBox};
 use crate::settings::Settings;
@@ -69,7 +71,7 @@ impl App {
         if config.public_url.is_empty() {
             config.public_url = format!("http://{}", listener.local_addr()?);
         }
-        let (settings, payments) = services(&config, &store, &clock)?;
+        let (settings, payments, mailer) = services(&config, &store, &clock)?;
         ensure_admin(
             &store,
             &clock,
@@ -82,7 +84,7 @@ impl App {
                 .await
                 .context("loading the demo shop failed")?;
         }
-        let registry = jobs::registry(&payments);
+        let registry = jobs::registry(&payments, &mailer);
         let worker = Worker::new(
             store.clone(),
             clock.clone(),
@@ -95,6 +97,7 @@ impl App {
             clock,
             settings,
             payments,
+            mailer,
         });
         Ok(App {
             state,
@@ -196,8 +199,13 @@ async fn ensure_admin(
     Ok(())
 }
 
-/// The settings and payments services over the store (the secret key opens the settings).
-fn services(config: &Config, store: &Store, clock: &Clock) -> anyhow::Result<(Settings, Payments)> {
+/// The settings, payments and mail services over the store (the secret key opens the
+/// settings).
+fn services(
+    config: &Config,
+    store: &Store,
+    clock: &Clock,
+) -> anyhow::Result<(Settings, Payments, Mailer)> {
     let secret_key = std::env::var("KESSAI_SECRET_KEY").ok();
     let secrets = SecretBox::load(&config.data_dir, secret_key.as_deref())?;
     let settings = Settings::new(
@@ -213,7 +221,10 @@ fn services(config: &Config, store: &Store, clock: &Clock) -> anyhow::Result<(Se
         config.public_url.clone(),
         config.data_dir.clone(),
     );
-    Ok((settings, payments))
+    let transport = Transport::from_config(config.mail.smtp_url.as_ref(), &config.data_dir)?;
+    tracing::info!(?transport, "outgoing mail");
+    let mailer = Mailer::new(store.clone(), settings.clone(), clock.clone(), transport);
+    Ok((settings, payments, mailer))
 }
 
 /// `kessai worker`: only the background worker, until `shutdown` completes; jobs in flight
@@ -236,11 +247,11 @@ pub async fn run_worker(
             )
         })?;
     store.migrate().await.context("database migration failed")?;
-    let (_, payments) = services(&config, &store, &clock)?;
+    let (_, payments, mailer) = services(&config, &store, &clock)?;
     let worker = Worker::new(
         store.clone(),
         clock.clone(),
-        jobs::registry(&payments),
+        jobs::registry(&payments, &mailer),
         config.worker.clone(),
     );
     tracing::info!(owner = worker.owner(), "kessai worker is running");

@@ -67,9 +67,28 @@ pub fn format_jst(t: DateTime<Utc>) -> String {
     t.with_timezone(&jst()).format("%Y/%m/%d %H:%M").to_string()
 }
 
+/// A date as the storefront shows it: `2025年1月12日(日)`.
+pub fn format_date_ja(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+    format!(
+        "{}年{}月{}日({})",
+        d.year(),
+        d.month(),
+        d.day(),
+        WEEKDAYS[d.weekday().num_days_from_monday() as usize]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_shown_with_the_japanese_weekday() {
+        let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 12).unwrap();
+        assert_eq!(format_date_ja(d), "2025年1月12日(日)");
+    }
 
     #[test]
     fn system_clock_refuses_to_move() {

@@ -32,6 +32,16 @@ pub struct Config {
     pub run_worker: bool,
     /// Worker tuning.
     pub worker: WorkerConfig,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+}
+
+/// Outgoing mail: SMTP when a URL is set, else `.eml` files under `<data dir>/mail`.
+#[derive(Clone, Debug, Default)]
+pub struct MailConfig {
+    /// `smtps://user:pass@host`, `smtp://user:pass@host:587?tls=required` or
+    /// `smtp://host:25` (see docs/CONFIGURATION.md); masked in debug output.
+    pub smtp_url: Option<Secret>,
 }
 
 /// Background worker tuning.
@@ -66,6 +76,14 @@ pub struct FileConfig {
     pub admin_password: Option<String>,
     pub test_clock: Option<bool>,
     pub public_url: Option<String>,
+    pub mail: Option<MailFileConfig>,
+}
+
+/// The `[mail]` table of `kessai.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailFileConfig {
+    pub smtp_url: Option<String>,
 }
 
 /// Flags and environment variables, all optional so the file and defaults can fill gaps.
@@ -111,6 +129,10 @@ pub struct ConfigArgs {
     /// Public base URL of this server [default: http://<listen>].
     #[arg(long, env = "KESSAI_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// SMTP server for outgoing mail, e.g. smtps://user:pass@mail.example.jp [default: none,
+    /// mails are written to <data dir>/mail as .eml files].
+    #[arg(long, env = "KESSAI_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
 }
 
 /// A configuration that cannot be used, with the setting named.
@@ -166,6 +188,12 @@ impl ConfigArgs {
             public_url,
             run_worker: true,
             worker: WorkerConfig::default(),
+            mail: MailConfig {
+                smtp_url: self
+                    .smtp_url
+                    .or(file.mail.and_then(|m| m.smtp_url))
+                    .map(Secret::new),
+            },
         })
     }
 }
@@ -197,6 +225,70 @@ impl Config {
             public_url: String::new(),
             run_worker: false,
             worker: WorkerConfig::default(),
+            mail: MailConfig::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(dir: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "kessai_config_{dir}_{}",
+            crate::secrets::random_token(6)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kessai.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_smtp_url_comes_from_the_mail_table_and_a_flag_wins_and_neither_is_printed() {
+        let path = file_with(
+            "mail",
+            "[mail]\nsmtp_url = \"smtps://shop:from-file@mail.example.jp\"\n",
+        );
+        let from_file = ConfigArgs {
+            config: path.clone(),
+            ..ConfigArgs::default()
+        }
+        .load()
+        .unwrap();
+        let from_flag = ConfigArgs {
+            config: path.clone(),
+            smtp_url: Some("smtps://shop:from-flag@mail.example.jp".into()),
+            ..ConfigArgs::default()
+        }
+        .load()
+        .unwrap();
+
+        assert_eq!(
+            from_file.mail.smtp_url.as_ref().map(Secret::expose),
+            Some("smtps://shop:from-file@mail.example.jp")
+        );
+        assert_eq!(
+            from_flag.mail.smtp_url.as_ref().map(Secret::expose),
+            Some("smtps://shop:from-flag@mail.example.jp")
+        );
+        assert!(!format!("{from_file:?}").contains("from-file"));
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_mail_table_is_named() {
+        let path = file_with("unknown", "[mail]\nsmtp_host = \"mail.example.jp\"\n");
+
+        let e = ConfigArgs {
+            config: path.clone(),
+            ..ConfigArgs::default()
+        }
+        .load()
+        .unwrap_err();
+
+        assert!(e.to_string().contains("smtp_host"), "{e}");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

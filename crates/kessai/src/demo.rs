@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::domain::order::Carrier;
 use crate::providers::{validate, PROVIDERS};
 use crate::settings::{ProviderSubmission, SaveResult, Settings, ShopInfo};
-use crate::store::{NewPaymentMethod, Store};
+use crate::store::{NewDeliveryMethod, NewPaymentMethod, Store};
 
 const ACTOR: &str = "demo";
 
@@ -110,12 +110,27 @@ pub async fn load(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::
             .await?;
     }
     if store.delivery_methods().await?.is_empty() {
-        store
-            .create_delivery_method("宅急便", Carrier::Yamato.as_str(), now)
-            .await?;
-        store
-            .create_delivery_method("ゆうパック", Carrier::JapanPost.as_str(), now)
-            .await?;
+        for (name, carrier, slots) in [
+            (
+                "宅急便",
+                Carrier::Yamato,
+                "午前中\n14時～16時\n16時～18時\n18時～20時\n19時～21時",
+            ),
+            (
+                "ゆうパック",
+                Carrier::JapanPost,
+                "午前中\n12時～14時\n14時～16時\n16時～18時\n18時～20時\n19時～21時",
+            ),
+        ] {
+            let method = NewDeliveryMethod {
+                name: name.to_owned(),
+                carrier: carrier.as_str().to_owned(),
+                date_earliest_days: 2,
+                date_range_days: 7,
+                time_slots: slots.to_owned(),
+            };
+            store.create_delivery_method(&method, now).await?;
+        }
     }
     if settings.shop().await?.shop_name.is_empty() {
         let shop = ShopInfo {
@@ -127,6 +142,7 @@ pub async fn load(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::
             phone: "03-1234-5678".into(),
             order_email: "shop@example.com".into(),
             sender_email: "noreply@example.com".into(),
+            conversion_tag: String::new(),
         };
         settings.save_shop(&shop, ACTOR).await?;
     }

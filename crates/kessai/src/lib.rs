@@ -2,7 +2,7 @@
 //!
 //! The crate is organised by domain: `domain` (money, statuses, validated input),
 //! `providers` (one folder per payment provider), `settings` (shop and provider settings),
-//! `jobs` (durable background work), `store` (SQLite/PostgreSQL storage), `http` (admin
+//! `jobs` (durable background work), `mail` (the outbox and its mails), `store` (SQLite/PostgreSQL storage), `http` (admin
 //! console, API and health endpoints) and `app` (wiring and lifecycle).
 
 pub mod app;
@@ -14,6 +14,8 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod mail;
+pub mod members;
 pub mod payments;
 pub mod providers;
 pub mod sandbox_server;

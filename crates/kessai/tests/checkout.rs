@@ -324,7 +324,12 @@ async fn a_second_click_while_the_first_is_in_flight_does_not_authorize_twice() 
         .into_iter()
         .filter(|(label, outcome)| label == "カード決済オーソリ" && outcome == "succeeded")
         .count();
-    assert_eq!(succeeded, 1);
+    assert_eq!(
+        succeeded,
+        1,
+        "{statuses:?} {:?}",
+        app.history(started.payment_id).await
+    );
 }
 
 #[tokio::test]
@@ -538,4 +543,98 @@ async fn a_payment_error_shows_the_banner_on_admin_pages_until_the_log_is_cleare
     let (_, html) = app.follow(r).await;
     assert!(html.contains("決済エラーログを1件削除しました。"));
     assert!(!html.contains("決済エラーが発生しました。"));
+}
+
+/// Delivers what the sandbox has queued for the shop, then lets the worker process it.
+async fn deliver_notices(app: &TestApp) -> u64 {
+    let pushed: serde_json::Value = app
+        .client
+        .post(app.url("/sandbox/paygent/testtool/notices/deliver"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.worker.run_until_idle().await.unwrap();
+    pushed["delivered"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn the_notice_of_a_declined_attempt_arriving_before_the_retry_neither_fails_nor_orders() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let declined = app.card_token("4900000000008212").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &declined)]).await;
+    assert_eq!(r.status().as_u16(), 422);
+
+    assert!(
+        deliver_notices(&app).await >= 1,
+        "the sandbox pushes オーソリNG"
+    );
+
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        payment.state(),
+        kessai::domain::payment::PaymentState::Pending
+    );
+    assert_eq!(
+        payment.order_id, None,
+        "a declined attempt creates no order"
+    );
+    let card = app.card_token("4900000000000000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
+    assert!(payment.order_id.is_some());
+}
+
+#[tokio::test]
+async fn the_late_notice_of_a_declined_attempt_leaves_the_authorized_payment_alone() {
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let declined = app.card_token("4900000000008212").await;
+    pay(&app, &started.link_key, &[("card_json", &declined)]).await;
+    let card = app.card_token("4900000000000000").await;
+    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let authorized = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert!(deliver_notices(&app).await >= 2);
+
+    let payment = app
+        .state
+        .store
+        .payment(started.payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.provider_payment_id, authorized.provider_payment_id);
+    assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
+    let labels: Vec<String> = app
+        .history(payment.id)
+        .await
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect();
+    assert!(labels.contains(&"オーソリNG".to_owned()), "{labels:?}");
 }

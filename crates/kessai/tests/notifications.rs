@@ -191,8 +191,16 @@ async fn a_notification_and_a_return_arriving_together_create_one_order() {
     let payments = &app.state.payments;
     let (worker, a, b) = tokio::join!(
         app.worker.run_until_idle(),
-        kessai::checkout::confirm(payments, &started.link_key),
-        kessai::checkout::confirm(payments, &started.link_key),
+        kessai::checkout::confirm(
+            payments,
+            &started.link_key,
+            kessai::checkout::OrderOrigin::Buyer
+        ),
+        kessai::checkout::confirm(
+            payments,
+            &started.link_key,
+            kessai::checkout::OrderOrigin::Buyer
+        ),
     );
     worker.unwrap();
     let (a, b) = (a.unwrap(), b.unwrap());

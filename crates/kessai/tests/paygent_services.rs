@@ -74,6 +74,20 @@ async fn deliver(app: &TestApp) -> serde_json::Value {
     pushed
 }
 
+/// The body of an order's サンキューメール in the mail outbox, once the jobs ran.
+async fn thank_you_mail(app: &TestApp, order_id: i64) -> String {
+    app.worker.run_until_idle().await.unwrap();
+    app.state
+        .store
+        .mails_of_order(order_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "thank_you")
+        .expect("the thank-you mail is queued")
+        .body
+}
+
 fn labels(history: &[(String, String)]) -> Vec<&str> {
     history.iter().map(|(label, _)| label.as_str()).collect()
 }
@@ -105,6 +119,15 @@ async fn a_convenience_store_number_is_on_the_completion_page_and_the_test_tool_
     assert!(done.contains("お支払い期限"), "{done}");
     assert_eq!(p.provider_status_label.as_deref(), Some("申込済"));
     assert_eq!(order_of(&app, p.id).await.receipt_status, "unpaid");
+    let thank_you = thank_you_mail(&app, p.order_id.unwrap()).await;
+    assert!(
+        thank_you.contains(&format!("払込票番号：{}", details[1].1)),
+        "{thank_you}"
+    );
+    assert!(
+        thank_you.contains("お支払い先：セブンイレブン"),
+        "{thank_you}"
+    );
     let payment_id = p.provider_payment_id.clone().unwrap();
 
     test_tool(&app, &payment_id, "43", &[("cvs_company_id", "00C001")]).await;
@@ -229,8 +252,13 @@ async fn an_atm_payment_shows_the_pay_easy_numbers_and_the_test_tool_payment_mak
     );
     assert_eq!(details[1].1.len(), 20);
     assert_eq!(details[2].1.len(), 6);
-    for (_, value) in &details[..3] {
+    let thank_you = thank_you_mail(&app, p.order_id.unwrap()).await;
+    for (label, value) in &details {
         assert!(done.contains(value.as_str()), "{value} in {done}");
+        assert!(
+            thank_you.contains(&format!("{label}：{value}")),
+            "{label} in {thank_you}"
+        );
     }
     assert_eq!(order_of(&app, p.id).await.receipt_status, "unpaid");
 

@@ -5,7 +5,7 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::{backends, sample_order as order, TestDatabase};
-use kessai::store::{NewPayment, NewPaymentMethod, PaymentStatusUpdate, Store};
+use kessai::store::{NewPayment, NewPaymentMethod, NewShopSession, PaymentStatusUpdate, Store};
 
 async fn fresh(backend: &str) -> (Store, TestDatabase) {
     let db = TestDatabase::new(backend).await;
@@ -331,7 +331,8 @@ async fn members_register_once_per_address_and_can_withdraw() {
 }
 
 #[tokio::test]
-async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race() {
+async fn a_logged_checkout_becomes_exactly_one_order_with_its_follow_up_jobs_when_two_confirmations_race(
+) {
     for backend in backends() {
         let (store, db) = fresh(backend).await;
         let now = Utc::now();
@@ -360,9 +361,18 @@ async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race
             .enumerate()
         {
             racers.push(tokio::spawn(async move {
-                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), Utc::now())
-                    .await
-                    .unwrap()
+                let now = Utc::now();
+                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), now, |id| {
+                    vec![kessai::store::NewJob {
+                        kind: "follow_up".into(),
+                        payload: id.to_string(),
+                        dedup_key: None,
+                        run_at: now,
+                        max_attempts: 1,
+                    }]
+                })
+                .await
+                .unwrap()
             }));
         }
         let mut outcomes = Vec::new();
@@ -388,12 +398,25 @@ async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race
                 .order_id,
             Some(id)
         );
+        let follow_ups: Vec<_> = store
+            .jobs_in_state(kessai::store::JobState::Queued, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == "follow_up")
+            .map(|j| j.payload)
+            .collect();
+        assert_eq!(
+            follow_ups,
+            [id.to_string()],
+            "{backend}: only the creating confirmation enqueues"
+        );
         assert!(
             !store.delete_prepayment_log("LK-RACE").await.unwrap(),
             "{backend}: a converted log stays"
         );
         let missing = store
-            .create_order_from_log("LK-NONE", &order("X"), now)
+            .create_order_from_log("LK-NONE", &order("X"), now, |_| Vec::new())
             .await;
         assert!(
             matches!(missing, Err(kessai::store::StoreError::NotFound(_))),
@@ -437,4 +460,126 @@ async fn payment_errors_are_listed_counted_and_deleted() {
         assert_eq!(store.delete_payment_errors(None).await.unwrap(), 1);
         assert_eq!(store.payment_error_count().await.unwrap(), 0, "{backend}");
     }
+}
+
+#[tokio::test]
+async fn shop_sessions_expire_are_replaced_and_end_with_the_members_withdrawal() {
+    for backend in backends() {
+        let (store, _db) = fresh(backend).await;
+        let now = Utc::now();
+        let member = store
+            .create_member(
+                &kessai::store::NewMember {
+                    email: "taro@example.jp".into(),
+                    password_hash: "x".into(),
+                    family_name: "山田".into(),
+                    given_name: "太郎".into(),
+                    family_kana: "ヤマダ".into(),
+                    given_kana: "タロウ".into(),
+                    postal_code: "100-0001".into(),
+                    prefecture: "東京都".into(),
+                    address1: "千代田区千代田1-1".into(),
+                    address2: "".into(),
+                    phone: "03-1234-5678".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let session = |hash: &'static str, member_id, expires| NewShopSession {
+            token_hash: hash,
+            csrf_token: "csrf",
+            member_id,
+            data_json: "{}",
+            expires_at: expires,
+        };
+        store
+            .create_shop_session(&session("guest", None, now + Duration::days(1)), now)
+            .await
+            .unwrap();
+        store
+            .create_shop_session(&session("stale", None, now - Duration::seconds(1)), now)
+            .await
+            .unwrap();
+        assert!(store.shop_session("stale", now).await.unwrap().is_none());
+
+        // Login: the guest session is replaced by the member's under a new token.
+        store
+            .replace_shop_session(
+                "guest",
+                &session("member", Some(member), now + Duration::days(1)),
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(store.shop_session("guest", now).await.unwrap().is_none());
+        let row = store.shop_session("member", now).await.unwrap().unwrap();
+        assert_eq!(row.member_id, Some(member), "{backend}");
+        store
+            .save_shop_session(
+                "member",
+                Some(member),
+                "{\"cart\":[]}",
+                now + Duration::days(2),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .shop_session("member", now)
+                .await
+                .unwrap()
+                .unwrap()
+                .data_json,
+            "{\"cart\":[]}"
+        );
+
+        assert_eq!(store.purge_expired_shop_sessions(now).await.unwrap(), 1);
+        store.withdraw_member(member, now).await.unwrap();
+        assert!(
+            store.shop_session("member", now).await.unwrap().is_none(),
+            "{backend}: withdrawal ends the member's sessions"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_conversion_of_an_order_is_claimed_once_by_racing_views() {
+    for backend in backends() {
+        let (store, db) = fresh(backend).await;
+        let other = Store::connect(&db.url).await.unwrap();
+        let now = Utc::now();
+        let id = store.create_order(&order("5001"), now).await.unwrap();
+
+        let claims = join_all(
+            (0..4)
+                .map(|i| {
+                    let s = if i % 2 == 0 {
+                        store.clone()
+                    } else {
+                        other.clone()
+                    };
+                    tokio::spawn(async move { s.claim_conversion(id, now).await.unwrap() })
+                })
+                .collect(),
+        )
+        .await;
+
+        assert_eq!(
+            claims.iter().filter(|c| **c).count(),
+            1,
+            "{backend}: one view shows the tag"
+        );
+        assert!(!store.claim_conversion(id, now).await.unwrap());
+    }
+}
+
+/// Waits for every task.
+async fn join_all(tasks: Vec<tokio::task::JoinHandle<bool>>) -> Vec<bool> {
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }

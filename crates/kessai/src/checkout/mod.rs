@@ -10,6 +10,7 @@
 pub mod paygent;
 pub mod paygent_services;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
@@ -18,8 +19,8 @@ use crate::domain::payment::PaymentState;
 use crate::payments::Payments;
 use crate::providers;
 use crate::store::{
-    NewOrder, NewOrderItem, NewPayment, NewPrepaymentLog, OrderFromLog, Payment, PrepaymentLog,
-    StoreError,
+    DeliveryMethod, NewOrder, NewOrderItem, NewPayment, NewPrepaymentLog, OrderFromLog, Payment,
+    PaymentMethod, PrepaymentLog, StoreError,
 };
 
 /// A checkout as the storefront or a headless shop submits it.
@@ -33,6 +34,12 @@ pub struct CheckoutRequest {
     pub member_id: Option<i64>,
     pub delivery_method_id: i64,
     pub payment_method_id: i64,
+    /// 配達希望日 (`YYYY-MM-DD`), one the delivery method offers; empty for none.
+    #[serde(default)]
+    pub delivery_date: String,
+    /// 配達時間帯, one the delivery method offers; empty for none.
+    #[serde(default)]
+    pub delivery_time: String,
     #[serde(default)]
     pub note: String,
     /// Where the buyer's browser goes after paying (a headless shop's page); kessai's own
@@ -66,6 +73,59 @@ pub struct Customer {
     pub phone: String,
 }
 
+impl Customer {
+    /// Validates the buyer's details and returns them cleaned (postal code as `123-4567`), or
+    /// every error, each naming its field as `{prefix}{field}`. Names and addresses must be
+    /// text a provider can carry ([`input::provider_safe`]), so a 機種依存文字 is refused here
+    /// rather than by the provider after the hand-off.
+    pub fn parse(&self, prefix: &str) -> Result<Customer, Vec<Invalid>> {
+        let mut errors = Vec::new();
+        let field = |name: &str| format!("{prefix}{name}");
+        let mut keep = |r: Result<String, Invalid>| match r {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        };
+        let carried = |name: &str, label: &str, value: &str, max: usize| {
+            let v = input::text(&field(name), label, value, max)?;
+            input::provider_safe(&field(name), label, &v)?;
+            Ok(v)
+        };
+        let customer = Customer {
+            email: keep(Email::parse(&field("email"), &self.email).map(|e| e.as_str().to_owned())),
+            family_name: keep(carried("family_name", "姓", &self.family_name, 30)),
+            given_name: keep(carried("given_name", "名", &self.given_name, 30)),
+            family_kana: keep(
+                Kana::parse(&field("family_kana"), "セイ", &self.family_kana)
+                    .map(|k| k.as_str().to_owned()),
+            ),
+            given_kana: keep(
+                Kana::parse(&field("given_kana"), "メイ", &self.given_kana)
+                    .map(|k| k.as_str().to_owned()),
+            ),
+            postal_code: keep(
+                PostalCode::parse(&field("postal_code"), &self.postal_code)
+                    .map(|p| p.as_str().to_owned()),
+            ),
+            prefecture: keep(input::prefecture(&field("prefecture"), &self.prefecture)),
+            address1: keep(carried("address1", "住所", &self.address1, 100)),
+            address2: if self.address2.trim().is_empty() {
+                String::new()
+            } else {
+                keep(carried("address2", "建物名", &self.address2, 100))
+            },
+            phone: keep(Phone::parse(&field("phone"), &self.phone).map(|p| p.as_str().to_owned())),
+        };
+        if errors.is_empty() {
+            Ok(customer)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// What the log keeps besides the order: enough to finish the hand-off and create the
 /// order later, never card data.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -93,48 +153,76 @@ pub struct Started {
     pub settlement_kind: String,
 }
 
+/// A checkout that passed every check: the order it will create and its provider.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub order: NewOrder,
+    pub provider: &'static str,
+}
+
 /// Validates a checkout and logs it with its pending payment; nothing is written when any
 /// field is wrong.
 pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started, CheckoutError> {
+    let Prepared { order, provider } = prepare(payments, req).await?;
+    let amount = order.total();
+    let settlement_kind = order.settlement_kind.clone();
+    let customer_name = format!("{} {}", order.family_name, order.given_name);
+    let logged = LoggedCheckout {
+        order,
+        return_url: req.return_url.clone(),
+    };
+    let link_key = new_link_key();
+    let json = serde_json::to_string(&logged).expect("a checkout serializes");
+    let (_, payment_id) = payments
+        .store()
+        .start_checkout(
+            &NewPrepaymentLog {
+                link_key: &link_key,
+                provider,
+                settlement_kind: &settlement_kind,
+                amount,
+                customer_name: &customer_name,
+                checkout_json: &json,
+            },
+            &NewPayment {
+                order_id: None,
+                provider,
+                settlement_kind: &settlement_kind,
+                link_key: &link_key,
+                state: PaymentState::Pending.as_str(),
+                amount,
+            },
+            payments.clock().now(),
+        )
+        .await?;
+    Ok(Started {
+        link_key,
+        payment_id,
+        amount,
+        settlement_kind,
+    })
+}
+
+/// Checks a checkout without writing anything: the products on sale at their current
+/// prices, the customer, the delivery method with its date and time, the payment method
+/// and member. Returns the order it would create, or every error with its field named.
+pub async fn prepare(
+    payments: &Payments,
+    req: &CheckoutRequest,
+) -> Result<Prepared, CheckoutError> {
     let store = payments.store();
     let mut errors = Vec::new();
-    let mut keep = |r: Result<String, Invalid>| match r {
-        Ok(v) => v,
-        Err(e) => {
-            errors.push(e);
-            String::new()
-        }
-    };
-    let c = &req.customer;
-    let email = keep(Email::parse("customer.email", &c.email).map(|e| e.as_str().to_owned()));
-    let family_name = keep(input::text(
-        "customer.family_name",
-        "姓",
-        &c.family_name,
-        30,
-    ));
-    let given_name = keep(input::text("customer.given_name", "名", &c.given_name, 30));
-    let family_kana = keep(
-        Kana::parse("customer.family_kana", "セイ", &c.family_kana).map(|k| k.as_str().to_owned()),
-    );
-    let given_kana = keep(
-        Kana::parse("customer.given_kana", "メイ", &c.given_kana).map(|k| k.as_str().to_owned()),
-    );
-    let postal_code = keep(
-        PostalCode::parse("customer.postal_code", &c.postal_code).map(|p| p.as_str().to_owned()),
-    );
-    let prefecture = keep(input::prefecture("customer.prefecture", &c.prefecture));
-    let address1 = keep(input::text("customer.address1", "住所", &c.address1, 100));
-    let address2 = if c.address2.trim().is_empty() {
-        String::new()
-    } else {
-        keep(input::text("customer.address2", "建物名", &c.address2, 100))
-    };
-    let phone = keep(Phone::parse("customer.phone", &c.phone).map(|p| p.as_str().to_owned()));
+    let customer = req
+        .customer
+        .parse("customer.")
+        .map_err(|e| errors.extend(e))
+        .ok();
     let note = if req.note.trim().is_empty() {
         String::new()
     } else {
-        keep(input::text("note", "備考", &req.note, 1000))
+        input::text("note", "備考", &req.note, 1000)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default()
     };
 
     let products = store.products().await?;
@@ -156,20 +244,38 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
                 &format!("{field}.quantity"),
                 "数量は1から999までで入力してください",
             )),
-            Some(p) => items.push(NewOrderItem {
-                product_code: p.code.clone(),
-                product_name: p.name.clone(),
-                unit_price: p.price,
-                quantity: line.quantity,
-            }),
+            Some(p) => {
+                let label = format!("商品「{}」の商品名", p.code);
+                match input::provider_safe(&format!("{field}.product_code"), &label, &p.name) {
+                    Ok(()) => items.push(NewOrderItem {
+                        product_code: p.code.clone(),
+                        product_name: p.name.clone(),
+                        unit_price: p.price,
+                        quantity: line.quantity,
+                    }),
+                    Err(e) => errors.push(e),
+                }
+            }
         }
     }
     let delivery = store.delivery_method(req.delivery_method_id).await?;
-    if delivery.is_none() {
-        errors.push(Invalid::new(
+    let (mut delivery_date, mut delivery_time) = (None, String::new());
+    match &delivery {
+        None => errors.push(Invalid::new(
             "delivery_method_id",
             "配送方法を選択してください",
-        ));
+        )),
+        Some(d) => {
+            let today = payments
+                .clock()
+                .now()
+                .with_timezone(&crate::clock::jst())
+                .date_naive();
+            match delivery_choice(d, today, &req.delivery_date, &req.delivery_time) {
+                Ok((date, time)) => (delivery_date, delivery_time) = (date, time),
+                Err(e) => errors.extend(e),
+            }
+        }
     }
     let method = store
         .payment_method(req.payment_method_id)
@@ -202,13 +308,27 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
             ));
         }
     }
-    let (Some(delivery), Some(method), Some((spec, _))) = (delivery, method, service) else {
+    let (Some(customer), Some(delivery), Some(method), Some((spec, _))) =
+        (customer, delivery, method, service)
+    else {
         return Err(CheckoutError::Invalid(errors));
     };
     if !errors.is_empty() {
         return Err(CheckoutError::Invalid(errors));
     }
 
+    let Customer {
+        email,
+        family_name,
+        given_name,
+        family_kana,
+        given_kana,
+        postal_code,
+        prefecture,
+        address1,
+        address2,
+        phone,
+    } = customer;
     let order = NewOrder {
         order_number: String::new(),
         member_id,
@@ -225,6 +345,8 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
         delivery_method_id: Some(delivery.id),
         delivery_name: delivery.name.clone(),
         carrier: delivery.carrier.clone(),
+        delivery_date,
+        delivery_time,
         shipping_fee: 0,
         fee: 0,
         discount: 0,
@@ -238,46 +360,15 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
         note,
         items,
     };
-    let amount = order.total();
-    if amount < 1 {
+    if order.total() < 1 {
         return Err(CheckoutError::Invalid(vec![Invalid::new(
             "items",
             "合計金額が1円未満です",
         )]));
     }
-    let customer_name = format!("{} {}", order.family_name, order.given_name);
-    let logged = LoggedCheckout {
+    Ok(Prepared {
         order,
-        return_url: req.return_url.clone(),
-    };
-    let link_key = new_link_key();
-    let json = serde_json::to_string(&logged).expect("a checkout serializes");
-    let (_, payment_id) = store
-        .start_checkout(
-            &NewPrepaymentLog {
-                link_key: &link_key,
-                provider: spec.key,
-                settlement_kind: &method.settlement_kind,
-                amount,
-                customer_name: &customer_name,
-                checkout_json: &json,
-            },
-            &NewPayment {
-                order_id: None,
-                provider: spec.key,
-                settlement_kind: &method.settlement_kind,
-                link_key: &link_key,
-                state: PaymentState::Pending.as_str(),
-                amount,
-            },
-            payments.clock().now(),
-        )
-        .await?;
-    Ok(Started {
-        link_key,
-        payment_id,
-        amount,
-        settlement_kind: method.settlement_kind,
+        provider: spec.key,
     })
 }
 
@@ -299,6 +390,62 @@ pub fn payment_details(payment: &Payment) -> Vec<(String, String)> {
         ));
     }
     rows
+}
+
+/// The 配達希望日 and 配達時間帯 chosen for a delivery method on `order_date`: each empty
+/// (none chosen) or one the method offers.
+pub fn delivery_choice(
+    method: &DeliveryMethod,
+    order_date: NaiveDate,
+    date: &str,
+    time: &str,
+) -> Result<(Option<NaiveDate>, String), Vec<Invalid>> {
+    let mut errors = Vec::new();
+    let date = match date.trim() {
+        "" => None,
+        v => {
+            let offered = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .filter(|d| method.date_choices(order_date).contains(d));
+            if offered.is_none() {
+                errors.push(Invalid::new(
+                    "delivery_date",
+                    "配達希望日は選択肢の中から選択し直してください",
+                ));
+            }
+            offered
+        }
+    };
+    let time = match time.trim() {
+        "" => String::new(),
+        v if method.time_slot_list().contains(&v) => v.to_owned(),
+        _ => {
+            errors.push(Invalid::new(
+                "delivery_time",
+                "配達時間帯は選択肢の中から選択し直してください",
+            ));
+            String::new()
+        }
+    };
+    if errors.is_empty() {
+        Ok((date, time))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The line 内容確認 shows next to the payment method about the payment deadline
+/// (支払期限), e.g. 「お支払いの有効期限はご注文日から7日間となっております。」. `None` for
+/// a card or Paidy, which are paid on the spot, and for every service whose deadline is not
+/// known here.
+pub async fn payment_deadline_notice(
+    payments: &Payments,
+    method: &PaymentMethod,
+) -> Result<Option<String>, StoreError> {
+    Ok(payments
+        .paygent()
+        .await?
+        .deadline_notice(&method.settlement_kind))
 }
 
 /// A fresh link key: 20 characters Paygent accepts as a trading id (at most 25, alphanumeric).
@@ -336,9 +483,39 @@ pub async fn load(payments: &Payments, link_key: &str) -> Result<Option<Pending>
     }))
 }
 
+/// Who or what turns a logged checkout into an order; it decides the order's mails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderOrigin {
+    /// The buyer's checkout: the card form, or the browser's return from the provider.
+    Buyer,
+    /// A payment notification or status inquiry reported the payment before (or without)
+    /// the browser's return. The buyer finished paying, so the order is theirs as much as
+    /// with [`OrderOrigin::Buyer`] and gets the same mails.
+    Recovered,
+    /// The operator's 受注データ登録 from the pre-payment log: the manuals say no thank-you
+    /// mail goes out until the operator sends one from the order, and the shop needs no
+    /// order mail about an order it entered itself.
+    Operator,
+}
+
+impl OrderOrigin {
+    /// Whether the new order queues the サンキューメール and the 受注メール.
+    pub fn sends_mails(self) -> bool {
+        match self {
+            Self::Buyer | Self::Recovered => true,
+            Self::Operator => false,
+        }
+    }
+}
+
 /// Creates the order of a confirmed checkout, exactly once however many confirmations
-/// (browser return, notification, inquiry) arrive and in whichever order.
-pub async fn confirm(payments: &Payments, link_key: &str) -> Result<OrderFromLog, StoreError> {
+/// (browser return, notification, inquiry) arrive and in whichever order. The order's
+/// mails are enqueued in the same transaction, by the confirmation that creates it.
+pub async fn confirm(
+    payments: &Payments,
+    link_key: &str,
+    origin: OrderOrigin,
+) -> Result<OrderFromLog, StoreError> {
     let store = payments.store();
     let log = store
         .prepayment_log(link_key)
@@ -350,7 +527,14 @@ pub async fn confirm(payments: &Payments, link_key: &str) -> Result<OrderFromLog
     let mut checkout: LoggedCheckout = serde_json::from_str(&log.checkout_json)
         .map_err(|e| StoreError::Corrupt(format!("pre-payment log {link_key}: {e}")))?;
     checkout.order.order_number = format!("{:08}", log.id);
+    let now = payments.clock().now();
     store
-        .create_order_from_log(link_key, &checkout.order, payments.clock().now())
+        .create_order_from_log(link_key, &checkout.order, now, |order_id| {
+            if origin.sends_mails() {
+                vec![crate::mail::order_mails_job(order_id, now)]
+            } else {
+                Vec::new()
+            }
+        })
         .await
 }

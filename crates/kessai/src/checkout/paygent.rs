@@ -11,13 +11,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{confirm, Pending};
+use super::{confirm, OrderOrigin, Pending};
 use crate::domain::payment::{Operation, PaymentState};
 use crate::payments::provider::{Done, ProviderError, Report};
 use crate::payments::Payments;
 use crate::providers::paygent::client::{Authorize, StoredCard as CardRef, ThreeDsRequest};
 use crate::providers::paygent::{self, map, wire, CardType, Config};
-use crate::store::{NewStoredCard, OrderFromLog, StoreError};
+use crate::store::{OrderFromLog, StoreError};
 
 /// A card token as PaygentToken.js hands it to the page (`tokenizedCardObject` and `hc`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -288,12 +288,9 @@ pub async fn three_ds_result(
     authorize(payments, pending, &config, &handoff, Some(&r.auth_id)).await
 }
 
-async fn verify_token(
-    payments: &Payments,
-    pending: &Pending,
-    config: &Config,
-    t: &TokenReceipt,
-) -> Result<(), CardError> {
+/// Whether a token receipt is the one Paygent issued (its `hc` matches the token receipt
+/// hash key), so the token was not swapped in the browser.
+pub fn token_is_genuine(config: &Config, t: &TokenReceipt) -> bool {
     let expected = wire::token_hash(
         &t.token,
         &t.masked_card_number,
@@ -301,7 +298,16 @@ async fn verify_token(
         &t.fingerprint,
         config.token_hash_key.expose(),
     );
-    if t.token.is_empty() || !wire::hash_matches(&t.hc, &expected) {
+    !t.token.is_empty() && wire::hash_matches(&t.hc, &expected)
+}
+
+async fn verify_token(
+    payments: &Payments,
+    pending: &Pending,
+    config: &Config,
+    t: &TokenReceipt,
+) -> Result<(), CardError> {
+    if !token_is_genuine(config, t) {
         let message = "カード情報を確認できませんでした。もう一度入力してください。";
         payments
             .log_error(
@@ -369,16 +375,41 @@ async fn authorize(
             CardError::Retry("お支払いを処理しています。しばらくお待ちください。".to_owned())
         })?;
     // A second click that passed the first checks while the first was in flight finds the
-    // payment authorized once it holds the row: it must not authorize again.
+    // payment authorized once it holds the row: it must not authorize again. The first
+    // click's row is completed just before the payment's status is written, so a succeeded
+    // オーソリ row counts as authorized too.
     let current = store
         .payment(payment.id)
         .await?
         .ok_or(StoreError::NotFound("payment"))?;
-    if current.state() != PaymentState::Pending {
-        store.abandon_payment_operation(row).await?;
-        return Ok(CardStep::Ordered(
-            confirm(payments, &payment.link_key).await?,
-        ));
+    let authorized_before = store
+        .payment_operations(payment.id)
+        .await?
+        .iter()
+        .any(|r| r.operation == Operation::Authorize.as_str() && r.outcome == "succeeded");
+    match current.state() {
+        PaymentState::Pending if authorized_before => {
+            store.abandon_payment_operation(row).await?;
+            return Ok(CardStep::Ordered(
+                confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
+            ));
+        }
+        PaymentState::Pending => {}
+        PaymentState::Authorized | PaymentState::Captured => {
+            store.abandon_payment_operation(row).await?;
+            return Ok(CardStep::Ordered(
+                confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
+            ));
+        }
+        PaymentState::Cancelled
+        | PaymentState::Refunded
+        | PaymentState::Expired
+        | PaymentState::Failed => {
+            store.abandon_payment_operation(row).await?;
+            return Err(CardError::Retry(
+                "このお支払いは終了しています。お手数ですが、もう一度ご注文ください。".to_owned(),
+            ));
+        }
     }
     let result = async { config.client()?.authorize(&request).await }.await;
     let authorized = match result {
@@ -419,10 +450,10 @@ async fn authorize(
         h.register_token.is_empty(),
         pending.checkout.order.member_id,
     ) {
-        keep_card(payments, pending, config, member_id, &h.register_token).await?;
+        keep_card(payments, pending, member_id, &h.register_token).await?;
     }
     Ok(CardStep::Ordered(
-        confirm(payments, &payment.link_key).await?,
+        confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
     ))
 }
 
@@ -431,38 +462,21 @@ async fn authorize(
 async fn keep_card(
     payments: &Payments,
     pending: &Pending,
-    config: &Config,
     member_id: i64,
     token: &str,
 ) -> Result<(), StoreError> {
-    let customer_id = Config::customer_id(member_id);
-    let kept = async { config.client()?.store_card(&customer_id, token).await }.await;
-    match kept {
-        Ok(card) => {
-            let masked = card.masked_card_number;
-            let last4 = masked.get(masked.len().saturating_sub(4)..).unwrap_or("");
-            payments
-                .store()
-                .add_stored_card(
-                    &NewStoredCard {
-                        member_id,
-                        provider: "paygent",
-                        customer_id: &customer_id,
-                        card_ref: &card.customer_card_id,
-                        last4,
-                        expiry: &card.card_valid_term,
-                        brand: &card.card_brand,
-                    },
-                    payments.clock().now(),
-                )
-                .await
-        }
+    match payments.add_stored_card(member_id, token).await {
+        Ok(_) => Ok(()),
+        Err(crate::payments::PaymentsError::Store(e)) => Err(e),
         Err(e) => {
-            let e = ProviderError::from(e);
+            let code = match &e {
+                crate::payments::PaymentsError::Provider(p) => p.code(),
+                _ => "",
+            };
             payments
                 .log_error(
                     &pending.payment,
-                    e.code(),
+                    code,
                     &format!("カード情報の登録に失敗しました: {e}"),
                     "025",
                 )
@@ -571,7 +585,9 @@ pub async fn link_return(
         &report.code,
     ) && report.amount == Some(payment.amount)
     {
-        Ok(Some(confirm(payments, &pending.payment.link_key).await?))
+        Ok(Some(
+            confirm(payments, &pending.payment.link_key, OrderOrigin::Buyer).await?,
+        ))
     } else {
         Ok(None)
     }

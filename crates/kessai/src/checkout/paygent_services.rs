@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Serialize;
 
 use super::paygent::CardError;
-use super::{confirm, Pending};
+use super::{confirm, OrderOrigin, Pending};
 use crate::domain::payment::Operation;
 use crate::payments::provider::{Done, ProviderError, Report};
 use crate::payments::Payments;
@@ -138,7 +138,9 @@ pub async fn apply(
         .ok_or(StoreError::NotFound("payment"))?;
     if current.provider_status_code.is_some() {
         store.abandon_payment_operation(row).await?;
-        return Ok(Step::Ordered(confirm(payments, &payment.link_key).await?));
+        return Ok(Step::Ordered(
+            confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
+        ));
     }
     let applied = match service {
         map::Service::Conv => {
@@ -181,7 +183,7 @@ pub async fn apply(
         replaced: None,
     };
     payments.complete(row, payment, &done).await?;
-    let ordered = confirm(payments, &payment.link_key).await?;
+    let ordered = confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?;
     Ok(match applied.redirect {
         Some(url) => Step::Redirect(url),
         None => Step::Ordered(ordered),
@@ -465,7 +467,7 @@ pub async fn paidy_authorized(
         amount: check.amount,
     };
     payments.apply(payment, &report).await?;
-    Ok(confirm(payments, &payment.link_key).await?)
+    Ok(confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?)
 }
 
 #[cfg(test)]

@@ -49,6 +49,56 @@ pub fn text(field: &str, label: &str, value: &str, max: usize) -> Result<String,
     Ok(v.to_owned())
 }
 
+/// Text a payment provider can carry: every character is printable ASCII or a character of
+/// JIS X 0208 (rows 1–8: symbols, full-width Latin letters and digits, kana, Greek, Cyrillic,
+/// box drawing; rows 16–84: the level 1 and 2 kanji). Providers send names and addresses in
+/// Shift_JIS and refuse the rest: NEC special characters (①, ㈱, Ⅰ, ㍻), IBM extensions (髙,
+/// 﨑), half-width katakana, and anything CP932 cannot encode (emoji, 〜 U+301C). The error
+/// names the field and the characters to replace.
+pub fn provider_safe(field: &str, label: &str, value: &str) -> Result<(), Invalid> {
+    let mut rejected: Vec<char> = Vec::new();
+    for c in value.chars() {
+        if !is_provider_safe(c) && !rejected.contains(&c) {
+            rejected.push(c);
+        }
+    }
+    if rejected.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = rejected.iter().map(|c| format!("「{c}」")).collect();
+    Err(Invalid::new(
+        field,
+        format!(
+            "{label}に使用できない文字（機種依存文字など）が含まれています: {}",
+            shown.join("")
+        ),
+    ))
+}
+
+/// Whether one character is printable ASCII or in JIS X 0208 rows 1–8 or 16–84 (see
+/// [`provider_safe`]), judged by its CP932 encoding, the encoding the connectors send.
+fn is_provider_safe(c: char) -> bool {
+    if c == ' ' || c.is_ascii_graphic() {
+        return true;
+    }
+    let mut utf8 = [0u8; 4];
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut utf8));
+    let [lead, trail] = bytes[..] else {
+        return false;
+    };
+    if unmappable {
+        return false;
+    }
+    // A Shift_JIS lead byte covers two JIS rows; a trail byte from 0x9F on is the second.
+    let first_row = match lead {
+        0x81..=0x9F => u32::from(lead - 0x81) * 2 + 1,
+        0xE0..=0xEF => u32::from(lead - 0xC1) * 2 + 1,
+        _ => return false,
+    };
+    let row = first_row + u32::from(trail >= 0x9F);
+    matches!(row, 1..=8 | 16..=84)
+}
+
 /// The 47 prefectures (都道府県), in the usual order.
 pub const PREFECTURES: [&str; 47] = [
     "北海道",
@@ -241,6 +291,24 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Two Shift_JIS bytes of a cell in JIS X 0208 rows 1–8 or 16–84.
+    fn jis_x0208_code() -> impl Strategy<Value = [u8; 2]> {
+        let row = prop_oneof![1u32..=8, 16u32..=84];
+        (row, 1u32..=94).prop_map(|(row, cell)| {
+            let lead = if row <= 62 {
+                row.div_ceil(2) + 0x80
+            } else {
+                row.div_ceil(2) + 0xC0
+            };
+            let trail = if row % 2 == 1 {
+                cell + if cell <= 63 { 0x3F } else { 0x40 }
+            } else {
+                cell + 0x9E
+            };
+            [lead as u8, trail as u8]
+        })
+    }
+
     #[test]
     fn postal_codes_are_normalized_with_a_hyphen() {
         assert_eq!(
@@ -282,6 +350,29 @@ mod tests {
         assert!(Email::parse("email", "a b@example.jp").is_err());
     }
 
+    #[test]
+    fn provider_safe_text_refuses_model_dependent_characters_and_names_them() {
+        assert!(provider_safe("name", "姓", "山田").is_ok());
+        assert!(provider_safe("address1", "住所", "千代田区千代田１－１ Ａビル 3F").is_ok());
+        assert!(provider_safe("name", "姓", "ヤマダ・タロウ　ー").is_ok());
+        for bad in ["①", "㈱", "Ⅰ", "㍻", "髙", "﨑", "ｱ", "〜", "😀"] {
+            let err = provider_safe("address1", "住所", &format!("東京{bad}")).unwrap_err();
+            assert_eq!(err.field, "address1");
+            assert!(
+                err.message.starts_with("住所に使用できない文字"),
+                "{}",
+                err.message
+            );
+            assert!(
+                err.message.contains(&format!("「{bad}」")),
+                "{}",
+                err.message
+            );
+        }
+        let twice = provider_safe("n", "姓", "①①②").unwrap_err();
+        assert!(twice.message.ends_with("「①」「②」"), "{}", twice.message);
+    }
+
     proptest! {
         #[test]
         fn every_seven_digit_code_parses_both_ways(n in 0u32..10_000_000) {
@@ -291,11 +382,44 @@ mod tests {
         }
 
         #[test]
+        fn every_jis_x0208_character_is_provider_safe(code in jis_x0208_code()) {
+            let (text, _, malformed) = encoding_rs::SHIFT_JIS.decode(&code);
+            prop_assume!(!malformed && text.chars().count() == 1);
+            let c = text.chars().next().unwrap();
+            // A few cells of rows 1–8 decode to a character that CP932 encodes elsewhere
+            // first; all that matters is that what the buyer typed can be sent.
+            let (round, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&text);
+            prop_assume!(!unmappable && round.as_ref() == &code[..]);
+            prop_assert!(provider_safe("f", "項目", &format!("山田{c}ABC")).is_ok(), "{:?} {:02X?}", c, code);
+        }
+
+        #[test]
+        fn any_nec_special_character_is_refused_and_named(trail in 0x40u8..=0x9Cu8, prefix in "[a-z山田]{0,5}") {
+            let code = [0x87u8, trail];
+            let (text, _, malformed) = encoding_rs::SHIFT_JIS.decode(&code);
+            prop_assume!(!malformed && !text.contains('\u{FFFD}'));
+            let c = text.chars().next().unwrap();
+            // Row 13 characters CP932 also has in JIS X 0208 (≒, ≡, ∫, ∮, √, ⊥, ∠, ∟, ⊿, ∵, ∩, ∪)
+            // are encoded there and so can be sent.
+            let (round, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+            prop_assume!(round.first() == Some(&0x87));
+            let err = provider_safe("f", "住所", &format!("{prefix}{c}")).unwrap_err();
+            let named = format!("「{c}」");
+            prop_assert!(err.message.contains(&named), "{}", err.message);
+        }
+
+        #[test]
+        fn printable_ascii_is_provider_safe(s in "[ -~]{0,40}") {
+            prop_assert!(provider_safe("f", "項目", &s).is_ok());
+        }
+
+        #[test]
         fn parsers_never_panic(s in "\\PC{0,30}") {
             let _ = PostalCode::parse("z", &s);
             let _ = Phone::parse("t", &s);
             let _ = Kana::parse("k", "k", &s);
             let _ = Email::parse("e", &s);
+            let _ = provider_safe("p", "p", &s);
         }
     }
 }

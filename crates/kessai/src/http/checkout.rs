@@ -298,16 +298,7 @@ async fn card_form(
         Some(id) if config.stored_cards => state.store.stored_cards(id, "paygent").await?,
         _ => Vec::new(),
     };
-    let year = (state
-        .clock
-        .now()
-        .with_timezone(&crate::clock::jst())
-        .format("%y")
-        .to_string())
-    .parse::<u32>()
-    .unwrap_or(26);
-    let years: Vec<String> = (year..year + 20).map(|y| format!("{y:02}")).collect();
-    let months: Vec<String> = (1..=12).map(|m| format!("{m:02}")).collect();
+    let (months, years) = card_expiry_choices(state);
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -337,6 +328,21 @@ async fn card_form(
     .await
 }
 
+/// The 有効期限 choices of a card form: months `01`–`12` and the next 20 years as `YY`.
+pub(crate) fn card_expiry_choices(state: &SharedState) -> (Vec<String>, Vec<String>) {
+    let year = (state
+        .clock
+        .now()
+        .with_timezone(&crate::clock::jst())
+        .format("%y")
+        .to_string())
+    .parse::<u32>()
+    .unwrap_or(26);
+    let years = (year..year + 20).map(|y| format!("{y:02}")).collect();
+    let months = (1..=12).map(|m| format!("{m:02}")).collect();
+    (months, years)
+}
+
 async fn message(
     state: &SharedState,
     status: StatusCode,
@@ -349,7 +355,10 @@ async fn message(
         status,
         "checkout_done.html",
         heading,
-        context! { order => None::<()>, details => Vec::<()>::new(), heading, message, retry_url },
+        context! {
+            order => None::<()>, items => Vec::<()>::new(), details => Vec::<()>::new(), delivery_date => None::<String>,
+            conversion => None::<String>, heading, message, retry_url,
+        },
     )
     .await
 }
@@ -492,12 +501,30 @@ async fn done(
         .await?
         .ok_or(HttpError::NotFound)?;
     let details = checkout::payment_details(&p.payment);
+    let items = state.store.order_items(order_id).await?;
+    // The operator's conversion tag counts each order once: only the first view claims it.
+    let shop = state.settings.shop().await?;
+    let conversion = match shop.conversion_snippet(&order.order_number, order.total) {
+        Some(snippet)
+            if state
+                .store
+                .claim_conversion(order_id, state.clock.now())
+                .await? =>
+        {
+            Some(snippet)
+        }
+        _ => None,
+    };
+    let delivery_date = order.delivery_date.map(crate::clock::format_date_ja);
     render(
         &state,
         StatusCode::OK,
         "checkout_done.html",
         "購入完了",
-        context! { order, details, heading => "", message => "", retry_url => None::<String> },
+        context! {
+            order, items, details, delivery_date, conversion,
+            heading => "", message => "", retry_url => None::<String>,
+        },
     )
     .await
 }

@@ -15,6 +15,10 @@ pub enum HttpError {
     /// Not logged in: send the browser to the login page.
     #[error("ログインしてください")]
     LoginRequired { next: String },
+    /// A storefront member page without a logged-in member: send the buyer to the member
+    /// login page.
+    #[error("ログインしてください")]
+    MemberLoginRequired { next: String },
     /// A form without a valid CSRF token.
     #[error("フォームの有効期限が切れました。ページを再読み込みしてもう一度お試しください。")]
     Csrf,
@@ -40,6 +44,10 @@ impl IntoResponse for HttpError {
                 let target = format!("/admin/login?next={}", urlencode(next));
                 return Redirect::to(&target).into_response();
             }
+            Self::MemberLoginRequired { next } => {
+                let target = format!("/member/login?next={}", urlencode(next));
+                return Redirect::to(&target).into_response();
+            }
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -59,8 +67,18 @@ impl IntoResponse for HttpError {
             tracing::error!(error = %e, "error page failed to render");
             message.clone()
         });
-        (status, Html(page)).into_response()
+        let mut response = (status, Html(page)).into_response();
+        response.extensions_mut().insert(ErrorPage { message });
+        response
     }
+}
+
+/// What an error page says, attached to the response so a part of the site with its own look
+/// (the storefront) can show the same message in its own layout.
+#[derive(Clone, Debug)]
+pub struct ErrorPage {
+    /// The message for the user (never internal details).
+    pub message: String,
 }
 
 /// Percent-encodes a query value.

@@ -1,11 +1,13 @@
-//! HTTP: the router, shared state, health endpoint, test-clock endpoint, and the admin
-//! console (`admin`). One error type ([`error::HttpError`]) maps failures to responses.
+//! HTTP: the router, shared state, health endpoint, test-clock endpoint, the admin console
+//! (`admin`), the JSON API (`api`), the storefront (`shop`) and the checkout hand-off pages
+//! (`checkout`). One error type ([`error::HttpError`]) maps failures to responses.
 
 pub mod admin;
 pub mod api;
 pub mod checkout;
 pub mod error;
 pub mod notify;
+pub mod shop;
 pub mod templates;
 
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use axum::{Json, Router};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::payments::Payments;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -30,6 +33,7 @@ pub struct AppState {
     pub clock: Clock,
     pub settings: Settings,
     pub payments: Payments,
+    pub mailer: Mailer,
 }
 
 /// Shared handle on the state.
@@ -42,6 +46,7 @@ pub fn router(state: SharedState) -> Router {
         .nest("/admin", admin::router(state.clone()))
         .nest("/api", api::router(state.clone()))
         .nest("/checkout", checkout::router())
+        .merge(shop::router(state.clone()))
         .merge(notify::router())
         .route("/index.php", post(notify::welcart))
         .nest("/sandbox", sandbox_router(&state));

@@ -1,5 +1,5 @@
-//! Hourly housekeeping: expired admin sessions, old failed-login records, finished jobs and
-//! API idempotency records older than a day are deleted so the tables stay small.
+//! Hourly housekeeping: expired admin and shop sessions, old failed-login records, finished
+//! jobs and API idempotency records older than a day are deleted so the tables stay small.
 
 use chrono::{Duration, Timelike};
 use serde::{Deserialize, Serialize};
@@ -25,13 +25,20 @@ pub(super) fn register(registry: &mut Registry, store: Store, clock: Clock) {
             let access = store
                 .purge_expired_access(now, now - Duration::days(1))
                 .await?;
+            let shop_sessions = store.purge_expired_shop_sessions(now).await?;
             let jobs = store.purge_done_jobs(now - Duration::days(30)).await?;
             let idempotency = store
                 .purge_idempotency_keys(
                     now - Duration::hours(crate::http::api::idempotency::KEEP_HOURS),
                 )
                 .await?;
-            tracing::info!(access, jobs, idempotency, "housekeeping removed old rows");
+            tracing::info!(
+                access,
+                shop_sessions,
+                jobs,
+                idempotency,
+                "housekeeping removed old rows"
+            );
             Ok::<(), JobError>(())
         }
     });

@@ -91,15 +91,21 @@ pub async fn enqueue<J: Job>(
     run_at: Option<DateTime<Utc>>,
 ) -> Result<Option<i64>, StoreError> {
     let now = clock.now();
-    let payload = serde_json::to_string(job).expect("job payloads serialize");
-    let new = NewJob {
+    store
+        .enqueue_job(&new_job(job, dedup_key, run_at.unwrap_or(now)), now)
+        .await
+}
+
+/// The row of a typed job, for the store functions that enqueue jobs inside the transaction
+/// of the change that causes them.
+pub fn new_job<J: Job>(job: &J, dedup_key: Option<String>, run_at: DateTime<Utc>) -> NewJob {
+    NewJob {
         kind: J::KIND.to_owned(),
-        payload,
+        payload: serde_json::to_string(job).expect("job payloads serialize"),
         dedup_key,
-        run_at: run_at.unwrap_or(now),
+        run_at,
         max_attempts: J::MAX_ATTEMPTS,
-    };
-    store.enqueue_job(&new, now).await
+    }
 }
 
 /// Delay before retry `attempt` (1-based): 2^attempt seconds, at most one hour.
@@ -255,7 +261,7 @@ impl Worker {
 }
 
 /// The registry of every job kind the application runs.
-pub fn registry(payments: &crate::payments::Payments) -> Registry {
+pub fn registry(payments: &crate::payments::Payments, mailer: &crate::mail::Mailer) -> Registry {
     let mut registry = Registry::new();
     housekeeping::register(
         &mut registry,
@@ -263,6 +269,7 @@ pub fn registry(payments: &crate::payments::Payments) -> Registry {
         payments.clock().clone(),
     );
     crate::payments::register(&mut registry, payments.clone());
+    crate::mail::register(&mut registry, mailer.clone());
     registry
 }
 

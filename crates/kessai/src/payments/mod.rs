@@ -473,7 +473,8 @@ impl Payments {
 
     /// Applies a provider status to a payment: a report about the current payment id moves
     /// the payment (never out of a final state) and adds a history row when something changed;
-    /// a report about a replaced payment id only adds its history row once.
+    /// a report about a replaced payment id, or about a declined attempt under another id,
+    /// only adds its history row once.
     pub async fn apply(&self, payment: &Payment, report: &Report) -> Result<(), StoreError> {
         let now = self.clock.now();
         let amount = report.amount.unwrap_or(payment.amount);
@@ -485,13 +486,16 @@ impl Payments {
                 && row.provider_payment_id.as_deref().unwrap_or("") == report.payment_id
                 && row.amount == amount
         });
-        let about_replaced = !current_id.is_empty()
-            && !report.payment_id.is_empty()
-            && current_id != report.payment_id
+        let about_other_id = !report.payment_id.is_empty() && current_id != report.payment_id;
+        // A replaced payment id (after 補正売上), or a declined attempt the buyer followed
+        // with another card: its status belongs in the history, never on the payment.
+        let about_replaced = about_other_id
+            && !current_id.is_empty()
             && history
                 .iter()
                 .any(|row| row.provider_payment_id.as_deref() == Some(report.payment_id.as_str()));
-        if about_replaced {
+        let declined_attempt = about_other_id && report.state == PaymentState::Failed;
+        if about_replaced || declined_attempt {
             if !seen {
                 self.store
                     .record_payment_status(
@@ -596,6 +600,41 @@ impl Payments {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Keeps a member's card at Paygent (025, given as a card token) and its reference here.
+    pub async fn add_stored_card(
+        &self,
+        member_id: i64,
+        card_token: &str,
+    ) -> Result<crate::store::StoredCard, PaymentsError> {
+        let customer_id = paygent::Config::customer_id(member_id);
+        let client = self
+            .paygent()
+            .await?
+            .client()
+            .map_err(ProviderError::from)?;
+        let card = client
+            .store_card(&customer_id, card_token)
+            .await
+            .map_err(ProviderError::from)?;
+        let masked = card.masked_card_number;
+        let last4 = masked.get(masked.len().saturating_sub(4)..).unwrap_or("");
+        Ok(self
+            .store
+            .add_stored_card(
+                &crate::store::NewStoredCard {
+                    member_id,
+                    provider: "paygent",
+                    customer_id: &customer_id,
+                    card_ref: &card.customer_card_id,
+                    last4,
+                    expiry: &card.card_valid_term,
+                    brand: &card.card_brand,
+                },
+                self.clock.now(),
+            )
+            .await?)
     }
 
     /// Removes a member's stored card: at the provider (026), then the reference here. A card

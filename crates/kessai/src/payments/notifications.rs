@@ -294,8 +294,12 @@ async fn process(payments: &Payments, id: i64) -> Result<(), JobError> {
     }
     let mut detail = format!("{}を反映しました", report.label);
     if payment.order_id.is_none() && confirms {
-        if let OrderFromLog::Created(order_id) =
-            checkout::confirm(payments, &payment.link_key).await?
+        if let OrderFromLog::Created(order_id) = checkout::confirm(
+            payments,
+            &payment.link_key,
+            checkout::OrderOrigin::Recovered,
+        )
+        .await?
         {
             // A payment made after ordering may be paid already by the time its order is
             // rebuilt: the order starts 入金済み then, not 未入金.

@@ -41,7 +41,13 @@ pub struct ShopInfo {
     pub order_email: String,
     /// 送信元メールアドレス (sender of mails to buyers)
     pub sender_email: String,
+    /// コンバージョンタグ（購入完了ページ）: HTML the operator trusts (an advertiser's or
+    /// analytics tag), shown once per order on 購入完了 with [`ShopInfo::conversion_snippet`].
+    pub conversion_tag: String,
 }
+
+/// Longest コンバージョンタグ.
+const MAX_CONVERSION_TAG_CHARS: usize = 20_000;
 
 impl ShopInfo {
     /// Validates operator input; returns the cleaned info or every error.
@@ -72,20 +78,59 @@ impl ShopInfo {
             } else {
                 input::Phone::parse("phone", &raw.phone).map(|p| p.as_str().to_owned())
             }),
-            order_email: keep(
-                input::Email::parse("order_email", &raw.order_email).map(|e| e.as_str().to_owned()),
-            ),
-            sender_email: keep(
-                input::Email::parse("sender_email", &raw.sender_email)
-                    .map(|e| e.as_str().to_owned()),
-            ),
+            order_email: keep(shop_email(
+                "order_email",
+                "受注メールアドレス",
+                &raw.order_email,
+            )),
+            sender_email: keep(shop_email(
+                "sender_email",
+                "送信元メールアドレス",
+                &raw.sender_email,
+            )),
+            conversion_tag: raw.conversion_tag.trim().to_owned(),
         };
+        if info.conversion_tag.chars().count() > MAX_CONVERSION_TAG_CHARS {
+            errors.push(Invalid::new(
+                "conversion_tag",
+                format!("コンバージョンタグは{MAX_CONVERSION_TAG_CHARS}文字以内で入力してください"),
+            ));
+        }
         if errors.is_empty() {
             Ok(info)
         } else {
             Err(errors)
         }
     }
+
+    /// The conversion tag for one order, its placeholders filled: `{order_number}` (注文番号)
+    /// and `{total}` (総合計金額 in yen, digits only). Only letters, digits and hyphens of the
+    /// values go in, so nothing an order holds can change the operator's HTML. `None` when
+    /// no tag is set.
+    pub fn conversion_snippet(&self, order_number: &str, total: i64) -> Option<String> {
+        if self.conversion_tag.is_empty() {
+            return None;
+        }
+        let digits: String = order_number
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        Some(
+            self.conversion_tag
+                .replace("{order_number}", &digits)
+                .replace("{total}", &total.to_string()),
+        )
+    }
+}
+
+/// One of the shop's mail addresses: valid for us and for the mail transport, so every mail
+/// composed from it can be sent; the message names the field, as the page has two.
+fn shop_email(field: &str, label: &str, value: &str) -> Result<String, Invalid> {
+    input::Email::parse(field, value)
+        .ok()
+        .filter(|e| e.as_str().parse::<lettre::Address>().is_ok())
+        .map(|e| e.as_str().to_owned())
+        .ok_or_else(|| Invalid::new(field, format!("{label}を正しく入力してください")))
 }
 
 /// A provider settings form as submitted.

@@ -1,7 +1,7 @@
 //! The shop's catalog-level records: products, delivery methods (配送方法) and payment
 //! methods (支払方法) with their display order and 使用/停止 state.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{on_pool, Store, StoreError};
 
@@ -16,13 +16,49 @@ pub struct Product {
     pub active: bool,
 }
 
-/// A delivery method (配送方法) and its carrier.
+/// A delivery method (配送方法), its carrier, and what the buyer may choose with it.
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct DeliveryMethod {
     pub id: i64,
     pub name: String,
     pub carrier: String,
     pub sort_order: i64,
+    /// 配達希望日: the first date offered is this many days after the order date.
+    pub date_earliest_days: i64,
+    /// 配達希望日: how many dates are offered (0: the buyer cannot choose a date).
+    pub date_range_days: i64,
+    /// 配達時間帯: one slot per line (empty: the buyer cannot choose a time).
+    pub time_slots: String,
+}
+
+/// The editable fields of a delivery method (already validated).
+#[derive(Clone, Debug, Default)]
+pub struct NewDeliveryMethod {
+    pub name: String,
+    pub carrier: String,
+    pub date_earliest_days: i64,
+    pub date_range_days: i64,
+    /// One slot per line.
+    pub time_slots: String,
+}
+
+impl DeliveryMethod {
+    /// The 配達希望日 a buyer ordering on `order_date` (Japan time) may choose, earliest first.
+    pub fn date_choices(&self, order_date: NaiveDate) -> Vec<NaiveDate> {
+        let first = order_date + chrono::Days::new(self.date_earliest_days.max(0) as u64);
+        (0..self.date_range_days.max(0) as u64)
+            .map(|n| first + chrono::Days::new(n))
+            .collect()
+    }
+
+    /// The 配達時間帯 a buyer may choose.
+    pub fn time_slot_list(&self) -> Vec<&str> {
+        self.time_slots
+            .lines()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
 }
 
 /// A payment method (支払方法) as the storefront offers it.
@@ -45,6 +81,9 @@ pub struct NewPaymentMethod {
     pub active: bool,
 }
 
+const DELIVERY_COLUMNS: &str =
+    "id, name, carrier, sort_order, date_earliest_days, date_range_days, time_slots";
+
 impl Store {
     /// Creates a product unless one with that code exists.
     pub async fn upsert_product(
@@ -61,6 +100,12 @@ impl Store {
         Ok(())
     }
 
+    /// One product by its code (active or not).
+    pub async fn product(&self, code: &str) -> Result<Option<Product>, StoreError> {
+        let sql = "SELECT id, code, name, description, price, active FROM products WHERE code = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(code).fetch_optional(p).await?))
+    }
+
     /// Products in code order.
     pub async fn products(&self) -> Result<Vec<Product>, StoreError> {
         let sql = "SELECT id, code, name, description, price, active FROM products ORDER BY code";
@@ -70,39 +115,40 @@ impl Store {
     /// Delivery methods in display order.
     pub async fn delivery_methods(&self) -> Result<Vec<DeliveryMethod>, StoreError> {
         let sql =
-            "SELECT id, name, carrier, sort_order FROM delivery_methods ORDER BY sort_order, id";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?))
+            format!("SELECT {DELIVERY_COLUMNS} FROM delivery_methods ORDER BY sort_order, id");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?))
     }
 
     /// One delivery method.
     pub async fn delivery_method(&self, id: i64) -> Result<Option<DeliveryMethod>, StoreError> {
-        let sql = "SELECT id, name, carrier, sort_order FROM delivery_methods WHERE id = $1";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await?))
+        let sql = format!("SELECT {DELIVERY_COLUMNS} FROM delivery_methods WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
     }
 
     /// Adds a delivery method at the end of the list.
     pub async fn create_delivery_method(
         &self,
-        name: &str,
-        carrier: &str,
+        d: &NewDeliveryMethod,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO delivery_methods (name, carrier, sort_order, created_at)
-                   VALUES ($1, $2, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM delivery_methods), $3) RETURNING id";
-        Ok(
-            on_pool!(self, p => sqlx::query_scalar(sql).bind(name).bind(carrier).bind(now).fetch_one(p).await?),
-        )
+        let sql = "INSERT INTO delivery_methods (name, carrier, date_earliest_days, date_range_days, time_slots, sort_order, created_at)
+                   VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM delivery_methods), $6) RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(&d.name).bind(&d.carrier).bind(d.date_earliest_days).bind(d.date_range_days).bind(&d.time_slots).bind(now)
+            .fetch_one(p).await?))
     }
 
-    /// Renames a delivery method or changes its carrier.
+    /// Replaces a delivery method's editable fields.
     pub async fn update_delivery_method(
         &self,
         id: i64,
-        name: &str,
-        carrier: &str,
+        d: &NewDeliveryMethod,
     ) -> Result<(), StoreError> {
-        let sql = "UPDATE delivery_methods SET name = $2, carrier = $3 WHERE id = $1";
-        let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(name).bind(carrier).execute(p).await?.rows_affected());
+        let sql = "UPDATE delivery_methods SET name = $2, carrier = $3, date_earliest_days = $4, date_range_days = $5,
+                   time_slots = $6 WHERE id = $1";
+        let n = on_pool!(self, p => sqlx::query(sql)
+            .bind(id).bind(&d.name).bind(&d.carrier).bind(d.date_earliest_days).bind(d.date_range_days).bind(&d.time_slots)
+            .execute(p).await?.rows_affected());
         if n == 0 {
             return Err(StoreError::NotFound("delivery method"));
         }

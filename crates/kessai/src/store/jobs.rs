@@ -93,6 +93,23 @@ const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attemp
                 ORDER BY run_at, id LIMIT 1)
     RETURNING id, kind, payload, attempts, max_attempts";
 
+/// Inserts a [`NewJob`] through `$executor` (a pool, or `&mut *tx` to enqueue inside an open
+/// transaction of either backend) and evaluates to its id, or `None` when a job with the same
+/// dedup key exists.
+macro_rules! insert_job {
+    ($executor:expr, $job:expr, $now:expr) => {{
+        let job: &$crate::store::NewJob = $job;
+        let sql = "INSERT INTO jobs (kind, payload, dedup_key, state, attempts, max_attempts, run_at, created_at, updated_at)
+                   VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)
+                   ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
+        let id: Option<i64> = sqlx::query_scalar(sql)
+            .bind(&job.kind).bind(&job.payload).bind(&job.dedup_key).bind(job.max_attempts).bind(job.run_at).bind($now)
+            .fetch_optional($executor).await?;
+        id
+    }};
+}
+pub(crate) use insert_job;
+
 impl Store {
     /// Enqueues a job; returns its id, or `None` when a job with the same dedup key exists.
     pub async fn enqueue_job(
@@ -100,12 +117,7 @@ impl Store {
         job: &NewJob,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let sql = "INSERT INTO jobs (kind, payload, dedup_key, state, attempts, max_attempts, run_at, created_at, updated_at)
-                   VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)
-                   ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
-        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
-            .bind(&job.kind).bind(&job.payload).bind(&job.dedup_key).bind(job.max_attempts).bind(job.run_at).bind(now)
-            .fetch_optional(p).await?))
+        Ok(on_pool!(self, p => insert_job!(p, job, now)))
     }
 
     /// Claims the next due job (or one whose lease expired) for `owner` until `now + lease`.
@@ -179,6 +191,13 @@ impl Store {
             on_pool!(self, p => sqlx::query(sql).bind(id).bind(now).execute(p).await?.rows_affected())
                 == 1,
         )
+    }
+
+    /// `(attempts, max_attempts)` of the job holding `dedup_key`: a handler that was given
+    /// only its payload learns this way whether its failure is the last one.
+    pub async fn job_attempts(&self, dedup_key: &str) -> Result<Option<(i32, i32)>, StoreError> {
+        let sql = "SELECT attempts, max_attempts FROM jobs WHERE dedup_key = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(dedup_key).fetch_optional(p).await?))
     }
 
     /// One job.

@@ -1,5 +1,5 @@
 //! Members (会員): buyers with an account. Stored cards are kept at the provider; the shop
-//! keeps only references, added with the provider issues.
+//! keeps only references (`stored_cards`).
 
 use chrono::{DateTime, Utc};
 
@@ -81,13 +81,38 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(email).fetch_optional(p).await?))
     }
 
-    /// Marks a member withdrawn (退会); their orders stay.
+    /// Replaces a member's details (`password_hash` included: pass the current one to keep
+    /// it); `false` when the new e-mail address belongs to another member.
+    pub async fn update_member(&self, id: i64, m: &NewMember) -> Result<bool, StoreError> {
+        let sql = "UPDATE members SET email = $2, password_hash = $3, family_name = $4, given_name = $5,
+                   family_kana = $6, given_kana = $7, postal_code = $8, prefecture = $9, address1 = $10,
+                   address2 = $11, phone = $12 WHERE id = $1 AND withdrawn_at IS NULL";
+        let updated = on_pool!(self, p => sqlx::query(sql)
+            .bind(id).bind(&m.email).bind(&m.password_hash).bind(&m.family_name).bind(&m.given_name)
+            .bind(&m.family_kana).bind(&m.given_kana).bind(&m.postal_code).bind(&m.prefecture)
+            .bind(&m.address1).bind(&m.address2).bind(&m.phone)
+            .execute(p).await.map(|r| r.rows_affected()));
+        match updated {
+            Ok(1) => Ok(true),
+            Ok(_) => Err(StoreError::NotFound("active member")),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Marks a member withdrawn (退会) and ends their shop sessions, in one transaction; their
+    /// orders stay.
     pub async fn withdraw_member(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         let sql = "UPDATE members SET withdrawn_at = $2 WHERE id = $1 AND withdrawn_at IS NULL";
-        let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(now).execute(p).await?.rows_affected());
-        if n == 0 {
-            return Err(StoreError::NotFound("active member"));
-        }
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(sql).bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound("active member"));
+            }
+            sqlx::query("DELETE FROM shop_sessions WHERE member_id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 }

@@ -12,11 +12,13 @@ mod api_keys;
 mod audit;
 mod catalog;
 mod jobs;
+mod mails;
 mod members;
 mod notifications;
 mod orders;
 mod payment_logs;
 mod settings;
+mod shop_sessions;
 mod stored_cards;
 
 use std::str::FromStr;
@@ -29,8 +31,9 @@ use sqlx::{PgPool, SqlitePool};
 pub use admin::{AdminSession, AdminUser};
 pub use api_keys::{ApiKey, IdempotencyRecord};
 pub use audit::AuditEntry;
-pub use catalog::{DeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
+pub use catalog::{DeliveryMethod, NewDeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
+pub use mails::{Mail, NewMail};
 pub use members::{Member, NewMember};
 pub use notifications::{NewNotification, Notification};
 pub use orders::{
@@ -41,6 +44,7 @@ pub use payment_logs::{
     NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError, PrepaymentLog,
 };
 pub use settings::StoredProviderSettings;
+pub use shop_sessions::{NewShopSession, ShopSessionRow};
 pub use stored_cards::{NewStoredCard, StoredCard};
 
 /// Runs `$body` with `$pool` bound to the backend's typed pool.

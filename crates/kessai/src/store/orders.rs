@@ -4,7 +4,7 @@
 //! A payment operation row is written before the provider is called and completed after,
 //! so a crash in between leaves a `pending` row that a status inquiry can settle.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{on_pool, Store, StoreError};
 use crate::domain::payment::PaymentState;
@@ -27,6 +27,12 @@ pub struct NewOrder {
     pub delivery_method_id: Option<i64>,
     pub delivery_name: String,
     pub carrier: String,
+    /// 配達希望日 (none when not chosen).
+    #[serde(default)]
+    pub delivery_date: Option<NaiveDate>,
+    /// 配達時間帯 (empty when not chosen).
+    #[serde(default)]
+    pub delivery_time: String,
     pub shipping_fee: i64,
     pub fee: i64,
     pub discount: i64,
@@ -100,6 +106,10 @@ pub struct Order {
     pub delivery_name: String,
     pub carrier: String,
     pub tracking_number: Option<String>,
+    /// 配達希望日 (none when not chosen).
+    pub delivery_date: Option<NaiveDate>,
+    /// 配達時間帯 (empty when not chosen).
+    pub delivery_time: String,
     pub subtotal: i64,
     pub shipping_fee: i64,
     pub fee: i64,
@@ -200,7 +210,7 @@ pub struct PaymentOperation {
 
 const ORDER_COLUMNS: &str = "id, order_number, member_id, email, family_name, given_name, family_kana, given_kana,
     postal_code, prefecture, address1, address2, phone, delivery_method_id, delivery_name, carrier, tracking_number,
-    subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id, payment_method_name,
+    delivery_date, delivery_time, subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id, payment_method_name,
     settlement_kind, note, created_at, updated_at";
 
 /// Inserts an order and its items inside the open transaction `$tx` (of either backend) and
@@ -211,8 +221,8 @@ macro_rules! insert_order {
         let order_sql = "INSERT INTO orders (order_number, member_id, email, family_name, given_name, family_kana,
             given_kana, postal_code, prefecture, address1, address2, phone, delivery_method_id, delivery_name, carrier,
             subtotal, shipping_fee, fee, discount, total, order_status, receipt_status, payment_method_id,
-            payment_method_name, settlement_kind, note, created_at, updated_at)
-            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$27)
+            payment_method_name, settlement_kind, note, created_at, updated_at, delivery_date, delivery_time)
+            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$27,$28,$29)
             RETURNING id";
         let item_sql = "INSERT INTO order_items (order_id, product_code, product_name, unit_price, quantity)
                         VALUES ($1, $2, $3, $4, $5)";
@@ -223,7 +233,7 @@ macro_rules! insert_order {
             .bind(&o.delivery_name).bind(&o.carrier).bind(o.subtotal()).bind(o.shipping_fee).bind(o.fee)
             .bind(o.discount).bind(o.total()).bind(&o.order_status).bind(&o.receipt_status)
             .bind(o.payment_method_id).bind(&o.payment_method_name).bind(&o.settlement_kind).bind(&o.note)
-            .bind($now)
+            .bind($now).bind(o.delivery_date).bind(&o.delivery_time)
             .fetch_one(&mut *$tx).await?;
         for item in &o.items {
             sqlx::query(item_sql).bind(id).bind(&item.product_code).bind(&item.product_name)
@@ -277,6 +287,32 @@ impl Store {
     pub async fn order(&self, id: i64) -> Result<Option<Order>, StoreError> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    }
+
+    /// A member's orders, newest first (購入履歴).
+    pub async fn member_orders(
+        &self,
+        member_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE member_id = $1 ORDER BY id DESC LIMIT $2"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(&sql).bind(member_id).bind(limit).fetch_all(p).await?),
+        )
+    }
+
+    /// Claims the one showing of the conversion tag for an order: true for the first caller
+    /// only, however many pages (reloads, a second tab, several instances) ask.
+    pub async fn claim_conversion(
+        &self,
+        order_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE orders SET conversion_shown_at = $2 WHERE id = $1 AND conversion_shown_at IS NULL";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(order_id).bind(now).execute(p).await?.rows_affected());
+        Ok(n == 1)
     }
 
     /// An order's lines.

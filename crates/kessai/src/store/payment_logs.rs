@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{on_pool, NewOrder, Store, StoreError};
+use super::{on_pool, NewJob, NewOrder, Store, StoreError};
 
 /// A pre-payment log entry.
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
@@ -134,12 +134,15 @@ impl Store {
     }
 
     /// Creates the order of a logged checkout exactly once, in one transaction: claim the
-    /// log, insert the order and its items, link the log and the payment to the order.
+    /// log, insert the order and its items, link the log and the payment to the order, and
+    /// enqueue the jobs `follow_ups` returns for the new order id (its mails), so they exist
+    /// exactly when the order does.
     pub async fn create_order_from_log(
         &self,
         link_key: &str,
         o: &NewOrder,
         now: DateTime<Utc>,
+        follow_ups: impl FnOnce(i64) -> Vec<NewJob>,
     ) -> Result<OrderFromLog, StoreError> {
         let claim = "UPDATE prepayment_logs SET claimed = $2 WHERE link_key = $1 AND claimed = $3 RETURNING id";
         let existing = "SELECT order_id FROM prepayment_logs WHERE link_key = $1";
@@ -161,6 +164,9 @@ impl Store {
             let id = super::orders::insert_order!(tx, o, now);
             sqlx::query(link).bind(link_key).bind(id).execute(&mut *tx).await?;
             sqlx::query(link_payment).bind(link_key).bind(id).execute(&mut *tx).await?;
+            for job in follow_ups(id) {
+                super::jobs::insert_job!(&mut *tx, &job, now);
+            }
             tx.commit().await?;
             Ok(OrderFromLog::Created(id))
         })

@@ -38,17 +38,22 @@ const COLUMNS: &str =
     "id, member_id, provider, customer_id, card_ref, last4, expiry, brand, created_at";
 
 impl Store {
-    /// Keeps a card reference (the same provider card twice is kept once).
+    /// Keeps a card reference (the same provider card twice is kept once) and returns it.
     pub async fn add_stored_card(
         &self,
         c: &NewStoredCard<'_>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<StoredCard, StoreError> {
         let sql = "INSERT INTO stored_cards (member_id, provider, customer_id, card_ref, last4, expiry, brand, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (provider, customer_id, card_ref) DO NOTHING";
-        on_pool!(self, p => sqlx::query(sql).bind(c.member_id).bind(c.provider).bind(c.customer_id).bind(c.card_ref)
-            .bind(c.last4).bind(c.expiry).bind(c.brand).bind(now).execute(p).await?.rows_affected());
-        Ok(())
+        let kept = format!(
+            "SELECT {COLUMNS} FROM stored_cards WHERE provider = $1 AND customer_id = $2 AND card_ref = $3"
+        );
+        on_pool!(self, p => {
+            sqlx::query(sql).bind(c.member_id).bind(c.provider).bind(c.customer_id).bind(c.card_ref)
+                .bind(c.last4).bind(c.expiry).bind(c.brand).bind(now).execute(p).await?;
+            Ok(sqlx::query_as(&kept).bind(c.provider).bind(c.customer_id).bind(c.card_ref).fetch_one(p).await?)
+        })
     }
 
     /// A member's cards at a provider, newest first.

@@ -128,6 +128,8 @@ pub struct TestApp {
 pub struct Options {
     pub demo: bool,
     pub backend: Option<&'static str>,
+    /// Send mail to this SMTP server instead of writing `.eml` files.
+    pub smtp_url: Option<String>,
 }
 
 impl TestApp {
@@ -148,13 +150,25 @@ impl TestApp {
     /// The app with options.
     pub async fn spawn_with(options: Options) -> TestApp {
         let db = TestDatabase::new(options.backend.unwrap_or_else(default_backend)).await;
-        Self::spawn_on(db, options.demo).await
+        Self::start(db, options).await
     }
 
     /// The app on an existing database (to test restarts).
     pub async fn spawn_on(db: TestDatabase, demo: bool) -> TestApp {
+        Self::start(
+            db,
+            Options {
+                demo,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    async fn start(db: TestDatabase, options: Options) -> TestApp {
         let mut config = Config::for_tests(db.dir.clone(), db.url.clone());
-        config.demo = demo;
+        config.demo = options.demo;
+        config.mail.smtp_url = options.smtp_url.map(kessai::secrets::Secret::new);
         config.admin_password = Some(kessai::secrets::Secret::new(ADMIN_PASSWORD));
         let app = App::build_with_clock(config, Clock::test())
             .await
@@ -340,6 +354,8 @@ pub fn sample_order(number: &str) -> kessai::store::NewOrder {
         delivery_method_id: None,
         delivery_name: "宅急便".into(),
         carrier: "yamato".into(),
+        delivery_date: None,
+        delivery_time: String::new(),
         shipping_fee: 800,
         fee: 0,
         discount: 100,
@@ -393,6 +409,8 @@ pub fn checkout_request(
         member_id,
         delivery_method_id: 1,
         payment_method_id: 0,
+        delivery_date: String::new(),
+        delivery_time: String::new(),
         note: String::new(),
         return_url: None,
     }

@@ -9,8 +9,6 @@
 
 use std::net::SocketAddr;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::body::{to_bytes, Body};
 use axum::extract::{
     ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Query, Request, State,
@@ -28,7 +26,8 @@ use sha2::{Digest, Sha256};
 
 use crate::http::error::HttpError;
 use crate::http::{templates, SharedState};
-use crate::secrets::random_token;
+pub use crate::secrets::hash_password;
+use crate::secrets::{random_token, verify_password, DUMMY_PASSWORD_HASH as DUMMY_HASH};
 use crate::store::AdminSession;
 
 const SESSION_COOKIE: &str = "kessai_admin";
@@ -41,24 +40,8 @@ const LOCKOUT_MINUTES: i64 = 15;
 /// Largest admin form body (certificate uploads included).
 pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 
-/// Hashes a password with Argon2id and a random salt.
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-fn token_hash(token: &str) -> String {
+/// The SHA-256 (hex) a session cookie token is stored as.
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -193,7 +176,7 @@ pub async fn secure_cookies(State(state): State<SharedState>, mut response: Resp
 }
 
 /// The `csrf` field of a urlencoded or multipart form body.
-async fn form_csrf(headers: &HeaderMap, body: &axum::body::Bytes) -> Option<String> {
+pub(crate) async fn form_csrf(headers: &HeaderMap, body: &axum::body::Bytes) -> Option<String> {
     let content_type = headers.get(CONTENT_TYPE)?.to_str().ok()?;
     if content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
@@ -361,10 +344,6 @@ pub async fn logout(
     )
         .into_response())
 }
-
-/// An Argon2 hash of a random string, verified against when the login does not exist.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Jq3p2mJx1n4Zs6dSx1fZy8oXx7PmrZ9C2r7t1XJ3w5E";
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! 配送設定: the shop's delivery methods and their carriers (a クロネコヤマト method is what
-//! Kuroneko Web Collect's capture-on-shipment works with).
+//! Kuroneko Web Collect's capture-on-shipment works with), with the 配達希望日 and 配達時間帯
+//! the storefront offers for each.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,6 +15,7 @@ use crate::domain::input::{self, Invalid};
 use crate::domain::order::Carrier;
 use crate::http::error::HttpError;
 use crate::http::SharedState;
+use crate::store::NewDeliveryMethod;
 
 const LIST: &str = "/admin/delivery";
 
@@ -23,7 +25,13 @@ const LIST: &str = "/admin/delivery";
 pub struct DeliveryForm {
     name: String,
     carrier: String,
+    date_earliest_days: String,
+    date_range_days: String,
+    time_slots: String,
 }
+
+/// Most 配達時間帯 a method may offer.
+const MAX_TIME_SLOTS: usize = 12;
 
 #[derive(Serialize)]
 struct CarrierOption {
@@ -41,18 +49,82 @@ fn carriers() -> Vec<CarrierOption> {
         .collect()
 }
 
-fn parse(form: &DeliveryForm) -> Result<(String, Carrier), Vec<Invalid>> {
-    let mut errors = Vec::new();
-    let name = input::text("name", "配送方法名", &form.name, 60)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let carrier = Carrier::parse(form.carrier.trim());
-    if carrier.is_none() {
-        errors.push(Invalid::new("carrier", "配送業者を選択してください"));
+/// A number of days from 0 to 60 (empty means 0).
+fn days(field: &str, label: &str, value: &str) -> Result<i64, Invalid> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(0);
     }
-    match (name, carrier) {
-        (Some(n), Some(c)) if errors.is_empty() => Ok((n, c)),
-        _ => Err(errors),
+    v.parse::<i64>()
+        .ok()
+        .filter(|n| v.bytes().all(|b| b.is_ascii_digit()) && (0..=60).contains(n))
+        .ok_or_else(|| {
+            Invalid::new(
+                field,
+                format!("{label}は0から60までの半角数字で入力してください"),
+            )
+        })
+}
+
+/// One slot per line: each named like a text field, no duplicates, at most [`MAX_TIME_SLOTS`].
+fn time_slots(value: &str) -> Result<String, Invalid> {
+    let field = "time_slots";
+    let mut slots: Vec<String> = Vec::new();
+    for line in value.lines().filter(|l| !l.trim().is_empty()) {
+        let slot = input::text(field, "配達時間帯", line, 20)?;
+        input::provider_safe(field, "配達時間帯", &slot)?;
+        if slots.contains(&slot) {
+            return Err(Invalid::new(
+                field,
+                format!("配達時間帯「{slot}」が重複しています"),
+            ));
+        }
+        slots.push(slot);
+    }
+    if slots.len() > MAX_TIME_SLOTS {
+        return Err(Invalid::new(
+            field,
+            format!("配達時間帯は{MAX_TIME_SLOTS}件以内で入力してください"),
+        ));
+    }
+    Ok(slots.join("\n"))
+}
+
+fn parse(form: &DeliveryForm) -> Result<NewDeliveryMethod, Vec<Invalid>> {
+    let name = input::text("name", "配送方法名", &form.name, 60);
+    let carrier = Carrier::parse(form.carrier.trim())
+        .ok_or_else(|| Invalid::new("carrier", "配送業者を選択してください"));
+    let earliest = days(
+        "date_earliest_days",
+        "配達希望日の最短日数",
+        &form.date_earliest_days,
+    );
+    let range = days(
+        "date_range_days",
+        "配達希望日の選択日数",
+        &form.date_range_days,
+    );
+    let slots = time_slots(&form.time_slots);
+    match (name, carrier, earliest, range, slots) {
+        (Ok(name), Ok(carrier), Ok(date_earliest_days), Ok(date_range_days), Ok(time_slots)) => {
+            Ok(NewDeliveryMethod {
+                name,
+                carrier: carrier.as_str().to_owned(),
+                date_earliest_days,
+                date_range_days,
+                time_slots,
+            })
+        }
+        (name, carrier, earliest, range, slots) => Err([
+            name.err(),
+            carrier.err(),
+            earliest.err(),
+            range.err(),
+            slots.err(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()),
     }
 }
 
@@ -61,6 +133,10 @@ struct DeliveryView {
     id: i64,
     name: String,
     carrier_label: &'static str,
+    /// 配達希望日 in words: 「注文日の2日後から7日間」 or 「指定不可」.
+    dates: String,
+    /// 配達時間帯 joined, or 「指定不可」.
+    times: String,
 }
 
 async fn render_index(
@@ -81,6 +157,18 @@ async fn render_index(
             carrier_label: Carrier::parse(&d.carrier)
                 .map(Carrier::label)
                 .unwrap_or("不明"),
+            dates: if d.date_range_days > 0 {
+                format!(
+                    "注文日の{}日後から{}日間",
+                    d.date_earliest_days, d.date_range_days
+                )
+            } else {
+                "指定不可".to_owned()
+            },
+            times: match d.time_slot_list().join("、") {
+                slots if slots.is_empty() => "指定不可".to_owned(),
+                slots => slots,
+            },
             name: d.name,
         })
         .collect();
@@ -120,26 +208,23 @@ pub async fn create(
     Form(form): Form<DeliveryForm>,
 ) -> Result<Response, HttpError> {
     match parse(&form) {
-        Ok((name, carrier)) => {
+        Ok(method) => {
             let now = state.clock.now();
-            let id = state
-                .store
-                .create_delivery_method(&name, carrier.as_str(), now)
-                .await?;
+            let id = state.store.create_delivery_method(&method, now).await?;
             state
                 .store
                 .audit(
                     admin.login(),
                     "配送方法を追加",
-                    &name,
-                    &format!("id {id}, {}", carrier.as_str()),
+                    &method.name,
+                    &format!("id {id}, {}", method.carrier),
                     now,
                 )
                 .await?;
             Ok(redirect_with(
                 LIST,
                 "ok",
-                &format!("配送方法「{name}」を追加しました。"),
+                &format!("配送方法「{}」を追加しました。", method.name),
             ))
         }
         Err(errors) => {
@@ -169,6 +254,9 @@ pub async fn edit(
         .await?
         .ok_or(HttpError::NotFound)?;
     let form = DeliveryForm {
+        date_earliest_days: d.date_earliest_days.to_string(),
+        date_range_days: d.date_range_days.to_string(),
+        time_slots: d.time_slots,
         name: d.name,
         carrier: d.carrier,
     };
@@ -198,26 +286,23 @@ pub async fn update(
         .await?
         .ok_or(HttpError::NotFound)?;
     match parse(&form) {
-        Ok((name, carrier)) => {
+        Ok(method) => {
             let now = state.clock.now();
-            state
-                .store
-                .update_delivery_method(id, &name, carrier.as_str())
-                .await?;
+            state.store.update_delivery_method(id, &method).await?;
             state
                 .store
                 .audit(
                     admin.login(),
                     "配送方法を更新",
-                    &name,
-                    &format!("id {id}, {}", carrier.as_str()),
+                    &method.name,
+                    &format!("id {id}, {}", method.carrier),
                     now,
                 )
                 .await?;
             Ok(redirect_with(
                 LIST,
                 "ok",
-                &format!("配送方法「{name}」を更新しました。"),
+                &format!("配送方法「{}」を更新しました。", method.name),
             ))
         }
         Err(errors) => page(

@@ -1,5 +1,5 @@
 //! The Japanese admin console: login, ダッシュボード, 基本設定, クレジット決済設定, 支払方法,
-//! 配送設定, ジョブ and 操作ログ. Server-rendered; every form posts back with a CSRF token
+//! 配送設定, メール送信履歴, ジョブ and 操作ログ. Server-rendered; every form posts back with a CSRF token
 //! and succeeds with Post/Redirect/Get (a flash message on the next page) or re-renders
 //! with the operator's input and each wrong field named.
 
@@ -7,6 +7,7 @@ mod api_keys;
 pub mod auth;
 mod delivery;
 mod jobs;
+mod mails;
 mod members;
 mod orders;
 mod payment_methods;
@@ -66,6 +67,9 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/orders", get(orders::index))
         .route("/orders/{id}", get(orders::show))
         .route("/orders/{id}/payment", post(orders::operate))
+        .route("/orders/{id}/thank-you-mail", post(mails::send_thank_you))
+        .route("/mails", get(mails::index))
+        .route("/mails/{id}", get(mails::show))
         .route("/payment-errors", get(orders::errors))
         .route("/payment-errors/delete", post(orders::delete_errors))
         .route("/jobs", get(jobs::index))

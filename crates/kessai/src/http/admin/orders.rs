@@ -88,6 +88,7 @@ pub async fn show(
         None => (Vec::new(), Vec::new()),
     };
     let history_len = history.len();
+    let mails = super::mails::of_order(&state, id).await?;
     page(
         StatusCode::OK,
         &admin,
@@ -105,6 +106,7 @@ pub async fn show(
             operations,
             history,
             history_len,
+            mails,
         },
     )
 }

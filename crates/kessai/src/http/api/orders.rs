@@ -48,6 +48,8 @@ struct Delivery {
     name: String,
     carrier: String,
     tracking_number: Option<String>,
+    delivery_date: Option<chrono::NaiveDate>,
+    delivery_time: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -235,6 +237,8 @@ pub async fn show(
             name: o.delivery_name,
             carrier: o.carrier,
             tracking_number: o.tracking_number,
+            delivery_date: o.delivery_date,
+            delivery_time: o.delivery_time,
         },
         items,
         totals: Totals {

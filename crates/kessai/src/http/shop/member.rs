@@ -1,0 +1,603 @@
+//! The member pages under `/member`: ログイン / ログアウト, 新規会員登録, マイページ (member
+//! information, 購入履歴 and the stored card), 会員情報編集, クレジットカード登録 (register,
+//! change, delete, with Paygent's token script like the checkout's card form) and 退会.
+//!
+//! Logging in, logging out and withdrawing replace the session under a new token, so a token
+//! known before the login is worth nothing after it.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::session::{SessionData, ShopSession};
+use super::{page, redirect_setting, SharedState};
+use crate::checkout::paygent::{self as card, TokenReceipt};
+use crate::domain::input::{Invalid, PREFECTURES};
+use crate::domain::order::OrderStatus;
+use crate::http::error::HttpError;
+use crate::members::{self, LoginError, MemberError, MemberForm, WithdrawError};
+use crate::payments::PaymentsError;
+use crate::providers::paygent::CardType;
+use crate::store::Member;
+
+/// How many orders 購入履歴 lists.
+const HISTORY_LIMIT: i64 = 100;
+
+/// The logged-in member, or the login page for a buyer who is not.
+async fn member(
+    state: &SharedState,
+    session: &ShopSession,
+    here: &str,
+) -> Result<Member, HttpError> {
+    let found = match session.member_id {
+        Some(id) => state.store.member(id).await?,
+        None => None,
+    };
+    found
+        .filter(|m| m.withdrawn_at.is_none())
+        .ok_or_else(|| HttpError::MemberLoginRequired {
+            next: here.to_owned(),
+        })
+}
+
+/// Only pages of this shop may be returned to after logging in.
+fn safe_next(next: &str) -> String {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains("://")
+        && !next.contains('\\')
+        && !next.starts_with("/admin");
+    if local {
+        next.to_owned()
+    } else {
+        "/member".to_owned()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    #[serde(skip_serializing)]
+    password: String,
+    next: String,
+}
+
+async fn render_login(
+    state: &SharedState,
+    session: &mut ShopSession,
+    status: StatusCode,
+    email: &str,
+    next: &str,
+    error: Option<String>,
+) -> Result<Response, HttpError> {
+    page(
+        state,
+        session,
+        status,
+        "member_login.html",
+        "ログイン",
+        context! { email, next, error },
+    )
+    .await
+}
+
+/// GET /member/login
+pub async fn login_form(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, HttpError> {
+    let next = safe_next(&query.next);
+    if session.member_id.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    render_login(&state, &mut session, StatusCode::OK, "", &next, None).await
+}
+
+/// POST /member/login
+pub async fn login(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, HttpError> {
+    let next = safe_next(&form.next);
+    let client = client.ip().to_string();
+    match members::authenticate(
+        &state.store,
+        &state.clock,
+        &form.email,
+        &form.password,
+        &client,
+    )
+    .await
+    {
+        Ok(m) => {
+            let cookie = log_in(&state, &mut session, m.id, "ログインしました。").await?;
+            Ok(redirect_setting(&next, cookie))
+        }
+        Err(LoginError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let status = match e {
+                LoginError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            render_login(
+                &state,
+                &mut session,
+                status,
+                &form.email,
+                &next,
+                Some(e.to_string()),
+            )
+            .await
+        }
+    }
+}
+
+/// Logs a member into the session under a new token. The cart stays; お客様情報 entered as
+/// a guest is dropped so the member's own details fill the form.
+async fn log_in(
+    state: &SharedState,
+    session: &mut ShopSession,
+    member_id: i64,
+    notice: &str,
+) -> Result<axum::http::HeaderValue, HttpError> {
+    let mut data = std::mem::take(&mut session.data);
+    data.customer = None;
+    data.notices.push(notice.to_owned());
+    Ok(session.rotate(state, Some(member_id), data).await?)
+}
+
+/// Ends the session and starts an empty one with `notice`.
+async fn start_afresh(
+    state: &SharedState,
+    session: &mut ShopSession,
+    notice: &str,
+) -> Result<Response, HttpError> {
+    let data = SessionData {
+        notices: vec![notice.to_owned()],
+        ..SessionData::default()
+    };
+    let cookie = session.rotate(state, None, data).await?;
+    Ok(redirect_setting("/", cookie))
+}
+
+/// POST /member/logout
+pub async fn logout(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+) -> Result<Response, HttpError> {
+    start_afresh(&state, &mut session, "ログアウトしました。").await
+}
+
+/// The two pages with the member form.
+#[derive(Clone, Copy)]
+enum MemberPage {
+    /// 新規会員登録
+    Register,
+    /// 会員情報編集
+    Edit,
+}
+
+async fn render_member_form(
+    state: &SharedState,
+    session: &mut ShopSession,
+    status: StatusCode,
+    which: MemberPage,
+    form: MemberForm,
+    errors: Vec<Invalid>,
+    next: &str,
+) -> Result<Response, HttpError> {
+    let (template, title) = match which {
+        MemberPage::Register => ("member_register.html", "新規会員登録"),
+        MemberPage::Edit => ("member_edit.html", "会員情報編集"),
+    };
+    page(
+        state,
+        session,
+        status,
+        template,
+        title,
+        context! { form, errors, next, prefectures => &PREFECTURES[..] },
+    )
+    .await
+}
+
+/// The registration form: the member fields and where to go afterwards.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisterForm {
+    #[serde(flatten)]
+    member: MemberForm,
+    next: String,
+}
+
+/// GET /member/register
+pub async fn register_form(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, HttpError> {
+    if session.member_id.is_some() {
+        return Ok(Redirect::to("/member").into_response());
+    }
+    let next = safe_next(&query.next);
+    render_member_form(
+        &state,
+        &mut session,
+        StatusCode::OK,
+        MemberPage::Register,
+        MemberForm::default(),
+        Vec::new(),
+        &next,
+    )
+    .await
+}
+
+/// POST /member/register: registers and logs the new member in.
+pub async fn register(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, HttpError> {
+    let next = safe_next(&form.next);
+    match members::register(&state.store, &state.clock, &form.member).await {
+        Ok(id) => {
+            let cookie = log_in(&state, &mut session, id, "会員登録が完了しました。").await?;
+            Ok(redirect_setting(&next, cookie))
+        }
+        Err(MemberError::Invalid(errors)) => {
+            render_member_form(
+                &state,
+                &mut session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                MemberPage::Register,
+                form.member,
+                errors,
+                &next,
+            )
+            .await
+        }
+        Err(MemberError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// An order in 購入履歴.
+#[derive(Serialize)]
+struct HistoryRow {
+    order_number: String,
+    created_at: String,
+    payment_method_name: String,
+    total: i64,
+    status: &'static str,
+}
+
+/// Paygent's stored cards are offered when its settings keep cards and the card form is
+/// the in-site token form.
+async fn cards_enabled(state: &SharedState) -> Result<bool, HttpError> {
+    let config = card::config(&state.payments).await?;
+    Ok(config.stored_cards && config.card == CardType::Module)
+}
+
+/// GET /member: マイページ.
+pub async fn home(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member").await?;
+    let orders: Vec<HistoryRow> = state
+        .store
+        .member_orders(m.id, HISTORY_LIMIT)
+        .await?
+        .into_iter()
+        .map(|o| HistoryRow {
+            status: OrderStatus::parse(&o.order_status).map_or("", OrderStatus::label),
+            order_number: o.order_number,
+            created_at: crate::clock::format_jst(o.created_at),
+            payment_method_name: o.payment_method_name,
+            total: o.total,
+        })
+        .collect();
+    let cards_enabled = cards_enabled(&state).await?;
+    let cards = if cards_enabled {
+        state.store.stored_cards(m.id, "paygent").await?
+    } else {
+        Vec::new()
+    };
+    let joined = crate::clock::format_date_ja(
+        m.created_at
+            .with_timezone(&crate::clock::jst())
+            .date_naive(),
+    );
+    page(
+        &state,
+        &mut session,
+        StatusCode::OK,
+        "member_home.html",
+        "マイページ",
+        context! { member => m, joined, orders, cards_enabled, cards },
+    )
+    .await
+}
+
+/// GET /member/edit: 会員情報編集.
+pub async fn edit_form(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member/edit").await?;
+    render_member_form(
+        &state,
+        &mut session,
+        StatusCode::OK,
+        MemberPage::Edit,
+        MemberForm::of(&m),
+        Vec::new(),
+        "/member",
+    )
+    .await
+}
+
+/// POST /member/edit
+pub async fn edit(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+    Form(form): Form<MemberForm>,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member/edit").await?;
+    match members::update(&state.store, &m, &form).await {
+        Ok(()) => {
+            session.notify(&state, "会員情報を更新しました。").await?;
+            Ok(Redirect::to("/member").into_response())
+        }
+        Err(MemberError::Invalid(errors)) => {
+            render_member_form(
+                &state,
+                &mut session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                MemberPage::Edit,
+                form,
+                errors,
+                "/member",
+            )
+            .await
+        }
+        Err(MemberError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn render_card(
+    state: &SharedState,
+    session: &mut ShopSession,
+    m: &Member,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, HttpError> {
+    let config = card::config(&state.payments).await?;
+    let cards = state.store.stored_cards(m.id, "paygent").await?;
+    let (months, years) = crate::http::checkout::card_expiry_choices(state);
+    let title = if cards.is_empty() {
+        "クレジットカード登録"
+    } else {
+        "クレジットカード変更"
+    };
+    page(
+        state,
+        session,
+        status,
+        "member_card.html",
+        title,
+        context! {
+            cards,
+            merchant_id => config.merchant_id.clone(),
+            token_key => config.token_key.clone(),
+            token_script => format!("{}/js/PaygentToken.js", config.token_url),
+            security_code => config.security_code,
+            months,
+            years,
+            error,
+        },
+    )
+    .await
+}
+
+/// GET /member/card: クレジットカード登録はこちら (or 変更 when a card is kept).
+pub async fn card_form(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member/card").await?;
+    if !cards_enabled(&state).await? {
+        return Err(HttpError::NotFound);
+    }
+    render_card(&state, &mut session, &m, StatusCode::OK, None).await
+}
+
+/// What the card page posts: the token receipt, and the kept card the new one replaces.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CardForm {
+    card_json: String,
+    replace_card_id: String,
+}
+
+/// POST /member/card: keeps the card at Paygent (025) and, when it replaces one, deletes
+/// the old one (026).
+pub async fn save_card(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+    Form(form): Form<CardForm>,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member/card").await?;
+    if !cards_enabled(&state).await? {
+        return Err(HttpError::NotFound);
+    }
+    let config = card::config(&state.payments).await?;
+    let receipt: Option<TokenReceipt> = serde_json::from_str(&form.card_json).ok();
+    let Some(receipt) = receipt.filter(|r| card::token_is_genuine(&config, r)) else {
+        tracing::warn!(
+            member_id = m.id,
+            "member card form with a missing or forged token"
+        );
+        let message = "カード情報を確認できませんでした。もう一度入力してください。";
+        return render_card(
+            &state,
+            &mut session,
+            &m,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message.to_owned()),
+        )
+        .await;
+    };
+    let replaced = match form.replace_card_id.trim().parse::<i64>() {
+        Ok(id) => state
+            .store
+            .stored_card(id)
+            .await?
+            .filter(|c| c.member_id == m.id),
+        Err(_) => None,
+    };
+    let kept = match state.payments.add_stored_card(m.id, &receipt.token).await {
+        Ok(kept) => kept,
+        Err(PaymentsError::Store(e)) => return Err(e.into()),
+        Err(e) => {
+            tracing::info!(member_id = m.id, error = %e, "member card not kept");
+            return render_card(
+                &state,
+                &mut session,
+                &m,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(format!("カードを登録できませんでした。{e}")),
+            )
+            .await;
+        }
+    };
+    let actor = format!("会員{}", m.id);
+    let notice = match replaced.filter(|old| old.id != kept.id) {
+        None => "クレジットカードを登録しました。".to_owned(),
+        Some(old) => match state.payments.remove_stored_card(old.id, &actor).await {
+            Ok(()) => "クレジットカードを変更しました。".to_owned(),
+            Err(PaymentsError::Store(e)) => return Err(e.into()),
+            Err(e) => format!(
+                "新しいクレジットカードを登録しましたが、以前のカード(下4桁 {})を削除できませんでした。{e}",
+                old.last4
+            ),
+        },
+    };
+    session.notify(&state, &notice).await?;
+    Ok(Redirect::to("/member").into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeleteCardForm {
+    card_id: String,
+}
+
+/// POST /member/card/delete: deletes a kept card at Paygent (026) and here.
+pub async fn delete_card(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+    Form(form): Form<DeleteCardForm>,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member").await?;
+    let owned = match form.card_id.trim().parse::<i64>() {
+        Ok(id) => state
+            .store
+            .stored_card(id)
+            .await?
+            .filter(|c| c.member_id == m.id),
+        Err(_) => None,
+    };
+    let Some(old) = owned else {
+        return Err(HttpError::NotFound);
+    };
+    let notice = match state
+        .payments
+        .remove_stored_card(old.id, &format!("会員{}", m.id))
+        .await
+    {
+        Ok(()) => "クレジットカードを削除しました。".to_owned(),
+        Err(PaymentsError::Store(e)) => return Err(e.into()),
+        Err(e) => format!("クレジットカードを削除できませんでした。{e}"),
+    };
+    session.notify(&state, &notice).await?;
+    Ok(Redirect::to("/member").into_response())
+}
+
+async fn render_withdraw(
+    state: &SharedState,
+    session: &mut ShopSession,
+    status: StatusCode,
+    refusal: Option<String>,
+) -> Result<Response, HttpError> {
+    page(
+        state,
+        session,
+        status,
+        "member_withdraw.html",
+        "退会",
+        context! { refusal },
+    )
+    .await
+}
+
+/// GET /member/withdraw: 退会, with the reason when the member may not withdraw now.
+pub async fn withdraw_form(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member/withdraw").await?;
+    let refusal = members::withdrawal_refusal(&state.store, m.id).await?;
+    render_withdraw(&state, &mut session, StatusCode::OK, refusal).await
+}
+
+/// POST /member/withdraw: withdraws the member and logs them out.
+pub async fn withdraw(
+    State(state): State<SharedState>,
+    mut session: ShopSession,
+) -> Result<Response, HttpError> {
+    let m = member(&state, &session, "/member/withdraw").await?;
+    match members::withdraw(&state.payments, m.id).await {
+        Ok(()) => {
+            start_afresh(
+                &state,
+                &mut session,
+                "退会手続きが完了しました。ご利用ありがとうございました。",
+            )
+            .await
+        }
+        Err(WithdrawError::Refused(reason)) => {
+            render_withdraw(&state, &mut session, StatusCode::CONFLICT, Some(reason)).await
+        }
+        Err(WithdrawError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_shop_pages_are_returned_to_after_login() {
+        assert_eq!(safe_next("/cart/customer"), "/cart/customer");
+        assert_eq!(safe_next("https://evil.example/"), "/member");
+        assert_eq!(safe_next("//evil.example"), "/member");
+        assert_eq!(safe_next("/\\evil.example"), "/member");
+        assert_eq!(safe_next("/admin"), "/member");
+        assert_eq!(safe_next(""), "/member");
+    }
+}
