@@ -360,7 +360,8 @@ async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race
             .enumerate()
         {
             racers.push(tokio::spawn(async move {
-                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), Utc::now())
+                let now = Utc::now();
+                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), now, now)
                     .await
                     .unwrap()
             }));
@@ -393,7 +394,7 @@ async fn a_logged_checkout_becomes_exactly_one_order_when_two_confirmations_race
             "{backend}: a converted log stays"
         );
         let missing = store
-            .create_order_from_log("LK-NONE", &order("X"), now)
+            .create_order_from_log("LK-NONE", &order("X"), now, now)
             .await;
         assert!(
             matches!(missing, Err(kessai::store::StoreError::NotFound(_))),
@@ -433,7 +434,10 @@ async fn payment_errors_are_listed_counted_and_deleted() {
             "2003",
             "{backend}: newest first"
         );
-        assert_eq!(store.delete_payment_errors(Some(first)).await.unwrap(), 1);
+        assert_eq!(
+            store.delete_payment_errors(Some(&[first])).await.unwrap(),
+            1
+        );
         assert_eq!(store.delete_payment_errors(None).await.unwrap(), 1);
         assert_eq!(store.payment_error_count().await.unwrap(), 0, "{backend}");
     }

@@ -12,7 +12,7 @@ pub mod paygent;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
-use crate::domain::order::{OrderStatus, ReceiptStatus};
+use crate::domain::order::OrderStatus;
 use crate::domain::payment::PaymentState;
 use crate::payments::Payments;
 use crate::providers;
@@ -228,7 +228,9 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
         fee: 0,
         discount: 0,
         order_status: OrderStatus::New.as_str().to_owned(),
-        receipt_status: ReceiptStatus::NotApplicable.as_str().to_owned(),
+        receipt_status: providers::initial_receipt_status(&method.settlement_kind)
+            .as_str()
+            .to_owned(),
         payment_method_id: Some(method.id),
         payment_method_name: method.name.clone(),
         settlement_kind: method.settlement_kind.clone(),
@@ -316,6 +318,52 @@ pub async fn load(payments: &Payments, link_key: &str) -> Result<Option<Pending>
 /// Creates the order of a confirmed checkout, exactly once however many confirmations
 /// (browser return, notification, inquiry) arrive and in whichever order.
 pub async fn confirm(payments: &Payments, link_key: &str) -> Result<OrderFromLog, StoreError> {
+    create_from_log(payments, link_key, OrderTime::Now).await
+}
+
+/// The 受注日時 of an order the operator registers from the pre-payment log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderTime {
+    /// 受注日時に登録日を設定: when the checkout was logged.
+    Logged,
+    /// 受注日時に現在の時刻を設定: now.
+    Now,
+}
+
+/// 受注データ登録: the operator creates the order of a logged checkout (a lost order), with
+/// the same exactly-once guarantee as [`confirm`]; a second call gets the existing order.
+/// Unlike a buyer's confirmation it is audited, and nothing is sent to the buyer.
+pub async fn register_from_log(
+    payments: &Payments,
+    link_key: &str,
+    time: OrderTime,
+    actor: &str,
+) -> Result<OrderFromLog, StoreError> {
+    let result = create_from_log(payments, link_key, time).await?;
+    if let OrderFromLog::Created(order_id) = result {
+        let when = match time {
+            OrderTime::Logged => "受注日時に登録日を設定",
+            OrderTime::Now => "受注日時に現在の時刻を設定",
+        };
+        payments
+            .store()
+            .audit(
+                actor,
+                "決済直前ログから受注データ登録",
+                &format!("order:{order_id}"),
+                &format!("リンクキー {link_key} / {when}"),
+                payments.clock().now(),
+            )
+            .await?;
+    }
+    Ok(result)
+}
+
+async fn create_from_log(
+    payments: &Payments,
+    link_key: &str,
+    time: OrderTime,
+) -> Result<OrderFromLog, StoreError> {
     let store = payments.store();
     let log = store
         .prepayment_log(link_key)
@@ -327,7 +375,12 @@ pub async fn confirm(payments: &Payments, link_key: &str) -> Result<OrderFromLog
     let mut checkout: LoggedCheckout = serde_json::from_str(&log.checkout_json)
         .map_err(|e| StoreError::Corrupt(format!("pre-payment log {link_key}: {e}")))?;
     checkout.order.order_number = format!("{:08}", log.id);
+    let now = payments.clock().now();
+    let created_at = match time {
+        OrderTime::Logged => log.created_at,
+        OrderTime::Now => now,
+    };
     store
-        .create_order_from_log(link_key, &checkout.order, payments.clock().now())
+        .create_order_from_log(link_key, &checkout.order, created_at, now)
         .await
 }

@@ -10,6 +10,7 @@ pub mod timing;
 pub mod validate;
 pub mod yamato;
 
+use crate::domain::order::ReceiptStatus;
 use schema::{ProviderSpec, Service};
 
 /// Every provider kessai supports, in the order the settings screen offers them.
@@ -38,6 +39,27 @@ pub fn service_label(kind: &str) -> &str {
     service(kind).map(|(_, s)| s.label).unwrap_or(kind)
 }
 
+/// Settlement kinds the buyer pays after ordering (convenience store, ATM, net banking):
+/// their orders start 未入金 until the provider reports the payment.
+const PAID_AFTER_ORDER: [&str; 5] = [
+    "paygent_conv",
+    "paygent_atm",
+    "paygent_netbank",
+    "remise_multi",
+    "remise_conv",
+];
+
+/// The 入金状況 an order of a settlement kind starts with, whoever creates it (the buyer's
+/// checkout, a notification, or the operator's 受注データ登録): 未入金 for payments made
+/// after ordering, none for cards and other payments settled at checkout.
+pub fn initial_receipt_status(kind: &str) -> ReceiptStatus {
+    if PAID_AFTER_ORDER.contains(&kind) {
+        ReceiptStatus::Unpaid
+    } else {
+        ReceiptStatus::NotApplicable
+    }
+}
+
 /// Settlement kinds whose provider allows only one payment method.
 pub fn single_method_kinds() -> &'static [&'static str] {
     // Kuroneko Web Collect: 「クロネコ Web コレクトの決済種別で複数の支払方法を登録することは出来ません。」
@@ -58,6 +80,23 @@ mod tests {
         kinds.sort();
         kinds.dedup();
         assert_eq!(kinds.len(), n);
+    }
+
+    #[test]
+    fn orders_paid_after_ordering_start_unpaid_and_cards_have_no_receipt_status() {
+        for kind in PAID_AFTER_ORDER {
+            assert!(service(kind).is_some(), "{kind} is a settlement kind");
+            assert_eq!(initial_receipt_status(kind), ReceiptStatus::Unpaid);
+        }
+        for kind in [
+            "paygent_card",
+            "remise_card",
+            "yamato_card",
+            "atone",
+            "paygent_paidy",
+        ] {
+            assert_eq!(initial_receipt_status(kind), ReceiptStatus::NotApplicable);
+        }
     }
 
     #[test]
