@@ -54,7 +54,7 @@ pub async fn index(
         "members.html",
         "members",
         "会員リスト",
-        context! { query, members, pager => at.pager(total, query_string) },
+        context! { query, members, paging => at.pager(total, query_string) },
     )
 }
 

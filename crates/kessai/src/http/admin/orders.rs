@@ -196,7 +196,7 @@ pub async fn index(
             query, errors, rows, methods, recovery,
             statuses => status_options(),
             receipts => receipt_options(),
-            pager => at.pager(total, query_string.clone()),
+            paging => at.pager(total, query_string.clone()),
             query_string,
         },
     )

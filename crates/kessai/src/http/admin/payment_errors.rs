@@ -53,7 +53,7 @@ pub async fn index(
         "payment_errors.html",
         "payment_errors",
         "決済エラーログ",
-        context! { errors, pager => at.pager(total, String::new()) },
+        context! { errors, paging => at.pager(total, String::new()) },
     )
 }
 

@@ -110,7 +110,7 @@ pub async fn index(
         "prepayment_logs.html",
         "orders",
         "決済直前ログ一覧",
-        context! { query, errors, logs, pager => at.pager(total, query.to_query()) },
+        context! { query, errors, logs, paging => at.pager(total, query.to_query()) },
     )
 }
 
