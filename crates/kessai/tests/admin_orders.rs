@@ -256,6 +256,26 @@ async fn the_bulk_status_change_updates_only_the_ticked_orders_in_one_audited_st
         .await;
     assert_eq!(r.status().as_u16(), 403);
     assert_eq!(status(c).await, "new");
+
+    // Cancelling in bulk leaves the payments alone and says which are still open.
+    attach_payment(&app, c, "11112222", 6160).await;
+    let r = app
+        .post_form(
+            "/admin/orders/bulk",
+            &[
+                ("csrf", &csrf),
+                ("id", &a_id),
+                ("id", &c_id),
+                ("bulk_status", "cancelled"),
+            ],
+        )
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(
+        html.contains("2件の受注の対応状況を「キャンセル」に更新しました。 決済は取り消されていません（注文番号 B-003）。"),
+        "{html}"
+    );
+    assert_eq!(status(c).await, "cancelled");
 }
 
 /// A downloaded CSV decoded from CP932 into rows of fields (quoted fields may hold commas,

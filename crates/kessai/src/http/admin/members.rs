@@ -106,16 +106,43 @@ fn parse(form: &MemberDetails) -> Result<MemberDetails, Vec<Invalid>> {
     }
 }
 
-/// Renders 会員データ編集 with `form` and its errors; `remove` are the cards ticked.
-#[allow(clippy::too_many_arguments)]
+/// The 会員データ編集 form: the details, and the cards ticked for 解除.
+#[derive(Debug, Default, Serialize)]
+struct MemberForm {
+    #[serde(flatten)]
+    details: MemberDetails,
+    remove_card: Vec<i64>,
+}
+
+impl MemberForm {
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |k: &str| list::value(pairs, k).to_owned();
+        Self {
+            details: MemberDetails {
+                email: get("email"),
+                family_name: get("family_name"),
+                given_name: get("given_name"),
+                family_kana: get("family_kana"),
+                given_kana: get("given_kana"),
+                postal_code: get("postal_code"),
+                prefecture: get("prefecture"),
+                address1: get("address1"),
+                address2: get("address2"),
+                phone: get("phone"),
+            },
+            remove_card: list::ticked(pairs, "remove_card"),
+        }
+    }
+}
+
+/// Renders 会員データ編集 with `form` and its errors.
 async fn render(
     state: &SharedState,
     admin: &Admin,
     headers: &HeaderMap,
     status: StatusCode,
     member: &Member,
-    form: &MemberDetails,
-    remove: &[i64],
+    form: &MemberForm,
     errors: Vec<Invalid>,
 ) -> Result<Response, HttpError> {
     let cards = state.store.stored_cards(member.id, "paygent").await?;
@@ -129,7 +156,6 @@ async fn render(
         context! {
             member,
             form,
-            remove,
             cards,
             errors,
             prefectures => &input::PREFECTURES[..],
@@ -145,7 +171,10 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, HttpError> {
     let member = state.store.member(id).await?.ok_or(HttpError::NotFound)?;
-    let form = details_of(&member);
+    let form = MemberForm {
+        details: details_of(&member),
+        remove_card: Vec::new(),
+    };
     render(
         &state,
         &admin,
@@ -153,7 +182,6 @@ pub async fn show(
         StatusCode::OK,
         &member,
         &form,
-        &[],
         Vec::new(),
     )
     .await
@@ -170,29 +198,21 @@ pub async fn update(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
     let member = state.store.member(id).await?.ok_or(HttpError::NotFound)?;
-    let get = |k: &str| list::value(&pairs, k).to_owned();
-    let form = MemberDetails {
-        email: get("email"),
-        family_name: get("family_name"),
-        given_name: get("given_name"),
-        family_kana: get("family_kana"),
-        given_kana: get("given_kana"),
-        postal_code: get("postal_code"),
-        prefecture: get("prefecture"),
-        address1: get("address1"),
-        address2: get("address2"),
-        phone: get("phone"),
-    };
-    let remove = list::ticked(&pairs, "remove_card");
-    let parsed = parse(&form);
+    let form = MemberForm::from_pairs(&pairs);
+    let parsed = parse(&form.details);
     let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
-    if let Some(other) = state.store.member_by_email(form.email.trim()).await? {
+    if let Some(other) = state
+        .store
+        .member_by_email(form.details.email.trim())
+        .await?
+    {
         if other.id != id {
             errors.push(email_taken());
         }
     }
     let cards = state.store.stored_cards(id, "paygent").await?;
-    if remove
+    if form
+        .remove_card
         .iter()
         .any(|c| !cards.iter().any(|card| card.id == *c))
     {
@@ -211,13 +231,12 @@ pub async fn update(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &member,
                 &form,
-                &remove,
                 errors,
             )
             .await
         }
     };
-    for card_id in &remove {
+    for card_id in &form.remove_card {
         match state
             .payments
             .remove_stored_card(*card_id, admin.login())
@@ -237,7 +256,6 @@ pub async fn update(
                     StatusCode::BAD_GATEWAY,
                     &member,
                     &form,
-                    &remove,
                     errors,
                 )
                 .await;
@@ -245,7 +263,7 @@ pub async fn update(
         }
     }
     let back = format!("{LIST}/{id}");
-    let removed = if remove.is_empty() {
+    let removed = if form.remove_card.is_empty() {
         ""
     } else {
         "カード情報の登録を解除しました。"
@@ -278,6 +296,10 @@ pub async fn update(
             &format!("会員データを更新しました。{removed}"),
         )),
         None => {
+            let form = MemberForm {
+                remove_card: Vec::new(),
+                ..form
+            };
             render(
                 &state,
                 &admin,
@@ -285,7 +307,6 @@ pub async fn update(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &member,
                 &form,
-                &[],
                 vec![email_taken()],
             )
             .await

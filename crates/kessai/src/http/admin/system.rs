@@ -15,6 +15,24 @@ use crate::http::error::HttpError;
 use crate::http::SharedState;
 use crate::settings::SystemSettings;
 
+fn render(
+    admin: &Admin,
+    headers: &HeaderMap,
+    status: StatusCode,
+    system: SystemSettings,
+    errors: Vec<Invalid>,
+) -> Result<Response, HttpError> {
+    page(
+        status,
+        admin,
+        headers,
+        "system.html",
+        "system",
+        "システム設定",
+        context! { system, errors },
+    )
+}
+
 /// GET /admin/system
 pub async fn show(
     State(state): State<SharedState>,
@@ -22,16 +40,7 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let system = state.settings.system().await?;
-    let errors: Vec<Invalid> = Vec::new();
-    page(
-        StatusCode::OK,
-        &admin,
-        &headers,
-        "system.html",
-        "system",
-        "システム設定",
-        context! { system, errors },
-    )
+    render(&admin, &headers, StatusCode::OK, system, Vec::new())
 }
 
 /// The システム設定 form: each switch is `on` (利用する) or `off` (利用しない).
@@ -52,19 +61,17 @@ pub async fn save(
         "on" => true,
         "off" => false,
         _ => {
-            let system = state.settings.system().await?;
             let errors = vec![Invalid::new(
                 "prepayment_log_recovery",
                 "決済直前ログより受注データ再作成を選択してください",
             )];
-            return page(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            let system = state.settings.system().await?;
+            return render(
                 &admin,
                 &headers,
-                "system.html",
-                "system",
-                "システム設定",
-                context! { system, errors },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                system,
+                errors,
             );
         }
     };
