@@ -182,7 +182,7 @@ pub async fn update(store: &Store, member: &Member, form: &MemberForm) -> Result
         None => member.password_hash.clone(),
     };
     if store
-        .update_member(member.id, &new_member(customer, password_hash))
+        .update_own_profile(member.id, &new_member(customer, password_hash))
         .await?
     {
         Ok(())

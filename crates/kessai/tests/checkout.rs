@@ -460,68 +460,6 @@ async fn a_card_network_timeout_leaves_the_payment_pending_until_an_inquiry_sett
 }
 
 #[tokio::test]
-async fn the_operator_removes_a_members_stored_card_at_paygent_and_here() {
-    let app = TestApp::demo().await;
-    let member = app.create_member("card@example.jp").await;
-    let started = app.start_checkout(Some(member)).await;
-    let card = app.card_token("4900000000005678").await;
-    let again = app.card_token("4900000000005678").await;
-    pay(
-        &app,
-        &started.link_key,
-        &[("card_json", &card), ("register_json", &again)],
-    )
-    .await;
-    let stored = app
-        .state
-        .store
-        .stored_cards(member, "paygent")
-        .await
-        .unwrap();
-    let client = app
-        .state
-        .payments
-        .paygent()
-        .await
-        .unwrap()
-        .client()
-        .unwrap();
-    let at_paygent = client.stored_cards(&stored[0].customer_id).await.unwrap();
-    assert_eq!(at_paygent.len(), 1);
-    assert!(at_paygent[0].masked_card_number.ends_with("5678"));
-
-    app.login().await;
-    let (_, html) = app.page(&format!("/admin/members/{member}")).await;
-    let block = common::between(&html, "id=\"stored-cards\"", "</table>");
-    assert!(
-        block.contains("5678") && block.contains("12/30") && block.contains("登録あり"),
-        "{block}"
-    );
-    let csrf = app.csrf().await;
-    let id = stored[0].id.to_string();
-    let r = app
-        .post_form(
-            &format!("/admin/members/{member}/cards/remove"),
-            &[("csrf", &csrf), ("card_id", &id)],
-        )
-        .await;
-    let (_, html) = app.follow(r).await;
-    assert!(html.contains("登録カードを解除しました。"), "{html}");
-    assert!(app
-        .state
-        .store
-        .stored_cards(member, "paygent")
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(client
-        .stored_cards(&stored[0].customer_id)
-        .await
-        .unwrap()
-        .is_empty());
-}
-
-#[tokio::test]
 async fn a_payment_error_shows_the_banner_on_admin_pages_until_the_log_is_cleared() {
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
@@ -538,7 +476,10 @@ async fn a_payment_error_shows_the_banner_on_admin_pages_until_the_log_is_cleare
 
     let csrf = app.csrf().await;
     let r = app
-        .post_form("/admin/payment-errors/delete", &[("csrf", &csrf)])
+        .post_form(
+            "/admin/payment-errors/delete",
+            &[("csrf", &csrf), ("scope", "all")],
+        )
         .await;
     let (_, html) = app.follow(r).await;
     assert!(html.contains("決済エラーログを1件削除しました。"));

@@ -362,7 +362,7 @@ async fn a_logged_checkout_becomes_exactly_one_order_with_its_follow_up_jobs_whe
         {
             racers.push(tokio::spawn(async move {
                 let now = Utc::now();
-                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), now, |id| {
+                s.create_order_from_log("LK-RACE", &order(&format!("R-{i}")), now, now, |id| {
                     vec![kessai::store::NewJob {
                         kind: "follow_up".into(),
                         payload: id.to_string(),
@@ -416,7 +416,7 @@ async fn a_logged_checkout_becomes_exactly_one_order_with_its_follow_up_jobs_whe
             "{backend}: a converted log stays"
         );
         let missing = store
-            .create_order_from_log("LK-NONE", &order("X"), now, |_| Vec::new())
+            .create_order_from_log("LK-NONE", &order("X"), now, now, |_| Vec::new())
             .await;
         assert!(
             matches!(missing, Err(kessai::store::StoreError::NotFound(_))),
@@ -456,7 +456,10 @@ async fn payment_errors_are_listed_counted_and_deleted() {
             "2003",
             "{backend}: newest first"
         );
-        assert_eq!(store.delete_payment_errors(Some(first)).await.unwrap(), 1);
+        assert_eq!(
+            store.delete_payment_errors(Some(&[first])).await.unwrap(),
+            1
+        );
         assert_eq!(store.delete_payment_errors(None).await.unwrap(), 1);
         assert_eq!(store.payment_error_count().await.unwrap(), 0, "{backend}");
     }

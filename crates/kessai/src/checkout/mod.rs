@@ -516,6 +516,53 @@ pub async fn confirm(
     link_key: &str,
     origin: OrderOrigin,
 ) -> Result<OrderFromLog, StoreError> {
+    create_from_log(payments, link_key, OrderTime::Now, origin).await
+}
+
+/// The 受注日時 of an order the operator registers from the pre-payment log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderTime {
+    /// 受注日時に登録日を設定: when the checkout was logged.
+    Logged,
+    /// 受注日時に現在の時刻を設定: now.
+    Now,
+}
+
+/// 受注データ登録: the operator creates the order of a logged checkout (a lost order), with
+/// the same exactly-once guarantee as [`confirm`]; a second call gets the existing order.
+/// Unlike a buyer's confirmation it is audited, and nothing is sent to the buyer.
+pub async fn register_from_log(
+    payments: &Payments,
+    link_key: &str,
+    time: OrderTime,
+    actor: &str,
+) -> Result<OrderFromLog, StoreError> {
+    let result = create_from_log(payments, link_key, time, OrderOrigin::Operator).await?;
+    if let OrderFromLog::Created(order_id) = result {
+        let when = match time {
+            OrderTime::Logged => "受注日時に登録日を設定",
+            OrderTime::Now => "受注日時に現在の時刻を設定",
+        };
+        payments
+            .store()
+            .audit(
+                actor,
+                "決済直前ログから受注データ登録",
+                &format!("order:{order_id}"),
+                &format!("リンクキー {link_key} / {when}"),
+                payments.clock().now(),
+            )
+            .await?;
+    }
+    Ok(result)
+}
+
+async fn create_from_log(
+    payments: &Payments,
+    link_key: &str,
+    time: OrderTime,
+    origin: OrderOrigin,
+) -> Result<OrderFromLog, StoreError> {
     let store = payments.store();
     let log = store
         .prepayment_log(link_key)
@@ -528,8 +575,12 @@ pub async fn confirm(
         .map_err(|e| StoreError::Corrupt(format!("pre-payment log {link_key}: {e}")))?;
     checkout.order.order_number = format!("{:08}", log.id);
     let now = payments.clock().now();
+    let created_at = match time {
+        OrderTime::Logged => log.created_at,
+        OrderTime::Now => now,
+    };
     store
-        .create_order_from_log(link_key, &checkout.order, now, |order_id| {
+        .create_order_from_log(link_key, &checkout.order, created_at, now, |order_id| {
             if origin.sends_mails() {
                 vec![crate::mail::order_mails_job(order_id, now)]
             } else {

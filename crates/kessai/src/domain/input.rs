@@ -99,6 +99,43 @@ fn is_provider_safe(c: char) -> bool {
     matches!(row, 1..=8 | 16..=84)
 }
 
+/// Optional text of at most `max` characters over several lines (line breaks kept as `\n`,
+/// other control characters refused); empty is allowed.
+pub fn multiline_text(
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<String, Invalid> {
+    let v = value.replace("\r\n", "\n").replace('\r', "\n");
+    let v = v.trim();
+    if v.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("{label}は{max}文字以内で入力してください"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Invalid::new(
+            field,
+            format!("{label}に使用できない文字が含まれています"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// A tracking number (送り状番号): half-width letters, digits and hyphens, at most 30.
+pub fn tracking_number(field: &str, value: &str) -> Result<String, Invalid> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 30 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(Invalid::new(
+            field,
+            "送り状番号は半角英数字とハイフンで30文字以内で入力してください",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 /// The 47 prefectures (都道府県), in the usual order.
 pub const PREFECTURES: [&str; 47] = [
     "北海道",
@@ -341,6 +378,26 @@ mod tests {
                 .message,
             "フリガナは全角カタカナで入力してください"
         );
+    }
+
+    #[test]
+    fn multiline_text_keeps_line_breaks_and_refuses_other_controls() {
+        assert_eq!(
+            multiline_text("note", "備考", "一行目\r\n二行目\n", 100).unwrap(),
+            "一行目\n二行目"
+        );
+        assert!(multiline_text("note", "備考", "tab\there", 100).is_err());
+        assert_eq!(multiline_text("note", "備考", "  ", 100).unwrap(), "");
+    }
+
+    #[test]
+    fn tracking_numbers_are_half_width_alphanumerics() {
+        assert_eq!(
+            tracking_number("t", " 1234-5678-9012 ").unwrap(),
+            "1234-5678-9012"
+        );
+        assert!(tracking_number("t", "１２３").is_err());
+        assert!(tracking_number("t", "").is_err());
     }
 
     #[test]

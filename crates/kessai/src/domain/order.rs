@@ -76,6 +76,9 @@ pub enum ReceiptStatus {
 }
 
 impl ReceiptStatus {
+    /// Every status, in the admin's order.
+    pub const ALL: [ReceiptStatus; 3] = [Self::NotApplicable, Self::Unpaid, Self::Paid];
+
     /// Stored form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,9 +90,7 @@ impl ReceiptStatus {
 
     /// Parses the stored form.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Unpaid, Self::Paid, Self::NotApplicable]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// The admin's word for it (empty where there is none).
@@ -173,11 +174,7 @@ mod tests {
         for c in Carrier::ALL {
             assert_eq!(Carrier::parse(c.as_str()), Some(c));
         }
-        for r in [
-            ReceiptStatus::Unpaid,
-            ReceiptStatus::Paid,
-            ReceiptStatus::NotApplicable,
-        ] {
+        for r in ReceiptStatus::ALL {
             assert_eq!(ReceiptStatus::parse(r.as_str()), Some(r));
         }
     }

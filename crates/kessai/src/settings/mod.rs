@@ -133,6 +133,15 @@ fn shop_email(field: &str, label: &str, value: &str) -> Result<String, Invalid> 
         .ok_or_else(|| Invalid::new(field, format!("{label}を正しく入力してください")))
 }
 
+/// システム設定: switches of the admin console.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SystemSettings {
+    /// 決済直前ログより受注データ再作成: the 決済直前ログ一覧 and its 受注データ登録 (off
+    /// until the operator turns it on, as in Welcart).
+    pub prepayment_log_recovery: bool,
+}
+
 /// A provider settings form as submitted.
 #[derive(Debug, Default)]
 pub struct ProviderSubmission {
@@ -181,6 +190,7 @@ pub struct Settings {
 }
 
 const SHOP: &str = "shop";
+const SYSTEM: &str = "system";
 const PROVIDERS_IN_USE: &str = "providers_in_use";
 
 impl Settings {
@@ -221,6 +231,29 @@ impl Settings {
             .await?;
         self.store
             .audit(actor, "基本設定を更新", "shop", "", now)
+            .await
+    }
+
+    /// システム設定 (defaults until saved).
+    pub async fn system(&self) -> Result<SystemSettings, StoreError> {
+        match self.store.setting(SYSTEM).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("system settings: {e}"))),
+            None => Ok(SystemSettings::default()),
+        }
+    }
+
+    /// Saves システム設定.
+    pub async fn save_system(
+        &self,
+        system: &SystemSettings,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let json = serde_json::to_string(system).expect("serializable");
+        self.store.put_setting(SYSTEM, &json, now).await?;
+        self.store
+            .audit(actor, "システム設定を更新", "system", &json, now)
             .await
     }
 

@@ -9,7 +9,7 @@
 
 mod admin;
 mod api_keys;
-mod audit;
+pub(crate) mod audit;
 mod catalog;
 mod jobs;
 mod mails;
@@ -30,18 +30,18 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use admin::{AdminSession, AdminUser};
 pub use api_keys::{ApiKey, IdempotencyRecord};
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditNote};
 pub use catalog::{DeliveryMethod, NewDeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
 pub use mails::{Mail, NewMail};
-pub use members::{Member, NewMember};
+pub use members::{Member, MemberDetails, NewMember};
 pub use notifications::{NewNotification, Notification};
 pub use orders::{
-    NewOrder, NewOrderItem, NewPayment, Order, OrderItem, OrderListRow, Payment, PaymentOperation,
-    PaymentStatusUpdate, STATUS_ROW,
+    NewOrder, NewOrderItem, NewPayment, Order, OrderEdit, OrderFilter, OrderItem, OrderRow,
+    OrderUpdate, Payment, PaymentOperation, PaymentStatusUpdate, STATUS_ROW,
 };
 pub use payment_logs::{
-    NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError, PrepaymentLog,
+    LogFilter, NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError, PrepaymentLog,
 };
 pub use settings::StoredProviderSettings;
 pub use shop_sessions::{NewShopSession, ShopSessionRow};
@@ -151,6 +151,20 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
     }
+}
+
+/// A `LIKE … ESCAPE '\\'` pattern matching any text that contains `keyword` with its
+/// whitespace removed (search boxes ignore the space between family and given name).
+fn like_pattern(keyword: &str) -> String {
+    let mut p = String::from("%");
+    for c in keyword.chars().filter(|c| !c.is_whitespace()) {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// A database URL with any password replaced, for messages and logs.

@@ -80,6 +80,37 @@ pub struct NewPaymentError<'a> {
     pub detail: &'a str,
 }
 
+/// The 決済直前ログ一覧's search; empty fields do not filter.
+#[derive(Clone, Debug, Default)]
+pub struct LogFilter {
+    /// Part of the リンクキー or of the buyer's name (spaces ignored).
+    pub keyword: String,
+    /// Logged at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Logged before this instant.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The log entries a [`LogFilter`] selects (binds `$1`-`$4`).
+const FILTERED_LOGS: &str = "FROM prepayment_logs
+    WHERE ($1 = '' OR link_key LIKE $2 ESCAPE '\\' OR REPLACE(customer_name, ' ', '') LIKE $2 ESCAPE '\\')
+      AND ($3 IS NULL OR created_at >= $3) AND ($4 IS NULL OR created_at < $4)";
+
+/// Binds a [`LogFilter`] as [`FILTERED_LOGS`] expects it.
+macro_rules! bind_log_filter {
+    ($query:expr, $f:expr) => {{
+        let f: &LogFilter = $f;
+        $query
+            .bind(f.keyword.trim().to_owned())
+            .bind(super::like_pattern(&f.keyword))
+            .bind(f.from)
+            .bind(f.until)
+    }};
+}
+
+const ERROR_COLUMNS: &str =
+    "id, provider, settlement_kind, link_key, order_id, status_code, message, detail, at";
+
 const LOG_COLUMNS: &str =
     "id, link_key, provider, settlement_kind, amount, customer_name, checkout_json, order_id, created_at";
 
@@ -120,8 +151,30 @@ impl Store {
 
     /// Log entries, newest first.
     pub async fn prepayment_logs(&self, limit: i64) -> Result<Vec<PrepaymentLog>, StoreError> {
-        let sql = format!("SELECT {LOG_COLUMNS} FROM prepayment_logs ORDER BY id DESC LIMIT $1");
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))
+        self.search_prepayment_logs(&LogFilter::default(), limit, 0)
+            .await
+    }
+
+    /// A page of the log entries a filter selects, newest first (決済直前ログ一覧).
+    pub async fn search_prepayment_logs(
+        &self,
+        filter: &LogFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<PrepaymentLog>, StoreError> {
+        let sql =
+            format!("SELECT {LOG_COLUMNS} {FILTERED_LOGS} ORDER BY id DESC LIMIT $5 OFFSET $6");
+        Ok(
+            on_pool!(self, p => bind_log_filter!(sqlx::query_as(&sql), filter).bind(limit).bind(offset).fetch_all(p).await?),
+        )
+    }
+
+    /// How many log entries a filter selects.
+    pub async fn prepayment_log_count(&self, filter: &LogFilter) -> Result<i64, StoreError> {
+        let sql = format!("SELECT COUNT(*) {FILTERED_LOGS}");
+        Ok(
+            on_pool!(self, p => bind_log_filter!(sqlx::query_scalar(&sql), filter).fetch_one(p).await?),
+        )
     }
 
     /// Deletes a log entry that has not become an order.
@@ -134,13 +187,14 @@ impl Store {
     }
 
     /// Creates the order of a logged checkout exactly once, in one transaction: claim the
-    /// log, insert the order and its items, link the log and the payment to the order, and
-    /// enqueue the jobs `follow_ups` returns for the new order id (its mails), so they exist
-    /// exactly when the order does.
+    /// log, insert the order (ordered at `created_at`) and its items, link the log and the
+    /// payment to the order, and enqueue the jobs `follow_ups` returns for the new order id
+    /// (its mails), so they exist exactly when the order does.
     pub async fn create_order_from_log(
         &self,
         link_key: &str,
         o: &NewOrder,
+        created_at: DateTime<Utc>,
         now: DateTime<Utc>,
         follow_ups: impl FnOnce(i64) -> Vec<NewJob>,
     ) -> Result<OrderFromLog, StoreError> {
@@ -161,7 +215,7 @@ impl Store {
                     None => Err(StoreError::NotFound("pre-payment log")),
                 };
             }
-            let id = super::orders::insert_order!(tx, o, now);
+            let id = super::orders::insert_order!(tx, o, created_at, now);
             sqlx::query(link).bind(link_key).bind(id).execute(&mut *tx).await?;
             sqlx::query(link_payment).bind(link_key).bind(id).execute(&mut *tx).await?;
             for job in follow_ups(id) {
@@ -188,9 +242,25 @@ impl Store {
 
     /// Payment errors, newest first.
     pub async fn payment_errors(&self, limit: i64) -> Result<Vec<PaymentError>, StoreError> {
-        let sql = "SELECT id, provider, settlement_kind, link_key, order_id, status_code, message, detail, at
-                   FROM payment_errors ORDER BY id DESC LIMIT $1";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(limit).fetch_all(p).await?))
+        self.payment_errors_page(limit, 0).await
+    }
+
+    /// A page of the payment errors, newest first.
+    pub async fn payment_errors_page(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<PaymentError>, StoreError> {
+        let sql = format!(
+            "SELECT {ERROR_COLUMNS} FROM payment_errors ORDER BY id DESC LIMIT $1 OFFSET $2"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(p).await?))
+    }
+
+    /// One payment error.
+    pub async fn payment_error(&self, id: i64) -> Result<Option<PaymentError>, StoreError> {
+        let sql = format!("SELECT {ERROR_COLUMNS} FROM payment_errors WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
     }
 
     /// How many payment errors are logged (the admin banner shows while any remain).
@@ -200,15 +270,23 @@ impl Store {
         )
     }
 
-    /// Deletes one payment error, or all of them with `None`.
-    pub async fn delete_payment_errors(&self, id: Option<i64>) -> Result<u64, StoreError> {
-        Ok(match id {
-            Some(id) => {
-                on_pool!(self, p => sqlx::query("DELETE FROM payment_errors WHERE id = $1").bind(id).execute(p).await?.rows_affected())
+    /// Deletes the chosen payment errors, or all of them with `None`, in one transaction;
+    /// returns how many went.
+    pub async fn delete_payment_errors(&self, ids: Option<&[i64]>) -> Result<u64, StoreError> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut n = 0;
+            match ids {
+                Some(ids) => {
+                    for id in ids {
+                        n += sqlx::query("DELETE FROM payment_errors WHERE id = $1").bind(id)
+                            .execute(&mut *tx).await?.rows_affected();
+                    }
+                }
+                None => n = sqlx::query("DELETE FROM payment_errors").execute(&mut *tx).await?.rows_affected(),
             }
-            None => {
-                on_pool!(self, p => sqlx::query("DELETE FROM payment_errors").execute(p).await?.rows_affected())
-            }
+            tx.commit().await?;
+            Ok(n)
         })
     }
 }

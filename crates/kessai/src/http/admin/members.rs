@@ -1,26 +1,52 @@
-//! 会員リスト and 会員データ with the stored-card block (下4桁, 有効期限, 登録あり) and the
-//! provider's 解除 (the card is deleted at the provider, then its reference here).
+//! 会員リスト (searched by name, e-mail or 会員No) and 会員データ編集: every member detail
+//! with the checkout's validators (the e-mail address must stay unique), and the stored-card
+//! block (下4桁, 有効期限, 登録あり) whose 「カード情報の登録を解除する」 removes the card at
+//! the provider, then its reference here.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::auth::Admin;
+use super::list::{self, Page, PageQuery};
 use super::{page, redirect_with};
+use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
 use crate::http::error::HttpError;
 use crate::http::SharedState;
 use crate::payments::PaymentsError;
+use crate::store::{AuditNote, Member, MemberDetails};
+
+const LIST: &str = "/admin/members";
+const PAGE_SIZE: i64 = 50;
+
+/// The list's search form.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct MemberQuery {
+    /// 会員No, 氏名 or メールアドレス.
+    keyword: String,
+}
 
 /// GET /admin/members
 pub async fn index(
     State(state): State<SharedState>,
     admin: Admin,
     headers: HeaderMap,
+    Query(query): Query<MemberQuery>,
+    Query(at): Query<PageQuery>,
 ) -> Result<Response, HttpError> {
-    let members = state.store.members(500).await?;
+    let at = Page::parse(&at.page, PAGE_SIZE);
+    let keyword = query.keyword.trim();
+    let total = state.store.member_count(keyword).await?;
+    let members = state.store.members(keyword, at.size, at.offset()).await?;
+    let query_string = if keyword.is_empty() {
+        String::new()
+    } else {
+        serde_urlencoded::to_string([("keyword", keyword)]).expect("strings encode")
+    };
     page(
         StatusCode::OK,
         &admin,
@@ -28,7 +54,112 @@ pub async fn index(
         "members.html",
         "members",
         "会員リスト",
-        context! { members },
+        context! { query, members, paging => at.pager(total, query_string) },
+    )
+}
+
+fn details_of(m: &Member) -> MemberDetails {
+    MemberDetails {
+        email: m.email.clone(),
+        family_name: m.family_name.clone(),
+        given_name: m.given_name.clone(),
+        family_kana: m.family_kana.clone(),
+        given_kana: m.given_kana.clone(),
+        postal_code: m.postal_code.clone(),
+        prefecture: m.prefecture.clone(),
+        address1: m.address1.clone(),
+        address2: m.address2.clone(),
+        phone: m.phone.clone(),
+    }
+}
+
+/// Validates the edit form with the checkout's rules, naming every wrong field.
+fn parse(form: &MemberDetails) -> Result<MemberDetails, Vec<Invalid>> {
+    let mut errors = Vec::new();
+    let mut keep = |r: Result<String, Invalid>| r.map_err(|e| errors.push(e)).unwrap_or_default();
+    let details = MemberDetails {
+        email: keep(Email::parse("email", &form.email).map(|e| e.as_str().to_owned())),
+        family_name: keep(input::text("family_name", "姓", &form.family_name, 30)),
+        given_name: keep(input::text("given_name", "名", &form.given_name, 30)),
+        family_kana: keep(
+            Kana::parse("family_kana", "セイ", &form.family_kana).map(|k| k.as_str().to_owned()),
+        ),
+        given_kana: keep(
+            Kana::parse("given_kana", "メイ", &form.given_kana).map(|k| k.as_str().to_owned()),
+        ),
+        postal_code: keep(
+            PostalCode::parse("postal_code", &form.postal_code).map(|p| p.as_str().to_owned()),
+        ),
+        prefecture: keep(input::prefecture("prefecture", &form.prefecture)),
+        address1: keep(input::text("address1", "住所", &form.address1, 100)),
+        address2: if form.address2.trim().is_empty() {
+            String::new()
+        } else {
+            keep(input::text("address2", "建物名", &form.address2, 100))
+        },
+        phone: keep(Phone::parse("phone", &form.phone).map(|p| p.as_str().to_owned())),
+    };
+    if errors.is_empty() {
+        Ok(details)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The 会員データ編集 form: the details, and the cards ticked for 解除.
+#[derive(Debug, Default, Serialize)]
+struct MemberForm {
+    #[serde(flatten)]
+    details: MemberDetails,
+    remove_card: Vec<i64>,
+}
+
+impl MemberForm {
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |k: &str| list::value(pairs, k).to_owned();
+        Self {
+            details: MemberDetails {
+                email: get("email"),
+                family_name: get("family_name"),
+                given_name: get("given_name"),
+                family_kana: get("family_kana"),
+                given_kana: get("given_kana"),
+                postal_code: get("postal_code"),
+                prefecture: get("prefecture"),
+                address1: get("address1"),
+                address2: get("address2"),
+                phone: get("phone"),
+            },
+            remove_card: list::ticked(pairs, "remove_card"),
+        }
+    }
+}
+
+/// Renders 会員データ編集 with `form` and its errors.
+async fn render(
+    state: &SharedState,
+    admin: &Admin,
+    headers: &HeaderMap,
+    status: StatusCode,
+    member: &Member,
+    form: &MemberForm,
+    errors: Vec<Invalid>,
+) -> Result<Response, HttpError> {
+    let cards = state.store.stored_cards(member.id, "paygent").await?;
+    page(
+        status,
+        admin,
+        headers,
+        "member.html",
+        "members",
+        "会員データ編集",
+        context! {
+            member,
+            form,
+            cards,
+            errors,
+            prefectures => &input::PREFECTURES[..],
+        },
     )
 }
 
@@ -40,51 +171,179 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, HttpError> {
     let member = state.store.member(id).await?.ok_or(HttpError::NotFound)?;
-    let cards = state.store.stored_cards(id, "paygent").await?;
-    page(
-        StatusCode::OK,
+    let form = MemberForm {
+        details: details_of(&member),
+        remove_card: Vec::new(),
+    };
+    render(
+        &state,
         &admin,
         &headers,
-        "member.html",
-        "members",
-        "会員データ",
-        context! { member, cards },
+        StatusCode::OK,
+        &member,
+        &form,
+        Vec::new(),
     )
+    .await
 }
 
-/// The 解除 form.
-#[derive(Debug, Deserialize)]
-pub struct RemoveCard {
-    card_id: i64,
-}
-
-/// POST /admin/members/{id}/cards/remove
-pub async fn remove_card(
+/// POST /admin/members/{id}: 設定を更新. Nothing changes unless every field is valid; the
+/// ticked cards are removed at the provider first, and the details are saved only if that
+/// worked.
+pub async fn update(
     State(state): State<SharedState>,
     admin: Admin,
+    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<RemoveCard>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
-    let back = format!("/admin/members/{id}");
-    let owned = state
+    let member = state.store.member(id).await?.ok_or(HttpError::NotFound)?;
+    let form = MemberForm::from_pairs(&pairs);
+    let parsed = parse(&form.details);
+    let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+    if let Some(other) = state
         .store
-        .stored_card(form.card_id)
+        .member_by_email(form.details.email.trim())
         .await?
-        .is_some_and(|c| c.member_id == id);
-    if !owned {
-        return Ok(redirect_with(
-            &back,
-            "error",
-            "この会員の登録カードではありません。",
+    {
+        if other.id != id {
+            errors.push(email_taken());
+        }
+    }
+    let cards = state.store.stored_cards(id, "paygent").await?;
+    if form
+        .remove_card
+        .iter()
+        .any(|c| !cards.iter().any(|card| card.id == *c))
+    {
+        errors.push(Invalid::new(
+            "remove_card",
+            "この会員の登録カードではありません",
         ));
     }
-    match state
-        .payments
-        .remove_stored_card(form.card_id, admin.login())
-        .await
-    {
-        Ok(()) => Ok(redirect_with(&back, "ok", "登録カードを解除しました。")),
-        Err(PaymentsError::Store(e)) => Err(e.into()),
-        Err(e) => Ok(redirect_with(&back, "error", &e.to_string())),
+    let details = match parsed {
+        Ok(details) if errors.is_empty() => details,
+        _ => {
+            return render(
+                &state,
+                &admin,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &member,
+                &form,
+                errors,
+            )
+            .await
+        }
+    };
+    for card_id in &form.remove_card {
+        match state
+            .payments
+            .remove_stored_card(*card_id, admin.login())
+            .await
+        {
+            Ok(()) => {}
+            Err(PaymentsError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                let errors = vec![Invalid::new(
+                    "remove_card",
+                    format!("カード情報の登録を解除できませんでした: {e}"),
+                )];
+                return render(
+                    &state,
+                    &admin,
+                    &headers,
+                    StatusCode::BAD_GATEWAY,
+                    &member,
+                    &form,
+                    errors,
+                )
+                .await;
+            }
+        }
     }
+    let back = format!("{LIST}/{id}");
+    let removed = if form.remove_card.is_empty() {
+        ""
+    } else {
+        "カード情報の登録を解除しました。"
+    };
+    let changed = changed_fields(&member, &details);
+    if changed.is_empty() {
+        let message = if removed.is_empty() {
+            "変更された項目はありません。"
+        } else {
+            removed
+        };
+        return Ok(redirect_with(&back, "ok", message));
+    }
+    let target = format!("member:{id}");
+    let detail = changed.join(", ");
+    let audit = AuditNote {
+        actor: admin.login(),
+        action: "会員データを更新",
+        target: &target,
+        detail: &detail,
+    };
+    match state
+        .store
+        .update_member(id, &details, &audit, state.clock.now())
+        .await?
+    {
+        Some(()) => Ok(redirect_with(
+            &back,
+            "ok",
+            &format!("会員データを更新しました。{removed}"),
+        )),
+        None => {
+            let form = MemberForm {
+                remove_card: Vec::new(),
+                ..form
+            };
+            render(
+                &state,
+                &admin,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &member,
+                &form,
+                vec![email_taken()],
+            )
+            .await
+        }
+    }
+}
+
+fn email_taken() -> Invalid {
+    Invalid::new("email", "このメールアドレスは他の会員が登録しています")
+}
+
+/// The 会員データ labels an edit changes, for the audit log.
+fn changed_fields(m: &Member, d: &MemberDetails) -> Vec<&'static str> {
+    let before = details_of(m);
+    [
+        ("メールアドレス", before.email != d.email),
+        (
+            "氏名",
+            (&before.family_name, &before.given_name) != (&d.family_name, &d.given_name),
+        ),
+        (
+            "フリガナ",
+            (&before.family_kana, &before.given_kana) != (&d.family_kana, &d.given_kana),
+        ),
+        (
+            "住所",
+            (
+                &before.postal_code,
+                &before.prefecture,
+                &before.address1,
+                &before.address2,
+            ) != (&d.postal_code, &d.prefecture, &d.address1, &d.address2),
+        ),
+        ("電話番号", before.phone != d.phone),
+    ]
+    .into_iter()
+    .filter(|(_, changed)| *changed)
+    .map(|(label, _)| label)
+    .collect()
 }

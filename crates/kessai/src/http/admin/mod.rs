@@ -1,18 +1,24 @@
-//! The Japanese admin console: login, ダッシュボード, 基本設定, クレジット決済設定, 支払方法,
-//! 配送設定, メール送信履歴, ジョブ and 操作ログ. Server-rendered; every form posts back with a CSRF token
+//! The Japanese admin console: login, ダッシュボード, 受注リスト and 受注データ編集, 会員,
+//! 決済エラーログ, 決済直前ログ, メール送信履歴, 基本設定, システム設定, クレジット決済設定, 支払方法,
+//! 配送設定, ジョブ and 操作ログ. Server-rendered; every form posts back with a CSRF token
 //! and succeeds with Post/Redirect/Get (a flash message on the next page) or re-renders
 //! with the operator's input and each wrong field named.
 
 mod api_keys;
 pub mod auth;
+pub mod csv;
 mod delivery;
 mod jobs;
+pub mod list;
 mod mails;
 mod members;
 mod orders;
+mod payment_errors;
 mod payment_methods;
+mod prepayment_logs;
 mod settlement;
 mod shop;
+mod system;
 
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -61,17 +67,28 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/delivery", get(delivery::index).post(delivery::create))
         .route("/delivery/{id}", get(delivery::edit).post(delivery::update))
         .route("/delivery/{id}/delete", post(delivery::delete))
+        .route("/system", get(system::show).post(system::save))
         .route("/members", get(members::index))
-        .route("/members/{id}", get(members::show))
-        .route("/members/{id}/cards/remove", post(members::remove_card))
+        .route("/members/{id}", get(members::show).post(members::update))
         .route("/orders", get(orders::index))
-        .route("/orders/{id}", get(orders::show))
+        .route("/orders/export", get(orders::export))
+        .route("/orders/bulk", post(orders::bulk))
+        .route("/orders/{id}", get(orders::show).post(orders::update))
         .route("/orders/{id}/payment", post(orders::operate))
         .route("/orders/{id}/thank-you-mail", post(mails::send_thank_you))
         .route("/mails", get(mails::index))
         .route("/mails/{id}", get(mails::show))
-        .route("/payment-errors", get(orders::errors))
-        .route("/payment-errors/delete", post(orders::delete_errors))
+        .route("/payment-errors", get(payment_errors::index))
+        .route("/payment-errors/export", post(payment_errors::export))
+        .route("/payment-errors/delete", post(payment_errors::delete))
+        .route("/payment-errors/{id}", get(payment_errors::show))
+        .route("/prepayment-logs", get(prepayment_logs::index))
+        .route("/prepayment-logs/delete", post(prepayment_logs::delete))
+        .route("/prepayment-logs/{link_key}", get(prepayment_logs::show))
+        .route(
+            "/prepayment-logs/{link_key}/register",
+            post(prepayment_logs::register),
+        )
         .route("/jobs", get(jobs::index))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/audit", get(jobs::audit))

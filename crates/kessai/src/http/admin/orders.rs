@@ -1,45 +1,190 @@
-//! 受注リスト and 受注データ with its 支払情報: the payment's provider status, the amount,
-//! exactly the operations the capability table allows (売上処理, 金額変更, キャンセル処理,
-//! 返金処理, 状態更新), and the payment history (処理日時, 決済ID, 処理区分, 金額, 処理結果).
-//! Also 決済エラーログ: the failed provider calls and rejected notifications.
+//! 受注リスト and 受注データ編集.
+//!
+//! The list searches (注文番号, 氏名, e-mail, 決済ID) and filters (期間, 対応状況, 入金状況,
+//! 支払方法) through the query string, so paging and the CSV exports (受注リスト出力,
+//! 受注明細リスト出力) keep them; 一括操作 sets the 対応状況 of the ticked orders at once.
+//!
+//! The edit page saves every order field with the checkout's validators, and shows the
+//! 支払情報 with its 決済情報: the provider status, exactly the operations the capability
+//! table allows (売上処理, 金額変更, キャンセル処理, 返金処理, 状態更新) and the history
+//! (処理日時, 決済ID, 処理区分, 金額, 処理結果). Welcart leaves the provider alone when an
+//! order is cancelled or its total changes; kessai then offers the matching operation
+//! (キャンセル処理, or 金額変更 to the new total), carried out only when the operator
+//! presses its button.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use minijinja::context;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
 
 use super::auth::Admin;
+use super::csv::{Cell, Csv};
+use super::list::{self, Page, PageQuery};
 use super::{page, redirect_with};
-use crate::domain::order::{OrderStatus, ReceiptStatus};
+use crate::clock::jst;
+use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
+use crate::domain::money::Yen;
+use crate::domain::order::{Carrier, OrderStatus, ReceiptStatus};
 use crate::domain::payment::{Operation, OperationOutcome};
 use crate::http::error::HttpError;
 use crate::http::SharedState;
 use crate::payments::{Payments, PaymentsError};
 use crate::providers;
+use crate::store::{
+    AuditNote, DeliveryMethod, NewOrderItem, Order, OrderEdit, OrderFilter, OrderItem, OrderRow,
+    OrderUpdate, Payment, Product,
+};
+
+const LIST: &str = "/admin/orders";
+const PAGE_SIZE: i64 = 50;
+
+/// The 受注リスト's search form, read from the query string.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// 注文番号, 氏名, メールアドレス or 決済ID.
+    keyword: String,
+    /// 期間 (受注日) from, `YYYY-MM-DD`.
+    from: String,
+    /// 期間 (受注日) to, inclusive.
+    to: String,
+    order_status: String,
+    receipt_status: String,
+    /// A payment method id.
+    payment_method: String,
+}
+
+impl ListQuery {
+    /// The filter, and the fields that could not be read (those do not filter).
+    fn filter(&self) -> (OrderFilter, Vec<Invalid>) {
+        let mut errors = Vec::new();
+        let (from, until) = list::day_range(
+            list::jst_day("from", "期間の開始日", &self.from, false),
+            list::jst_day("to", "期間の終了日", &self.to, true),
+            "to",
+            &mut errors,
+        );
+        let order_status = match self.order_status.as_str() {
+            "" => "",
+            s => OrderStatus::parse(s).map_or_else(
+                || {
+                    errors.push(Invalid::new("order_status", "対応状況が正しくありません"));
+                    ""
+                },
+                OrderStatus::as_str,
+            ),
+        };
+        let receipt_status = match self.receipt_status.as_str() {
+            "" => "",
+            s => ReceiptStatus::parse(s).map_or_else(
+                || {
+                    errors.push(Invalid::new("receipt_status", "入金状況が正しくありません"));
+                    ""
+                },
+                ReceiptStatus::as_str,
+            ),
+        };
+        let payment_method_id = match self.payment_method.trim() {
+            "" => None,
+            s => s
+                .parse()
+                .map_err(|_| {
+                    errors.push(Invalid::new("payment_method", "支払方法が正しくありません"))
+                })
+                .ok(),
+        };
+        let filter = OrderFilter {
+            keyword: self.keyword.trim().to_owned(),
+            from,
+            until,
+            order_status: order_status.to_owned(),
+            receipt_status: receipt_status.to_owned(),
+            payment_method_id,
+        };
+        (filter, errors)
+    }
+
+    /// The query string of the fields given (for paging, export and return links).
+    fn to_query(&self) -> String {
+        let pairs: Vec<(&str, &str)> = [
+            ("keyword", &self.keyword),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("order_status", &self.order_status),
+            ("receipt_status", &self.receipt_status),
+            ("payment_method", &self.payment_method),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.as_str()))
+        .collect();
+        serde_urlencoded::to_string(pairs).expect("strings encode")
+    }
+
+    /// The list URL with these filters.
+    fn list_url(&self) -> String {
+        match self.to_query() {
+            q if q.is_empty() => LIST.to_owned(),
+            q => format!("{LIST}?{q}"),
+        }
+    }
+}
+
+fn order_status_label(s: &str) -> &'static str {
+    OrderStatus::parse(s).map_or("", OrderStatus::label)
+}
+
+fn receipt_status_label(s: &str) -> &'static str {
+    ReceiptStatus::parse(s).map_or("", ReceiptStatus::label)
+}
+
+fn status_options() -> Vec<Value> {
+    OrderStatus::ALL
+        .iter()
+        .map(|s| context! { value => s.as_str(), label => s.label() })
+        .collect()
+}
+
+fn receipt_options() -> Vec<Value> {
+    ReceiptStatus::ALL
+        .iter()
+        .map(|s| context! { value => s.as_str(), label => if s.label().is_empty() { "なし" } else { s.label() } })
+        .collect()
+}
 
 /// GET /admin/orders
 pub async fn index(
     State(state): State<SharedState>,
     admin: Admin,
     headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+    Query(at): Query<PageQuery>,
 ) -> Result<Response, HttpError> {
-    let rows: Vec<_> = state
+    let (filter, errors) = query.filter();
+    let at = Page::parse(&at.page, PAGE_SIZE);
+    let total = state.store.order_count(&filter).await?;
+    let rows: Vec<Value> = state
         .store
-        .order_list(200)
+        .orders(&filter, at.size, at.offset())
         .await?
         .into_iter()
-        .map(|o| {
-            let drift = o.payment_amount.is_some_and(|a| a != o.total);
+        .map(|row| {
             context! {
-                order_status => OrderStatus::parse(&o.order_status).map_or("", OrderStatus::label),
-                receipt_status => ReceiptStatus::parse(&o.receipt_status).map_or("", ReceiptStatus::label),
-                drift,
-                ..minijinja::Value::from_serialize(&o)
+                order_status => order_status_label(&row.order.order_status),
+                receipt_status => receipt_status_label(&row.order.receipt_status),
+                drift => row.drift(),
+                ..Value::from_serialize(&row)
             }
         })
         .collect();
+    let methods = state.store.payment_methods().await?;
+    let recovery = state.settings.system().await?.prepayment_log_recovery;
+    let query_string = query.to_query();
     page(
         StatusCode::OK,
         &admin,
@@ -47,21 +192,688 @@ pub async fn index(
         "orders.html",
         "orders",
         "受注リスト",
-        context! { rows },
+        context! {
+            query, errors, rows, methods, recovery,
+            statuses => status_options(),
+            receipts => receipt_options(),
+            paging => at.pager(total, query_string.clone()),
+            query_string,
+        },
     )
 }
 
-/// GET /admin/orders/{id}
-pub async fn show(
+/// `?list=` of the export: `orders` (受注リスト出力) or `items` (受注明細リスト出力).
+#[derive(Debug, Default, Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    list: String,
+}
+
+const ORDER_CSV_HEADER: [&str; 29] = [
+    "注文番号",
+    "受注日時",
+    "対応状況",
+    "入金状況",
+    "支払方法",
+    "決済種別",
+    "決済ID",
+    "決済状況",
+    "決済金額",
+    "商品合計金額",
+    "送料",
+    "手数料",
+    "値引き",
+    "総合計金額",
+    "配送方法",
+    "配送会社名",
+    "送り状番号",
+    "会員No",
+    "姓",
+    "名",
+    "セイ",
+    "メイ",
+    "メールアドレス",
+    "郵便番号",
+    "都道府県",
+    "住所",
+    "建物名",
+    "電話番号",
+    "備考",
+];
+
+const ITEM_CSV_HEADER: [&str; 11] = [
+    "注文番号",
+    "受注日時",
+    "対応状況",
+    "姓",
+    "名",
+    "商品コード",
+    "商品名",
+    "単価",
+    "数量",
+    "金額",
+    "総合計金額",
+];
+
+/// A time as the CSV files show it: Asia/Tokyo, to the second.
+fn csv_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&jst())
+        .format("%Y/%m/%d %H:%M:%S")
+        .to_string()
+}
+
+fn order_csv_row(row: &OrderRow) -> Vec<Cell> {
+    let o = &row.order;
+    vec![
+        o.order_number.as_str().into(),
+        csv_time(o.created_at).into(),
+        order_status_label(&o.order_status).into(),
+        receipt_status_label(&o.receipt_status).into(),
+        o.payment_method_name.as_str().into(),
+        providers::service_label(&o.settlement_kind).into(),
+        row.provider_payment_id.clone().into(),
+        row.provider_status_label.clone().into(),
+        row.payment_amount.into(),
+        o.subtotal.into(),
+        o.shipping_fee.into(),
+        o.fee.into(),
+        o.discount.into(),
+        o.total.into(),
+        o.delivery_name.as_str().into(),
+        Carrier::parse(&o.carrier).map_or("", Carrier::label).into(),
+        o.tracking_number.clone().into(),
+        o.member_id.into(),
+        o.family_name.as_str().into(),
+        o.given_name.as_str().into(),
+        o.family_kana.as_str().into(),
+        o.given_kana.as_str().into(),
+        o.email.as_str().into(),
+        o.postal_code.as_str().into(),
+        o.prefecture.as_str().into(),
+        o.address1.as_str().into(),
+        o.address2.as_str().into(),
+        o.phone.as_str().into(),
+        o.note.as_str().into(),
+    ]
+}
+
+/// GET /admin/orders/export: the orders of the current filter (every page) as CSV.
+pub async fn export(
+    State(state): State<SharedState>,
+    _admin: Admin,
+    Query(query): Query<ListQuery>,
+    Query(export): Query<ExportQuery>,
+) -> Result<Response, HttpError> {
+    let (filter, errors) = query.filter();
+    if let Some(e) = errors.first() {
+        return Ok(redirect_with(&query.list_url(), "error", &e.message));
+    }
+    let orders = state.store.orders(&filter, i64::MAX, 0).await?;
+    let day = state.clock.now().with_timezone(&jst()).format("%Y%m%d");
+    match export.list.as_str() {
+        "items" => {
+            let by_id: HashMap<i64, &Order> =
+                orders.iter().map(|r| (r.order.id, &r.order)).collect();
+            let mut csv = Csv::with_header(&ITEM_CSV_HEADER);
+            for item in state.store.order_items_matching(&filter).await? {
+                // An order created between the two reads has no row here; it is not exported.
+                let Some(o) = by_id.get(&item.order_id) else {
+                    continue;
+                };
+                csv.row([
+                    o.order_number.as_str().into(),
+                    csv_time(o.created_at).into(),
+                    order_status_label(&o.order_status).into(),
+                    o.family_name.as_str().into(),
+                    o.given_name.as_str().into(),
+                    item.product_code.into(),
+                    item.product_name.into(),
+                    item.unit_price.into(),
+                    item.quantity.into(),
+                    (item.unit_price * item.quantity).into(),
+                    o.total.into(),
+                ]);
+            }
+            Ok(csv.into_download(&format!("order_items_{day}.csv")))
+        }
+        _ => {
+            let mut csv = Csv::with_header(&ORDER_CSV_HEADER);
+            for row in &orders {
+                csv.row(order_csv_row(row));
+            }
+            Ok(csv.into_download(&format!("orders_{day}.csv")))
+        }
+    }
+}
+
+/// POST /admin/orders/bulk: 一括操作 — the 対応状況 of the ticked orders, in one
+/// transaction with one audit entry.
+pub async fn bulk(
     State(state): State<SharedState>,
     admin: Admin,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
-    let order = state.store.order(id).await?.ok_or(HttpError::NotFound)?;
-    let items = state.store.order_items(id).await?;
-    let payment = state.store.payment_of_order(id).await?;
-    let (operations, history) = match &payment {
+    let back = serde_urlencoded::from_str::<ListQuery>(list::value(&pairs, "query"))
+        .unwrap_or_default()
+        .list_url();
+    let ids = list::ticked(&pairs, "id");
+    let Some(status) = OrderStatus::parse(list::value(&pairs, "bulk_status")) else {
+        return Ok(redirect_with(
+            &back,
+            "error",
+            "一括操作の対応状況を選択してください。",
+        ));
+    };
+    if ids.is_empty() {
+        return Ok(redirect_with(
+            &back,
+            "error",
+            "一括操作する受注にチェックを入れてください。",
+        ));
+    }
+    let numbers = state
+        .store
+        .set_order_statuses(
+            &ids,
+            status.as_str(),
+            admin.login(),
+            &format!("対応状況を一括変更（{}）", status.label()),
+            state.clock.now(),
+        )
+        .await?;
+    let mut message = format!(
+        "{}件の受注の対応状況を「{}」に更新しました。",
+        numbers.len(),
+        status.label()
+    );
+    if status == OrderStatus::Cancelled {
+        let mut still_open = Vec::new();
+        for id in &ids {
+            if let (Some(order), Some(payment)) = (
+                state.store.order(*id).await?,
+                state.store.payment_of_order(*id).await?,
+            ) {
+                if Payments::allowed(&payment).contains(&Operation::Cancel) {
+                    still_open.push(order.order_number);
+                }
+            }
+        }
+        if !still_open.is_empty() {
+            message.push_str(&format!(
+                " 決済は取り消されていません（注文番号 {}）。取り消す場合は各受注の決済情報で[キャンセル処理]を行ってください。",
+                still_open.join(", ")
+            ));
+        }
+    }
+    Ok(redirect_with(&back, "ok", &message))
+}
+
+/// One item line of the edit form.
+#[derive(Debug, Default, Clone, Serialize)]
+struct LineForm {
+    product_code: String,
+    product_name: String,
+    unit_price: String,
+    quantity: String,
+    /// 削除 ticked.
+    remove: bool,
+    /// 金額, when price and quantity are numbers.
+    amount: Option<i64>,
+}
+
+impl LineForm {
+    fn new(
+        product_code: String,
+        product_name: String,
+        unit_price: String,
+        quantity: String,
+        remove: bool,
+    ) -> Self {
+        let amount = match (
+            unit_price.trim().parse::<i64>(),
+            quantity.trim().parse::<i64>(),
+        ) {
+            (Ok(p), Ok(q)) => p.checked_mul(q),
+            _ => None,
+        };
+        Self {
+            product_code,
+            product_name,
+            unit_price,
+            quantity,
+            remove,
+            amount,
+        }
+    }
+}
+
+/// The 受注データ編集 form, as loaded or as submitted (and shown again with its errors).
+#[derive(Debug, Default, Clone, Serialize)]
+struct OrderForm {
+    email: String,
+    family_name: String,
+    given_name: String,
+    family_kana: String,
+    given_kana: String,
+    postal_code: String,
+    prefecture: String,
+    address1: String,
+    address2: String,
+    phone: String,
+    /// A delivery method id, or empty to keep the order's (a method since deleted).
+    delivery_method_id: String,
+    carrier: String,
+    tracking_number: String,
+    order_status: String,
+    receipt_status: String,
+    shipping_fee: String,
+    fee: String,
+    discount: String,
+    note: String,
+    lines: Vec<LineForm>,
+    /// 商品追加: a product code, or empty.
+    new_product_code: String,
+    new_quantity: String,
+    /// The order's `updated_at` when the form was loaded (RFC 3339).
+    loaded_at: String,
+}
+
+/// Item lines a form may carry.
+const MAX_LINES: usize = 200;
+
+impl OrderForm {
+    fn of(o: &Order, items: &[OrderItem]) -> Self {
+        Self {
+            email: o.email.clone(),
+            family_name: o.family_name.clone(),
+            given_name: o.given_name.clone(),
+            family_kana: o.family_kana.clone(),
+            given_kana: o.given_kana.clone(),
+            postal_code: o.postal_code.clone(),
+            prefecture: o.prefecture.clone(),
+            address1: o.address1.clone(),
+            address2: o.address2.clone(),
+            phone: o.phone.clone(),
+            delivery_method_id: o
+                .delivery_method_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            carrier: o.carrier.clone(),
+            tracking_number: o.tracking_number.clone().unwrap_or_default(),
+            order_status: o.order_status.clone(),
+            receipt_status: o.receipt_status.clone(),
+            shipping_fee: o.shipping_fee.to_string(),
+            fee: o.fee.to_string(),
+            discount: o.discount.to_string(),
+            note: o.note.clone(),
+            lines: items
+                .iter()
+                .map(|i| {
+                    LineForm::new(
+                        i.product_code.clone(),
+                        i.product_name.clone(),
+                        i.unit_price.to_string(),
+                        i.quantity.to_string(),
+                        false,
+                    )
+                })
+                .collect(),
+            new_product_code: String::new(),
+            new_quantity: "1".into(),
+            loaded_at: o.updated_at.to_rfc3339(),
+        }
+    }
+
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |k: &str| list::value(pairs, k).to_owned();
+        let lines = (0..MAX_LINES)
+            .take_while(|i| {
+                pairs
+                    .iter()
+                    .any(|(k, _)| *k == format!("items[{i}].product_code"))
+            })
+            .map(|i| {
+                LineForm::new(
+                    get(&format!("items[{i}].product_code")),
+                    get(&format!("items[{i}].product_name")),
+                    get(&format!("items[{i}].unit_price")),
+                    get(&format!("items[{i}].quantity")),
+                    !get(&format!("items[{i}].remove")).is_empty(),
+                )
+            })
+            .collect();
+        Self {
+            email: get("email"),
+            family_name: get("family_name"),
+            given_name: get("given_name"),
+            family_kana: get("family_kana"),
+            given_kana: get("given_kana"),
+            postal_code: get("postal_code"),
+            prefecture: get("prefecture"),
+            address1: get("address1"),
+            address2: get("address2"),
+            phone: get("phone"),
+            delivery_method_id: get("delivery_method_id"),
+            carrier: get("carrier"),
+            tracking_number: get("tracking_number"),
+            order_status: get("order_status"),
+            receipt_status: get("receipt_status"),
+            shipping_fee: get("shipping_fee"),
+            fee: get("fee"),
+            discount: get("discount"),
+            note: get("note"),
+            lines,
+            new_product_code: get("new_product_code"),
+            new_quantity: get("new_quantity"),
+            loaded_at: get("loaded_at"),
+        }
+    }
+
+    /// Validates the form against the order it edits with the checkout's rules; every wrong
+    /// field is named.
+    fn parse(
+        &self,
+        order: &Order,
+        methods: &[DeliveryMethod],
+        products: &[Product],
+    ) -> Result<(OrderEdit, DateTime<Utc>), Vec<Invalid>> {
+        let mut errors = Vec::new();
+        let mut keep =
+            |r: Result<String, Invalid>| r.map_err(|e| errors.push(e)).unwrap_or_default();
+        let email = keep(Email::parse("email", &self.email).map(|e| e.as_str().to_owned()));
+        let family_name = keep(input::text("family_name", "姓", &self.family_name, 30));
+        let given_name = keep(input::text("given_name", "名", &self.given_name, 30));
+        let family_kana = keep(
+            Kana::parse("family_kana", "セイ", &self.family_kana).map(|k| k.as_str().to_owned()),
+        );
+        let given_kana = keep(
+            Kana::parse("given_kana", "メイ", &self.given_kana).map(|k| k.as_str().to_owned()),
+        );
+        let postal_code = keep(
+            PostalCode::parse("postal_code", &self.postal_code).map(|p| p.as_str().to_owned()),
+        );
+        let prefecture = keep(input::prefecture("prefecture", &self.prefecture));
+        let address1 = keep(input::text("address1", "住所", &self.address1, 100));
+        let address2 = if self.address2.trim().is_empty() {
+            String::new()
+        } else {
+            keep(input::text("address2", "建物名", &self.address2, 100))
+        };
+        let phone = keep(Phone::parse("phone", &self.phone).map(|p| p.as_str().to_owned()));
+        let tracking_number = if self.tracking_number.trim().is_empty() {
+            None
+        } else {
+            Some(keep(input::tracking_number(
+                "tracking_number",
+                &self.tracking_number,
+            )))
+        };
+        let note = keep(input::multiline_text("note", "備考", &self.note, 1000));
+        let mut yen = |field: &str, label: &str, text: &str| -> i64 {
+            Yen::parse(text).map(Yen::get).unwrap_or_else(|_| {
+                errors.push(Invalid::new(
+                    field,
+                    format!("{label}は0以上の整数を半角数字で入力してください"),
+                ));
+                0
+            })
+        };
+        let shipping_fee = yen("shipping_fee", "送料", &self.shipping_fee);
+        let fee = yen("fee", "手数料", &self.fee);
+        let discount = yen("discount", "値引き", &self.discount);
+
+        let (delivery_method_id, delivery_name) = match self.delivery_method_id.trim() {
+            "" => (order.delivery_method_id, order.delivery_name.clone()),
+            id => match methods.iter().find(|m| m.id.to_string() == id) {
+                Some(m) => (Some(m.id), m.name.clone()),
+                None => {
+                    errors.push(Invalid::new(
+                        "delivery_method_id",
+                        "配送方法を選択してください",
+                    ));
+                    (None, String::new())
+                }
+            },
+        };
+        let carrier = Carrier::parse(self.carrier.trim()).map(Carrier::as_str);
+        if carrier.is_none() {
+            errors.push(Invalid::new("carrier", "配送会社名を選択してください"));
+        }
+        let order_status = OrderStatus::parse(&self.order_status).map(OrderStatus::as_str);
+        if order_status.is_none() {
+            errors.push(Invalid::new("order_status", "対応状況を選択してください"));
+        }
+        let receipt_status = ReceiptStatus::parse(&self.receipt_status).map(ReceiptStatus::as_str);
+        if receipt_status.is_none() {
+            errors.push(Invalid::new("receipt_status", "入金状況を選択してください"));
+        }
+
+        let mut items = Vec::new();
+        for (i, line) in self.lines.iter().enumerate().filter(|(_, l)| !l.remove) {
+            let field = |name: &str| format!("items[{i}].{name}");
+            let product_code =
+                input::text(&field("product_code"), "商品コード", &line.product_code, 60)
+                    .map_err(|e| errors.push(e))
+                    .unwrap_or_default();
+            let product_name =
+                input::text(&field("product_name"), "商品名", &line.product_name, 200)
+                    .map_err(|e| errors.push(e))
+                    .unwrap_or_default();
+            let unit_price = Yen::parse(&line.unit_price)
+                .map(Yen::get)
+                .unwrap_or_else(|_| {
+                    errors.push(Invalid::new(
+                        &field("unit_price"),
+                        "単価は0以上の整数を半角数字で入力してください",
+                    ));
+                    0
+                });
+            let quantity = quantity(&field("quantity"), &line.quantity)
+                .map_err(|e| errors.push(e))
+                .unwrap_or(1);
+            items.push(NewOrderItem {
+                product_code,
+                product_name,
+                unit_price,
+                quantity,
+            });
+        }
+        if !self.new_product_code.trim().is_empty() {
+            match products
+                .iter()
+                .find(|p| p.code == self.new_product_code.trim())
+            {
+                Some(p) => {
+                    let quantity = quantity("new_quantity", &self.new_quantity)
+                        .map_err(|e| errors.push(e))
+                        .unwrap_or(1);
+                    items.push(NewOrderItem {
+                        product_code: p.code.clone(),
+                        product_name: p.name.clone(),
+                        unit_price: p.price,
+                        quantity,
+                    });
+                }
+                None => errors.push(Invalid::new(
+                    "new_product_code",
+                    "追加する商品が見つかりません",
+                )),
+            }
+        }
+        if items.is_empty() {
+            errors.push(Invalid::new("items", "商品を1つ以上残してください"));
+        }
+        let loaded_at = DateTime::parse_from_rfc3339(&self.loaded_at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                errors.push(Invalid::new(
+                    "loaded_at",
+                    "受注データを読み込み直してから編集してください",
+                ))
+            })
+            .ok();
+        let edit = OrderEdit {
+            email,
+            family_name,
+            given_name,
+            family_kana,
+            given_kana,
+            postal_code,
+            prefecture,
+            address1,
+            address2,
+            phone,
+            delivery_method_id,
+            delivery_name,
+            carrier: carrier.unwrap_or_default().to_owned(),
+            tracking_number,
+            shipping_fee,
+            fee,
+            discount,
+            order_status: order_status.unwrap_or_default().to_owned(),
+            receipt_status: receipt_status.unwrap_or_default().to_owned(),
+            note,
+            items,
+        };
+        if errors.is_empty() && edit.total() < 0 {
+            errors.push(Invalid::new(
+                "discount",
+                "値引きが商品合計・送料・手数料の合計を超えています",
+            ));
+        }
+        match loaded_at {
+            Some(t) if errors.is_empty() => Ok((edit, t)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// 数量: 1 to 999, as at checkout.
+fn quantity(field: &str, text: &str) -> Result<i64, Invalid> {
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|q| (1..=999).contains(q))
+        .ok_or_else(|| Invalid::new(field, "数量は1から999までで入力してください"))
+}
+
+/// The 受注データ編集 labels of the fields an edit changes, for the audit log.
+fn changes(o: &Order, items: &[OrderItem], e: &OrderEdit) -> Vec<String> {
+    let before: Vec<(&str, &str, i64, i64)> = items
+        .iter()
+        .map(|i| {
+            (
+                i.product_code.as_str(),
+                i.product_name.as_str(),
+                i.unit_price,
+                i.quantity,
+            )
+        })
+        .collect();
+    let after: Vec<(&str, &str, i64, i64)> = e
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.product_code.as_str(),
+                i.product_name.as_str(),
+                i.unit_price,
+                i.quantity,
+            )
+        })
+        .collect();
+    let mut changed: Vec<String> = [
+        ("メールアドレス", o.email != e.email),
+        (
+            "氏名",
+            (&o.family_name, &o.given_name) != (&e.family_name, &e.given_name),
+        ),
+        (
+            "フリガナ",
+            (&o.family_kana, &o.given_kana) != (&e.family_kana, &e.given_kana),
+        ),
+        (
+            "住所",
+            (&o.postal_code, &o.prefecture, &o.address1, &o.address2)
+                != (&e.postal_code, &e.prefecture, &e.address1, &e.address2),
+        ),
+        ("電話番号", o.phone != e.phone),
+        ("配送方法", o.delivery_name != e.delivery_name),
+        ("配送会社名", o.carrier != e.carrier),
+        ("送り状番号", o.tracking_number != e.tracking_number),
+        ("入金状況", o.receipt_status != e.receipt_status),
+        ("送料", o.shipping_fee != e.shipping_fee),
+        ("手数料", o.fee != e.fee),
+        ("値引き", o.discount != e.discount),
+        ("備考", o.note != e.note),
+        ("商品", before != after),
+    ]
+    .into_iter()
+    .filter(|(_, differs)| *differs)
+    .map(|(label, _)| label.to_owned())
+    .collect();
+    if o.order_status != e.order_status {
+        changed.push(format!(
+            "対応状況 {}→{}",
+            order_status_label(&o.order_status),
+            order_status_label(&e.order_status)
+        ));
+    }
+    if o.total != e.total() {
+        changed.push(format!("総合計金額 {}円→{}円", o.total, e.total()));
+    }
+    changed
+}
+
+/// The provider operation an order's state calls for, offered on its page: キャンセル処理
+/// for a cancelled order whose payment can still be cancelled, else 金額変更 to the order's
+/// total when the two differ and the provider allows it.
+fn offer(order: &Order, payment: &Payment, provider_label: &str) -> Option<Value> {
+    let allowed = Payments::allowed(payment);
+    let status = payment.provider_status_label.as_deref().unwrap_or("未確定");
+    if order.order_status == OrderStatus::Cancelled.as_str() {
+        return allowed.contains(&Operation::Cancel).then(|| {
+            context! {
+                operation => Operation::Cancel.as_str(),
+                label => Operation::Cancel.label(),
+                amount => payment.amount,
+                message => format!(
+                    "対応状況は「キャンセル」ですが、{provider_label}の決済（{status}）は取り消されていません。受注をキャンセルにしても決済は自動では取り消されないため、決済も取り消す場合は[キャンセル処理]を押してください。"
+                ),
+            }
+        });
+    }
+    (payment.amount != order.total && order.total >= 1 && allowed.contains(&Operation::ChangeAmount)).then(|| {
+        context! {
+            operation => Operation::ChangeAmount.as_str(),
+            label => Operation::ChangeAmount.label(),
+            amount => order.total,
+            message => format!(
+                "総合計金額（{}円）と決済金額（{}円）が一致しません。受注の金額を変更しても決済金額は自動では変わらないため、決済金額を{}円に変更する場合は[金額変更]を押してください。",
+                crate::domain::money::group_thousands(order.total),
+                crate::domain::money::group_thousands(payment.amount),
+                crate::domain::money::group_thousands(order.total),
+            ),
+        }
+    })
+}
+
+/// Renders the 受注データ編集 page with `form` (as loaded or as submitted) and its errors.
+async fn render(
+    state: &SharedState,
+    admin: &Admin,
+    headers: &HeaderMap,
+    status: StatusCode,
+    order: &Order,
+    form: &OrderForm,
+    errors: Vec<Invalid>,
+) -> Result<Response, HttpError> {
+    let payment = state.store.payment_of_order(order.id).await?;
+    let provider_label = payment
+        .as_ref()
+        .and_then(|p| providers::provider(&p.provider))
+        .map_or("", |p| p.label);
+    let (operations, history, offer) = match &payment {
         Some(p) => {
             let operations: Vec<_> = Payments::allowed(p)
                 .iter()
@@ -80,35 +892,146 @@ pub async fn show(
                         "failed" => OperationOutcome::Failed.label(),
                         _ => "",
                     };
-                    context! { n => i, outcome, ..minijinja::Value::from_serialize(&row) }
+                    context! { n => i, outcome, ..Value::from_serialize(&row) }
                 })
                 .collect();
-            (operations, history)
+            (operations, history, offer(order, p, provider_label))
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), None),
     };
     let history_len = history.len();
-    let mails = super::mails::of_order(&state, id).await?;
+    let mails = super::mails::of_order(&state, order.id).await?;
+    let methods = state.store.delivery_methods().await?;
+    let current_method_gone = !order
+        .delivery_method_id
+        .is_some_and(|id| methods.iter().any(|m| m.id == id));
+    let carriers: Vec<Value> = Carrier::ALL
+        .iter()
+        .map(|c| context! { value => c.as_str(), label => c.label() })
+        .collect();
+    let products = state.store.products().await?;
     page(
-        StatusCode::OK,
-        &admin,
-        &headers,
+        status,
+        admin,
+        headers,
         "order.html",
         "orders",
-        "受注データ",
+        "受注データ編集",
         context! {
-            order_status => OrderStatus::parse(&order.order_status).map_or("", OrderStatus::label),
-            receipt_status => ReceiptStatus::parse(&order.receipt_status).map_or("", ReceiptStatus::label),
-            provider_label => payment.as_ref().and_then(|p| providers::provider(&p.provider)).map_or("", |p| p.label),
+            order_status => order_status_label(&order.order_status),
+            receipt_status => receipt_status_label(&order.receipt_status),
+            provider_label,
+            kind_label => providers::service_label(&order.settlement_kind),
             order,
-            lines => items,
+            form,
+            errors,
+            methods,
+            current_method_gone,
+            carriers,
+            products,
+            statuses => status_options(),
+            receipts => receipt_options(),
+            prefectures => &input::PREFECTURES[..],
             payment,
             operations,
             history,
             history_len,
             mails,
+            offer,
         },
     )
+}
+
+/// GET /admin/orders/{id}
+pub async fn show(
+    State(state): State<SharedState>,
+    admin: Admin,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, HttpError> {
+    let order = state.store.order(id).await?.ok_or(HttpError::NotFound)?;
+    let items = state.store.order_items(id).await?;
+    let form = OrderForm::of(&order, &items);
+    render(
+        &state,
+        &admin,
+        &headers,
+        StatusCode::OK,
+        &order,
+        &form,
+        Vec::new(),
+    )
+    .await
+}
+
+/// POST /admin/orders/{id}: 設定を更新. Nothing is written unless every field is valid
+/// and the order has not changed since the form was loaded.
+pub async fn update(
+    State(state): State<SharedState>,
+    admin: Admin,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HttpError> {
+    let order = state.store.order(id).await?.ok_or(HttpError::NotFound)?;
+    let items = state.store.order_items(id).await?;
+    let mut form = OrderForm::from_pairs(&pairs);
+    let methods = state.store.delivery_methods().await?;
+    let products = state.store.products().await?;
+    let (edit, loaded_at) = match form.parse(&order, &methods, &products) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            return render(
+                &state,
+                &admin,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &order,
+                &form,
+                errors,
+            )
+            .await
+        }
+    };
+    let back = format!("{LIST}/{id}");
+    let changed = changes(&order, &items, &edit);
+    if changed.is_empty() {
+        return Ok(redirect_with(&back, "ok", "変更された項目はありません。"));
+    }
+    let detail = changed.join(", ");
+    let target = format!("order:{id}");
+    let audit = AuditNote {
+        actor: admin.login(),
+        action: "受注データを更新",
+        target: &target,
+        detail: &detail,
+    };
+    match state
+        .store
+        .update_order(id, &edit, loaded_at, &audit, state.clock.now())
+        .await?
+    {
+        OrderUpdate::Saved => Ok(redirect_with(&back, "ok", "受注データを更新しました。")),
+        OrderUpdate::Stale => {
+            // Show the operator's input again; saving once more overwrites the newer data
+            // knowingly.
+            form.loaded_at = order.updated_at.to_rfc3339();
+            let errors = vec![Invalid::new(
+                "loaded_at",
+                "編集中にこの受注が他の操作で更新されたため、保存していません。内容を確認し、入力内容で上書きする場合はもう一度[設定を更新]を押してください。",
+            )];
+            render(
+                &state,
+                &admin,
+                &headers,
+                StatusCode::CONFLICT,
+                &order,
+                &form,
+                errors,
+            )
+            .await
+        }
+    }
 }
 
 /// The 決済情報 form.
@@ -119,14 +1042,14 @@ pub struct OperationForm {
     amount: String,
 }
 
-/// POST /admin/orders/{id}/payment
+/// POST /admin/orders/{id}/payment: one provider operation, after the operator confirmed it.
 pub async fn operate(
     State(state): State<SharedState>,
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<OperationForm>,
 ) -> Result<Response, HttpError> {
-    let back = format!("/admin/orders/{id}");
+    let back = format!("{LIST}/{id}");
     let payment = state
         .store
         .payment_of_order(id)
@@ -143,7 +1066,7 @@ pub async fn operate(
     };
     let amount = match form.amount.trim().replace(',', "") {
         a if a.is_empty() => None,
-        a => match crate::domain::money::Yen::parse(&a) {
+        a => match Yen::parse(&a) {
             Ok(y) => Some(y.get()),
             Err(_) => {
                 return Ok(redirect_with(
@@ -171,59 +1094,4 @@ pub async fn operate(
         Err(PaymentsError::Store(e)) => Err(e.into()),
         Err(e) => Ok(redirect_with(&back, "error", &e.to_string())),
     }
-}
-
-/// GET /admin/payment-errors
-pub async fn errors(
-    State(state): State<SharedState>,
-    admin: Admin,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let errors: Vec<_> = state
-        .store
-        .payment_errors(500)
-        .await?
-        .into_iter()
-        .map(|e| context! { kind_label => providers::service_label(&e.settlement_kind).to_owned(), ..minijinja::Value::from_serialize(&e) })
-        .collect();
-    page(
-        StatusCode::OK,
-        &admin,
-        &headers,
-        "payment_errors.html",
-        "payment_errors",
-        "決済エラーログ",
-        context! { errors },
-    )
-}
-
-/// The delete form of the error log (one entry, or every entry without an id).
-#[derive(Debug, Deserialize)]
-pub struct DeleteErrors {
-    #[serde(default)]
-    id: Option<i64>,
-}
-
-/// POST /admin/payment-errors/delete
-pub async fn delete_errors(
-    State(state): State<SharedState>,
-    admin: Admin,
-    Form(form): Form<DeleteErrors>,
-) -> Result<Response, HttpError> {
-    let n = state.store.delete_payment_errors(form.id).await?;
-    state
-        .store
-        .audit(
-            admin.login(),
-            "決済エラーログを削除",
-            "payment_errors",
-            &format!("{n}件"),
-            state.clock.now(),
-        )
-        .await?;
-    Ok(redirect_with(
-        "/admin/payment-errors",
-        "ok",
-        &format!("決済エラーログを{n}件削除しました。"),
-    ))
 }
