@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { login } from '../lib/admin.mjs';
 import { launch, reloadUntil, screenshot } from '../lib/browser.mjs';
-import { CARDS, fillCard, submitCard } from '../lib/card.mjs';
+import { CARDS, fillCard, payByCard, submitCard } from '../lib/card.mjs';
 import { BUYER, CARD_METHOD, DELIVERY_METHOD } from '../lib/shop.mjs';
 import {
   addToCart,
@@ -21,6 +21,7 @@ import {
   next,
   notice,
   openProduct,
+  orderOne,
   placeOrder,
   uniqueEmail,
 } from '../lib/storefront.mjs';
@@ -162,5 +163,25 @@ test(
     assert.ok(body.includes(TEA), body);
     assert.ok(body.includes(TOWEL), body);
     await screenshot(page, 'admin-mail-thank-you');
+  }),
+);
+
+test(
+  'a guest who goes back from the card form and orders again may pay either card form, and the cart is emptied',
+  chrome.withPage(async (page) => {
+    await orderOne(page, TEA, customer(uniqueEmail('back')));
+    const first = page.url();
+    await page.goBack();
+    await heading(page, '内容確認').waitFor();
+    await placeOrder(page);
+    assert.notEqual(page.url(), first, 'another checkout');
+
+    await page.goto(first);
+    const paid = await payByCard(page, CARDS.approved);
+
+    assert.equal(paid.outcome, 'ordered', paid.message);
+    await page.goto('/cart');
+    await page.locator('#cart-empty').waitFor();
+    assert.equal((await page.locator('#nav-cart').innerText()).trim(), 'カート');
   }),
 );
