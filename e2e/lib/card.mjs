@@ -25,7 +25,8 @@ export async function fillCard(page, number, { holder = HOLDER } = {}) {
   await page.locator('#expire_month').selectOption('12');
   const years = await page.locator('#expire_year option').evaluateAll((os) => os.map((o) => o.value));
   await page.locator('#expire_year').selectOption(years[years.length - 1]);
-  await page.getByLabel('カード名義(ローマ字)').fill(holder);
+  // The hand-off form writes the label's brackets half-width, the member card page full-width.
+  await page.getByLabel(/^カード名義[(（]ローマ字[)）]$/).fill(holder);
   const cvc = page.getByLabel('セキュリティコード');
   if (await cvc.count()) {
     await cvc.fill('123');

@@ -213,6 +213,28 @@ async fn a_guest_buys_through_every_step_with_a_token_card_and_reaches_the_compl
 }
 
 #[tokio::test]
+async fn the_cart_is_emptied_when_an_earlier_checkout_of_it_is_paid() {
+    // Arrange: 「上記内容で注文する」, back to 内容確認 (the browser's back button), and
+    // 「上記内容で注文する」 again: two checkouts of the same cart.
+    let app = TestApp::demo().await;
+    up_to_confirm(&app).await;
+    let first = link_key_of(&place_order(&app).await);
+    let second = link_key_of(&place_order(&app).await);
+    assert_ne!(first, second);
+
+    // Act: the buyer pays on the first card form.
+    let done = pay_by_card(&app, &first).await;
+
+    // Assert
+    assert!(done.contains("購入完了"), "{done}");
+    let (_, cart) = app.page("/cart").await;
+    assert!(
+        cart.contains("カートに商品はありません。"),
+        "the cart is emptied once any checkout started from it is an order: {cart}"
+    );
+}
+
+#[tokio::test]
 async fn customer_errors_name_each_field_and_keep_what_was_typed() {
     // Arrange
     let app = TestApp::demo().await;

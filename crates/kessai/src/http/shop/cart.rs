@@ -687,7 +687,10 @@ pub async fn order(
             .await?;
         return Ok(Redirect::to("/cart/confirm").into_response());
     }
-    session.data.pending_link_key = Some(started.link_key.clone());
+    session
+        .data
+        .pending_link_keys
+        .push(started.link_key.clone());
     session.save(&state).await?;
     Ok(Redirect::to(&format!("/checkout/{}", started.link_key)).into_response())
 }

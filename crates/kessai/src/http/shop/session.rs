@@ -40,8 +40,9 @@ pub struct SessionData {
     pub customer: Option<Customer>,
     /// 発送・支払方法 as chosen on the delivery step.
     pub delivery: Option<DeliveryChoice>,
-    /// The checkout started from this cart; the cart is emptied once it became an order.
-    pub pending_link_key: Option<String>,
+    /// The checkouts started from this cart (「上記内容で注文する」 pressed again after going
+    /// back starts another); the cart is emptied once any of them became an order.
+    pub pending_link_keys: Vec<String>,
     /// Messages for the next page (Post/Redirect/Get), shown once.
     pub notices: Vec<String>,
 }
@@ -80,7 +81,7 @@ impl SessionData {
         self.cart.clear();
         self.customer = None;
         self.delivery = None;
-        self.pending_link_key = None;
+        self.pending_link_keys.clear();
     }
 }
 
@@ -259,20 +260,27 @@ pub async fn layer(
     Ok(response)
 }
 
-/// Empties the cart once the checkout started from it has become an order (by the browser's
+/// Empties the cart once a checkout started from it has become an order (by the browser's
 /// return or the provider's notification, whichever came first).
 async fn settle_pending_order(
     state: &SharedState,
     session: &mut ShopSession,
 ) -> Result<(), StoreError> {
-    let Some(link_key) = &session.data.pending_link_key else {
-        return Ok(());
-    };
-    match state.store.prepayment_log(link_key).await? {
-        Some(log) if log.order_id.is_none() => return Ok(()),
-        Some(_) => session.data.clear_order(),
-        // The operator deleted the log: the cart stays, nothing is pending any more.
-        None => session.data.pending_link_key = None,
+    let mut still_pending = Vec::new();
+    for link_key in &session.data.pending_link_keys {
+        match state.store.prepayment_log(link_key).await? {
+            Some(log) if log.order_id.is_none() => still_pending.push(link_key.clone()),
+            Some(_) => {
+                session.data.clear_order();
+                return session.save(state).await;
+            }
+            // The operator deleted the log: nothing is pending there any more.
+            None => {}
+        }
     }
+    if still_pending.len() == session.data.pending_link_keys.len() {
+        return Ok(());
+    }
+    session.data.pending_link_keys = still_pending;
     session.save(state).await
 }
