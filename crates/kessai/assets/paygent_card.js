@@ -11,6 +11,18 @@
     var checked = form.querySelector("input[name=stored_card_id]:checked");
     return checked && checked.value !== "";
   };
+  // The new-card fields (and 「このカードを登録…」) only matter when no stored card is chosen.
+  var newCard = document.getElementById("new-card");
+  var registerBox = document.getElementById("register_card");
+  var toggleNewCard = function () {
+    var hide = !!usingStored();
+    if (newCard) { newCard.hidden = hide; }
+    if (registerBox) { registerBox.closest("div").hidden = hide; }
+  };
+  form.querySelectorAll("input[name=stored_card_id]").forEach(function (radio) {
+    radio.addEventListener("change", toggleNewCard);
+  });
+  toggleNewCard();
   var show = function (message) { error.textContent = message; error.hidden = false; button.disabled = false; };
   var receipt = function (response) {
     var t = response.tokenizedCardObject || {};
