@@ -214,11 +214,12 @@ async fn a_guest_buys_through_every_step_with_a_token_card_and_reaches_the_compl
 
 #[tokio::test]
 async fn the_cart_is_emptied_when_an_earlier_checkout_of_it_is_paid() {
-    // Arrange: 「上記内容で注文する」, back to 内容確認 (the browser's back button), and
-    // 「上記内容で注文する」 again: two checkouts of the same cart.
+    // Arrange: 「上記内容で注文する」, back (the browser's back button), another product added,
+    // and 「上記内容で注文する」 again: two checkouts of the same cart.
     let app = TestApp::demo().await;
     up_to_confirm(&app).await;
     let first = link_key_of(&place_order(&app).await);
+    up_to_confirm(&app).await;
     let second = link_key_of(&place_order(&app).await);
     assert_ne!(first, second);
 
@@ -232,6 +233,25 @@ async fn the_cart_is_emptied_when_an_earlier_checkout_of_it_is_paid() {
         cart.contains("カートに商品はありません。"),
         "the cart is emptied once any checkout started from it is an order: {cart}"
     );
+}
+
+#[tokio::test]
+async fn ordering_the_same_cart_again_continues_the_unpaid_checkout() {
+    // Arrange: 「上記内容で注文する」, then back and the same button again, unchanged.
+    let app = TestApp::demo().await;
+    up_to_confirm(&app).await;
+    let first = link_key_of(&place_order(&app).await);
+
+    // Act
+    let again = link_key_of(&place_order(&app).await);
+
+    // Assert: one checkout, one payment to pay.
+    assert_eq!(first, again);
+    let logs = app.state.store.prepayment_logs(10).await.unwrap();
+    assert_eq!(logs.len(), 1);
+    pay_by_card(&app, &first).await;
+    let (_, cart) = app.page("/cart").await;
+    assert!(cart.contains("カートに商品はありません。"), "{cart}");
 }
 
 #[tokio::test]

@@ -663,6 +663,10 @@ pub async fn order(
     let Some(req) = checkout_request(&session) else {
         return Ok(Redirect::to("/cart").into_response());
     };
+    let request_json = serde_json::to_string(&req).expect("a checkout request serializes");
+    if let Some(link_key) = unpaid_checkout_of(&state, &session, &request_json).await? {
+        return Ok(Redirect::to(&format!("/checkout/{link_key}")).into_response());
+    }
     let started = match checkout::start(&state.payments, &req).await {
         Ok(started) => started,
         Err(CheckoutError::Invalid(errors)) => {
@@ -691,8 +695,34 @@ pub async fn order(
         .data
         .pending_link_keys
         .push(started.link_key.clone());
+    session.data.last_request = Some(request_json);
     session.save(&state).await?;
     Ok(Redirect::to(&format!("/checkout/{}", started.link_key)).into_response())
+}
+
+/// The latest checkout of this session when it was started for exactly this request and is
+/// still waiting for its payment (no order, payment pending): the buyer who went back and
+/// pressed 「上記内容で注文する」 again continues it rather than opening a second payment.
+async fn unpaid_checkout_of(
+    state: &SharedState,
+    session: &ShopSession,
+    request_json: &str,
+) -> Result<Option<String>, HttpError> {
+    let (Some(link_key), Some(last)) = (
+        session.data.pending_link_keys.last(),
+        session.data.last_request.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    if last != request_json {
+        return Ok(None);
+    }
+    let Some(pending) = checkout::load(&state.payments, link_key).await? else {
+        return Ok(None);
+    };
+    let waiting = pending.log.order_id.is_none()
+        && pending.payment.state() == crate::domain::payment::PaymentState::Pending;
+    Ok(waiting.then(|| link_key.clone()))
 }
 
 #[cfg(test)]

@@ -43,6 +43,10 @@ pub struct SessionData {
     /// The checkouts started from this cart (「上記内容で注文する」 pressed again after going
     /// back starts another); the cart is emptied once any of them became an order.
     pub pending_link_keys: Vec<String>,
+    /// The request of the latest checkout started, so pressing 「上記内容で注文する」 again for
+    /// the same order (after the back button) goes back to that checkout instead of starting
+    /// a second payable one.
+    pub last_request: Option<String>,
     /// Messages for the next page (Post/Redirect/Get), shown once.
     pub notices: Vec<String>,
 }
@@ -82,6 +86,7 @@ impl SessionData {
         self.customer = None;
         self.delivery = None;
         self.pending_link_keys.clear();
+        self.last_request = None;
     }
 }
 
