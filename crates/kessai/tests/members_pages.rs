@@ -160,8 +160,8 @@ async fn a_member_registers_buys_and_sees_the_order_in_the_member_page() {
     let card = app.card_token("4900000000000000").await;
     let register_token = app.card_token("4900000000000000").await;
     let r = app
-        .post_form(
-            &format!("/checkout/{link_key}/card"),
+        .post_card_form(
+            &link_key,
             &[
                 ("card_json", &card),
                 ("register_json", &register_token),

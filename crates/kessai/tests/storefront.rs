@@ -109,10 +109,7 @@ async fn place_order(app: &TestApp) -> reqwest::Response {
 async fn pay_by_card(app: &TestApp, link_key: &str) -> String {
     let card = app.card_token("4900000000000000").await;
     let r = app
-        .post_form(
-            &format!("/checkout/{link_key}/card"),
-            &[("card_json", &card), ("payment_choice", "10")],
-        )
+        .post_card_form(link_key, &[("card_json", &card), ("payment_choice", "10")])
         .await;
     assert_eq!(location(&r), format!("/checkout/{link_key}/done"));
     let (status, done) = app.follow(r).await;
