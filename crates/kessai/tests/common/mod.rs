@@ -300,6 +300,35 @@ impl TestApp {
         csrf_of(&html)
     }
 
+    /// Opens `page` (which must answer 200) and posts `fields` to `action` with the page's
+    /// CSRF token, as its form would.
+    pub async fn post_page_form(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (status, html) = self.page(page).await;
+        assert_eq!(status, 200, "{page}: {html}");
+        let csrf = csrf_of(&html);
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post_form(action, &form).await
+    }
+
+    /// カートに入れる on a storefront product page.
+    pub async fn add_to_cart(&self, code: &str, quantity: &str) {
+        let r = self
+            .post_page_form(
+                &format!("/item/{code}"),
+                "/cart/add",
+                &[("code", code), ("quantity", quantity)],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(location(&r), "/cart");
+    }
+
     /// Follows a redirect and returns the resulting page.
     pub async fn follow(&self, r: reqwest::Response) -> (u16, String) {
         assert_eq!(
