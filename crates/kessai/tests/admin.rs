@@ -522,7 +522,7 @@ async fn each_provider_accepts_good_settings_and_refuses_bad_ones() {
             bad_fields.retain(|(fk, _)| fk != k);
             bad_fields.push((k.to_string(), v.to_string()));
         }
-        let r = save_provider(&app, key, &to_pairs(&bad_fields), &[]).await;
+        let r = save_provider(&app, key, &common::as_pairs(&bad_fields), &[]).await;
         assert_eq!(r.status().as_u16(), 422, "{key}: bad input refused");
         assert!(
             r.text().await.unwrap().contains(message),
@@ -532,7 +532,7 @@ async fn each_provider_accepts_good_settings_and_refuses_bad_ones() {
             !app.state.settings.provider_saved(spec).await.unwrap(),
             "{key}: nothing saved"
         );
-        let r = save_provider(&app, key, &to_pairs(&fields), &[]).await;
+        let r = save_provider(&app, key, &common::as_pairs(&fields), &[]).await;
         let status = r.status().as_u16();
         assert_eq!(
             status,
@@ -727,10 +727,6 @@ fn with<'a>(
         .collect();
     out.extend_from_slice(overrides);
     out
-}
-
-fn to_pairs(fs: &[(String, String)]) -> Vec<(&str, &str)> {
-    fs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 #[tokio::test]

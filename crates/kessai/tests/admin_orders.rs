@@ -434,22 +434,7 @@ async fn the_csv_exports_are_cp932_follow_the_filter_and_quote_what_needs_quotin
 
 /// Pays a demo checkout by card (authorization only) and returns its order id and payment id.
 async fn paid_order(app: &TestApp) -> (i64, i64) {
-    let started = app.start_checkout(None).await;
-    let card = app.card_token("4900000000000000").await;
-    let r = app
-        .post_form(
-            &format!("/checkout/{}/card", started.link_key),
-            &[("card_json", &card)],
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 303);
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.card_payment().await;
     (payment.order_id.unwrap(), payment.id)
 }
 
@@ -520,11 +505,7 @@ fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
 }
 
 async fn submit(app: &TestApp, path: &str, fields: &[(String, String)]) -> reqwest::Response {
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    app.post_form(path, &pairs).await
+    app.post_form(path, &common::as_pairs(fields)).await
 }
 
 #[tokio::test]
@@ -735,7 +716,7 @@ async fn cancelling_an_order_offers_the_provider_cancel_which_runs_only_when_con
     let (_, html) = app.follow(r).await;
 
     // Saving the order did not touch the payment; the page offers キャンセル処理.
-    let payment = app.state.store.payment(payment_id).await.unwrap().unwrap();
+    let payment = app.payment(payment_id).await;
     assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
     assert_eq!(
         app.history(payment_id).await.len(),
@@ -770,7 +751,7 @@ async fn cancelling_an_order_offers_the_provider_cancel_which_runs_only_when_con
         !html.contains("id=\"payment-offer\""),
         "nothing left to offer"
     );
-    let payment = app.state.store.payment(payment_id).await.unwrap().unwrap();
+    let payment = app.payment(payment_id).await;
     assert_eq!(payment.state, "cancelled");
 }
 
@@ -791,13 +772,7 @@ async fn changing_the_total_offers_the_amount_change_with_the_new_total_prefille
     let order = app.state.store.order(order_id).await.unwrap().unwrap();
     assert_eq!(order.total, total);
     assert_eq!(
-        app.state
-            .store
-            .payment(payment_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .amount,
+        app.payment(payment_id).await.amount,
         1080,
         "the provider was not called"
     );
@@ -829,7 +804,7 @@ async fn changing_the_total_offers_the_amount_change_with_the_new_total_prefille
         .await;
     let (_, html) = app.follow(r).await;
     assert!(html.contains("金額変更を行いました。"), "{html}");
-    let payment = app.state.store.payment(payment_id).await.unwrap().unwrap();
+    let payment = app.payment(payment_id).await;
     assert_eq!(payment.amount, total);
     assert!(!html.contains("id=\"payment-offer\""));
 }
@@ -1180,12 +1155,7 @@ async fn a_lost_order_is_registered_from_its_pre_payment_log_once_with_the_chose
 #[tokio::test]
 async fn a_recovered_convenience_store_payment_starts_unpaid() {
     let app = TestApp::demo().await;
-    let mut req = common::checkout_request(&app, None);
-    req.payment_method_id = app.payment_method("paygent_conv").await;
-    req.delivery_method_id = app.state.store.delivery_methods().await.unwrap()[0].id;
-    let started = kessai::checkout::start(&app.state.payments, &req)
-        .await
-        .unwrap();
+    let started = app.start_checkout_paid_by("paygent_conv").await;
     app.login().await;
     turn_recovery(&app, "on").await;
     let csrf = app.csrf().await;
@@ -1284,8 +1254,8 @@ async fn ticking_the_card_removal_and_saving_removes_the_card_at_paygent_and_her
     let started = app.start_checkout(Some(member)).await;
     let card = app.card_token("4900000000005678").await;
     let again = app.card_token("4900000000005678").await;
-    app.post_form(
-        &format!("/checkout/{}/card", started.link_key),
+    app.post_card_form(
+        &started.link_key,
         &[("card_json", &card), ("register_json", &again)],
     )
     .await;

@@ -3,36 +3,7 @@
 
 mod common;
 
-use common::{location, TestApp};
-
-/// Decodes the HTML escapes minijinja writes in attribute values.
-fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The value of `attr="…"` after `from` in `html`.
-fn attr(html: &str, from: &str, attr: &str) -> String {
-    let start = html
-        .find(from)
-        .unwrap_or_else(|| panic!("{from} in {html}"));
-    let rest = &html[start..];
-    let key = format!("{attr}=\"");
-    let i = rest.find(&key).unwrap() + key.len();
-    unescape(&rest[i..i + rest[i..].find('"').unwrap()])
-}
-
-/// Every hidden input of the first form in `html`.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\"")
-        .skip(1)
-        .map(|tag| (attr(tag, "name=", "name"), attr(tag, "value=", "value")))
-        .collect()
-}
+use common::{attr, hidden_fields, location, TestApp};
 
 /// The path and query of an absolute URL on the test server.
 fn local(app: &TestApp, url: &str) -> String {
@@ -64,19 +35,15 @@ async fn product_at(app: &TestApp, code: &str, price: i64) {
 }
 
 async fn checkout_of(app: &TestApp, code: &str) -> kessai::checkout::Started {
-    let mut req = common::checkout_request(app, None);
+    let mut req = app.checkout_paid_by("paygent_card", None).await;
     req.items[0].product_code = code.into();
-    req.payment_method_id = app.payment_method("paygent_card").await;
-    req.delivery_method_id = app.state.store.delivery_methods().await.unwrap()[0].id;
-    kessai::checkout::start(&app.state.payments, &req)
-        .await
-        .unwrap()
+    app.start_checkout_of(&req).await
 }
 
 async fn submit(app: &TestApp, link_key: &str, holder: &str) -> reqwest::Response {
     let card = app.card_token("4900000000000000").await;
-    app.post_form(
-        &format!("/checkout/{link_key}/card"),
+    app.post_card_form(
+        link_key,
         &[("card_json", &card), ("cardholder_name", holder)],
     )
     .await
@@ -100,13 +67,7 @@ async fn a_frictionless_3d_secure_authentication_leads_to_the_order() {
     let r = app.get(&term).await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), format!("/checkout/{}/done", started.link_key));
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
     assert!(payment.order_id.is_some());
 }
@@ -128,13 +89,7 @@ async fn a_3d_secure_challenge_passed_authorizes_and_one_failed_asks_for_another
         let term = local(&app, &location(&r));
 
         let r = app.get(&term).await;
-        let payment = app
-            .state
-            .store
-            .payment(started.payment_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let payment = app.payment(started.payment_id).await;
         if ordered {
             assert_eq!(r.status().as_u16(), 303);
             assert_eq!(payment.state, "authorized");
@@ -183,13 +138,7 @@ async fn a_forged_3d_secure_result_is_refused() {
     let forged = term.replace("hc=", "hc=0");
     let r = app.get(&forged).await;
     assert_eq!(r.status().as_u16(), 422);
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(payment.order_id, None);
     assert_eq!(
         app.state.store.payment_errors(10).await.unwrap()[0].status_code,
@@ -208,11 +157,7 @@ async fn a_link_type_payment_on_paygents_page_becomes_one_order_with_the_pushed_
     let action = local(&app, &attr(&handoff, "<form", "action"));
     assert_eq!(action, "/sandbox/paygent/v/u/request");
     let fields = hidden_fields(&handoff);
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let r = app.post_form(&action, &pairs).await;
+    let r = app.post_form(&action, &common::as_pairs(&fields)).await;
     let page = r.text().await.unwrap();
     assert!(page.contains("1,080"), "{page}");
 
@@ -237,29 +182,14 @@ async fn a_link_type_payment_on_paygents_page_becomes_one_order_with_the_pushed_
     assert!(done.contains("ショップに戻る"), "{done}");
 
     // Paygent pushes the notification; the buyer comes back; both confirm the same order.
-    let pushed: serde_json::Value = app
-        .client
-        .post(app.url("/sandbox/paygent/testtool/notices/deliver"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(pushed["delivered"], 1, "{pushed}");
+    assert_eq!(app.push_notices().await, 1);
     let r = app
         .get(&format!("/checkout/{}/return", started.link_key))
         .await;
     assert_eq!(r.status().as_u16(), 303);
     app.worker.run_until_idle().await.unwrap();
 
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
     let logs = app.state.store.prepayment_logs(10).await.unwrap();
     assert_eq!(logs.iter().filter(|l| l.order_id.is_some()).count(), 1);

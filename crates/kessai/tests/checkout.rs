@@ -7,12 +7,6 @@ use common::{location, TestApp};
 use kessai::domain::payment::Operation;
 use kessai::payments::PaymentsError;
 
-/// Posts the card form of a checkout with a token receipt (and optional extra fields).
-async fn pay(app: &TestApp, link_key: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    app.post_form(&format!("/checkout/{link_key}/card"), fields)
-        .await
-}
-
 fn rows(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -30,12 +24,12 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     assert!(form.contains("data-merchant-id=\"123456789\""));
 
     let card = app.card_token("4900000000000000").await;
-    let r = pay(
-        &app,
-        &started.link_key,
-        &[("card_json", &card), ("payment_choice", "10")],
-    )
-    .await;
+    let r = app
+        .post_card_form(
+            &started.link_key,
+            &[("card_json", &card), ("payment_choice", "10")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), format!("/checkout/{}/done", started.link_key));
     let (status, done) = app.follow(r).await;
@@ -43,13 +37,7 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     assert!(done.contains("購入完了"), "{done}");
 
     let payments = &app.state.payments;
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     let order = app
         .state
         .store
@@ -150,16 +138,7 @@ async fn authorize_and_capture_mode_captures_at_checkout() {
     let app = TestApp::demo().await;
     app.set_paygent(&[("sales_mode", "capture")]).await;
     let started = app.start_checkout(None).await;
-    let card = app.card_token("4900000000000000").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
-    assert_eq!(r.status().as_u16(), 303);
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.pay_with_test_card(&started).await;
     assert_eq!(payment.provider_status_label.as_deref(), Some("消込済"));
     assert_eq!(
         kessai::payments::Payments::allowed(&payment),
@@ -176,18 +155,14 @@ async fn a_declined_card_shows_the_buyer_a_message_logs_the_error_and_creates_no
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
     let card = app.card_token("4900000000008212").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &card)])
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("カードの承認が得られませんでした"), "{html}");
 
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(payment.order_id, None);
     assert_eq!(
         app.history(payment.id).await,
@@ -200,7 +175,9 @@ async fn a_declined_card_shows_the_buyer_a_message_logs_the_error_and_creates_no
 
     // The buyer tries again with another card on the same checkout.
     let card = app.card_token("4900000000000000").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &card)])
+        .await;
     assert_eq!(r.status().as_u16(), 303);
 }
 
@@ -210,7 +187,9 @@ async fn a_tampered_token_receipt_is_refused_before_paygent_is_called() {
     let started = app.start_checkout(None).await;
     let card = app.card_token("4900000000000000").await;
     let tampered = card.replace("************0000", "************1111");
-    let r = pay(&app, &started.link_key, &[("card_json", &tampered)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &tampered)])
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     assert!(app.history(started.payment_id).await.is_empty());
     assert_eq!(
@@ -228,12 +207,12 @@ async fn a_member_keeps_the_card_and_pays_with_it_next_time() {
     assert!(form.contains("このカードを登録して次回から入力を省略する"));
     let card = app.card_token("4900000000001234").await;
     let again = app.card_token("4900000000001234").await;
-    let r = pay(
-        &app,
-        &first.link_key,
-        &[("card_json", &card), ("register_json", &again)],
-    )
-    .await;
+    let r = app
+        .post_card_form(
+            &first.link_key,
+            &[("card_json", &card), ("register_json", &again)],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let cards = app
         .state
@@ -251,22 +230,20 @@ async fn a_member_keeps_the_card_and_pays_with_it_next_time() {
     let (_, form) = app.page(&format!("/checkout/{}", second.link_key)).await;
     assert!(form.contains("下4桁 1234"), "{form}");
     let id = cards[0].id.to_string();
-    let r = pay(&app, &second.link_key, &[("stored_card_id", &id)]).await;
+    let r = app
+        .post_card_form(&second.link_key, &[("stored_card_id", &id)])
+        .await;
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-    let payment = app
-        .state
-        .store
-        .payment(second.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(second.payment_id).await;
     assert_eq!(payment.state, "authorized");
     assert!(payment.order_id.is_some());
 
     // Another member cannot use that card.
     let other = app.create_member("other@example.jp").await;
     let third = app.start_checkout(Some(other)).await;
-    let r = pay(&app, &third.link_key, &[("stored_card_id", &id)]).await;
+    let r = app
+        .post_card_form(&third.link_key, &[("stored_card_id", &id)])
+        .await;
     assert_eq!(r.status().as_u16(), 422);
 }
 
@@ -313,8 +290,8 @@ async fn a_second_click_while_the_first_is_in_flight_does_not_authorize_twice() 
         [("card_json", second.as_str())],
     );
     let (a, b) = tokio::join!(
-        pay(&app, &started.link_key, &first_form),
-        pay(&app, &started.link_key, &second_form),
+        app.post_card_form(&started.link_key, &first_form),
+        app.post_card_form(&started.link_key, &second_form),
     );
     let statuses = [a.status().as_u16(), b.status().as_u16()];
     assert!(statuses.contains(&303), "{statuses:?}");
@@ -337,16 +314,9 @@ async fn the_operator_captures_and_cancels_from_the_payment_block_of_the_order()
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
     let card = app.card_token("4900000000000000").await;
-    pay(&app, &started.link_key, &[("card_json", &card)]).await;
-    let order_id = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .order_id
-        .unwrap();
+    app.post_card_form(&started.link_key, &[("card_json", &card)])
+        .await;
+    let order_id = app.payment(started.payment_id).await.order_id.unwrap();
     app.login().await;
 
     let (_, list) = app.page("/admin/orders").await;
@@ -419,7 +389,9 @@ async fn a_card_network_timeout_leaves_the_payment_pending_until_an_inquiry_sett
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
     let card = app.card_token("4900000000009000").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &card)])
+        .await;
     assert_eq!(r.status().as_u16(), 202);
     assert!(r.text().await.unwrap().contains("決済結果を確認しています"));
     assert_eq!(
@@ -429,7 +401,9 @@ async fn a_card_network_timeout_leaves_the_payment_pending_until_an_inquiry_sett
 
     // A second attempt cannot start while the first has no answer.
     let again = app.card_token("4900000000000000").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &again)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &again)])
+        .await;
     assert_eq!(r.status().as_u16(), 422);
 
     // The scheduled status inquiry finds nothing at Paygent and settles the row.
@@ -442,20 +416,16 @@ async fn a_card_network_timeout_leaves_the_payment_pending_until_an_inquiry_sett
         app.history(started.payment_id).await,
         rows(&[("カード決済オーソリ", "failed")])
     );
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(
         (payment.state.as_str(), payment.order_id),
         ("pending", None)
     );
 
     // Now the buyer can pay.
-    let r = pay(&app, &started.link_key, &[("card_json", &again)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &again)])
+        .await;
     assert_eq!(r.status().as_u16(), 303);
 }
 
@@ -464,7 +434,8 @@ async fn a_payment_error_shows_the_banner_on_admin_pages_until_the_log_is_cleare
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
     let card = app.card_token("4900000000008212").await;
-    pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    app.post_card_form(&started.link_key, &[("card_json", &card)])
+        .await;
     app.login().await;
     let (_, html) = app.page("/admin/payment-methods").await;
     assert!(html.contains("決済エラーが発生しました。"), "{html}");
@@ -486,41 +457,22 @@ async fn a_payment_error_shows_the_banner_on_admin_pages_until_the_log_is_cleare
     assert!(!html.contains("決済エラーが発生しました。"));
 }
 
-/// Delivers what the sandbox has queued for the shop, then lets the worker process it.
-async fn deliver_notices(app: &TestApp) -> u64 {
-    let pushed: serde_json::Value = app
-        .client
-        .post(app.url("/sandbox/paygent/testtool/notices/deliver"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    app.worker.run_until_idle().await.unwrap();
-    pushed["delivered"].as_u64().unwrap()
-}
-
 #[tokio::test]
 async fn the_notice_of_a_declined_attempt_arriving_before_the_retry_neither_fails_nor_orders() {
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
     let declined = app.card_token("4900000000008212").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &declined)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &declined)])
+        .await;
     assert_eq!(r.status().as_u16(), 422);
 
     assert!(
-        deliver_notices(&app).await >= 1,
+        app.deliver_notices().await >= 1,
         "the sandbox pushes オーソリNG"
     );
 
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(
         payment.state(),
         kessai::domain::payment::PaymentState::Pending
@@ -529,16 +481,7 @@ async fn the_notice_of_a_declined_attempt_arriving_before_the_retry_neither_fail
         payment.order_id, None,
         "a declined attempt creates no order"
     );
-    let card = app.card_token("4900000000000000").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
-    assert_eq!(r.status().as_u16(), 303);
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.pay_with_test_card(&started).await;
     assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
     assert!(payment.order_id.is_some());
 }
@@ -548,27 +491,18 @@ async fn the_late_notice_of_a_declined_attempt_leaves_the_authorized_payment_alo
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
     let declined = app.card_token("4900000000008212").await;
-    pay(&app, &started.link_key, &[("card_json", &declined)]).await;
+    app.post_card_form(&started.link_key, &[("card_json", &declined)])
+        .await;
     let card = app.card_token("4900000000000000").await;
-    let r = pay(&app, &started.link_key, &[("card_json", &card)]).await;
+    let r = app
+        .post_card_form(&started.link_key, &[("card_json", &card)])
+        .await;
     assert_eq!(r.status().as_u16(), 303);
-    let authorized = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let authorized = app.payment(started.payment_id).await;
 
-    assert!(deliver_notices(&app).await >= 2);
+    assert!(app.deliver_notices().await >= 2);
 
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(payment.provider_payment_id, authorized.provider_payment_id);
     assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
     let labels: Vec<String> = app

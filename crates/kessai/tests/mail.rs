@@ -19,21 +19,8 @@ use tokio::net::TcpListener;
 
 /// Pays a demo checkout by card through the hand-off page; returns the order id.
 async fn paid_order(app: &TestApp) -> i64 {
-    let started = app.start_checkout(None).await;
-    let card = app.card_token("4900000000000000").await;
-    let r = app
-        .post_form(
-            &format!("/checkout/{}/card", started.link_key),
-            &[("card_json", &card)],
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 303);
-    app.state
-        .store
-        .payment(started.payment_id)
+    app.card_payment()
         .await
-        .unwrap()
-        .unwrap()
         .order_id
         .expect("the card payment made an order")
 }

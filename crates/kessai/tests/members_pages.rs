@@ -27,27 +27,13 @@ fn registration() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-async fn post_page_form(
-    app: &TestApp,
-    page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let (status, html) = app.page(page).await;
-    assert_eq!(status, 200, "{page}: {html}");
-    let csrf = csrf_of(&html);
-    let mut form = vec![("csrf", csrf.as_str())];
-    form.extend_from_slice(fields);
-    app.post_form(action, &form).await
-}
-
 async fn register(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
-    post_page_form(app, "/member/register", "/member/register", fields).await
+    app.post_page_form("/member/register", "/member/register", fields)
+        .await
 }
 
 async fn log_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    post_page_form(
-        app,
+    app.post_page_form(
         "/member/login",
         "/member/login",
         &[
@@ -82,18 +68,7 @@ async fn member_id(app: &TestApp) -> i64 {
 /// Buys one 煎茶 through the storefront as the logged-in member (お客様情報 prefilled from
 /// the member) and returns the link key of the started checkout.
 async fn buy_as_member(app: &TestApp) -> String {
-    let (_, item) = app.page("/item/DEMO-TEA-01").await;
-    let r = app
-        .post_form(
-            "/cart/add",
-            &[
-                ("csrf", &csrf_of(&item)),
-                ("code", "DEMO-TEA-01"),
-                ("quantity", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(location(&r), "/cart");
+    app.add_to_cart("DEMO-TEA-01", "1").await;
     let (_, customer) = app.page("/cart/customer").await;
     assert!(
         customer.contains("value=\"hanako@example.jp\""),
@@ -107,26 +82,27 @@ async fn buy_as_member(app: &TestApp) -> String {
     fields.retain(|(k, _)| !k.starts_with("email"));
     fields.push(("email", "hanako@example.jp"));
     fields.push(("email_confirm", "hanako@example.jp"));
-    let mut form = vec![("csrf", csrf_of(&customer))];
-    form.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = app.post_form("/cart/customer", &form).await;
+    let r = app
+        .post_page_form("/cart/customer", "/cart/customer", &fields)
+        .await;
     assert_eq!(location(&r), "/cart/delivery");
     let method = app.state.store.delivery_methods().await.unwrap()[0].id;
     let card = app.payment_method("paygent_card").await.to_string();
-    let r = post_page_form(
-        app,
-        "/cart/delivery",
-        "/cart/delivery",
-        &[
-            ("delivery_method_id", &method.to_string()),
-            ("payment_method_id", &card),
-            ("note", ""),
-        ],
-    )
-    .await;
+    let r = app
+        .post_page_form(
+            "/cart/delivery",
+            "/cart/delivery",
+            &[
+                ("delivery_method_id", &method.to_string()),
+                ("payment_method_id", &card),
+                ("note", ""),
+            ],
+        )
+        .await;
     assert_eq!(location(&r), "/cart/confirm");
-    let r = post_page_form(app, "/cart/confirm", "/cart/order", &[]).await;
+    let r = app
+        .post_page_form("/cart/confirm", "/cart/order", &[])
+        .await;
     location(&r)
         .strip_prefix("/checkout/")
         .expect("the hand-off")
@@ -160,8 +136,8 @@ async fn a_member_registers_buys_and_sees_the_order_in_the_member_page() {
     let card = app.card_token("4900000000000000").await;
     let register_token = app.card_token("4900000000000000").await;
     let r = app
-        .post_form(
-            &format!("/checkout/{link_key}/card"),
+        .post_card_form(
+            &link_key,
             &[
                 ("card_json", &card),
                 ("register_json", &register_token),
@@ -226,7 +202,7 @@ async fn registration_errors_name_fields_and_an_address_is_registered_once() {
     // Act: register properly, log out, then the same address again (in other letter case).
     let r = register(&app, &registration()).await;
     assert_eq!(location(&r), "/member");
-    let r = post_page_form(&app, "/member", "/member/logout", &[]).await;
+    let r = app.post_page_form("/member", "/member/logout", &[]).await;
     assert_eq!(location(&r), "/");
     let mut again = registration();
     again.retain(|(k, _)| !k.starts_with("email"));
@@ -248,7 +224,7 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     // Arrange
     let app = TestApp::demo().await;
     register(&app, &registration()).await;
-    let r = post_page_form(&app, "/member", "/member/logout", &[]).await;
+    let r = app.post_page_form("/member", "/member/logout", &[]).await;
     assert_eq!(location(&r), "/");
     let guest_cookie = session_cookie(&r).expect("logout starts a new session");
     let (_, top) = app.page("/").await;
@@ -340,13 +316,9 @@ async fn a_member_registers_changes_and_deletes_a_card_on_the_member_page() {
 
     // Act: register.
     let token = app.card_token("4900000000000000").await;
-    let r = post_page_form(
-        &app,
-        "/member/card",
-        "/member/card",
-        &[("card_json", &token)],
-    )
-    .await;
+    let r = app
+        .post_page_form("/member/card", "/member/card", &[("card_json", &token)])
+        .await;
 
     // Assert
     assert_eq!(location(&r), "/member");
@@ -390,13 +362,13 @@ async fn a_member_registers_changes_and_deletes_a_card_on_the_member_page() {
     assert_eq!(changed[0].last4, "1111");
 
     // Act: delete.
-    let r = post_page_form(
-        &app,
-        "/member",
-        "/member/card/delete",
-        &[("card_id", &changed[0].id.to_string())],
-    )
-    .await;
+    let r = app
+        .post_page_form(
+            "/member",
+            "/member/card/delete",
+            &[("card_id", &changed[0].id.to_string())],
+        )
+        .await;
 
     // Assert
     assert_eq!(location(&r), "/member");
@@ -421,13 +393,9 @@ async fn a_forged_card_token_is_refused_on_the_member_page() {
     let forged = token.replace("\"hc\":\"", "\"hc\":\"0");
 
     // Act
-    let r = post_page_form(
-        &app,
-        "/member/card",
-        "/member/card",
-        &[("card_json", &forged)],
-    )
-    .await;
+    let r = app
+        .post_page_form("/member/card", "/member/card", &[("card_json", &forged)])
+        .await;
 
     // Assert
     assert_eq!(r.status().as_u16(), 422);
@@ -464,8 +432,12 @@ async fn a_member_edits_their_details_with_the_same_validation() {
     changed.push(("password_confirm", ""));
 
     // Act
-    let bad = post_page_form(&app, "/member/edit", "/member/edit", &mismatched).await;
-    let good = post_page_form(&app, "/member/edit", "/member/edit", &changed).await;
+    let bad = app
+        .post_page_form("/member/edit", "/member/edit", &mismatched)
+        .await;
+    let good = app
+        .post_page_form("/member/edit", "/member/edit", &changed)
+        .await;
 
     // Assert
     assert_eq!(bad.status().as_u16(), 422);
@@ -485,7 +457,7 @@ async fn a_member_edits_their_details_with_the_same_validation() {
     assert_eq!(member.address1, "大阪市中央区難波2-2");
     let (_, home) = app.page("/member").await;
     assert!(home.contains("会員情報を更新しました。"));
-    post_page_form(&app, "/member", "/member/logout", &[]).await;
+    app.post_page_form("/member", "/member/logout", &[]).await;
     let r = log_in(&app, "hanako@example.jp", PASSWORD).await;
     assert_eq!(
         location(&r),
@@ -501,19 +473,16 @@ async fn a_member_withdraws_and_can_no_longer_log_in() {
     register(&app, &registration()).await;
     let member = member_id(&app).await;
     let token = app.card_token("4900000000000000").await;
-    post_page_form(
-        &app,
-        "/member/card",
-        "/member/card",
-        &[("card_json", &token)],
-    )
-    .await;
+    app.post_page_form("/member/card", "/member/card", &[("card_json", &token)])
+        .await;
     let (status, page) = app.page("/member/withdraw").await;
     assert_eq!(status, 200);
     assert!(page.contains("退会する"));
 
     // Act
-    let r = post_page_form(&app, "/member/withdraw", "/member/withdraw", &[]).await;
+    let r = app
+        .post_page_form("/member/withdraw", "/member/withdraw", &[])
+        .await;
 
     // Assert
     assert_eq!(location(&r), "/");

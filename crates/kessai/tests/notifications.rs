@@ -101,13 +101,7 @@ async fn a_notification_rebuilds_a_lost_order_once_even_when_sent_twice() {
     let notifications = app.state.store.notifications(10).await.unwrap();
     assert_eq!(notifications.len(), 1, "stored once");
     assert_eq!(notifications[0].status, "processed");
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
     assert_eq!(
         payment.provider_payment_id.as_deref(),
@@ -135,21 +129,7 @@ async fn a_notification_rebuilds_a_lost_order_once_even_when_sent_twice() {
 async fn a_notification_after_the_browser_return_changes_nothing_more() {
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
-    let card = app.card_token("4900000000000000").await;
-    let r = app
-        .post_form(
-            &format!("/checkout/{}/card", started.link_key),
-            &[("card_json", &card)],
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 303);
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.pay_with_test_card(&started).await;
     let history = app.history(payment.id).await;
 
     let body = notice(
@@ -252,13 +232,7 @@ async fn forged_and_tampered_notifications_are_rejected_logged_and_change_nothin
         notifications.iter().all(|n| n.status == "rejected"),
         "{notifications:?}"
     );
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert_eq!(payment.order_id, None);
     assert_eq!(payment.provider_status_code, None);
     assert_eq!(app.state.store.payment_errors(10).await.unwrap().len(), 2);
@@ -266,13 +240,7 @@ async fn forged_and_tampered_notifications_are_rejected_logged_and_change_nothin
     // The genuine one still counts after the forgery with a neighbouring id.
     post(&app, genuine).await;
     app.worker.run_until_idle().await.unwrap();
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert!(payment.order_id.is_some());
 }
 
@@ -301,13 +269,7 @@ async fn the_difference_inquiry_fetches_what_the_pushes_missed() {
         .unwrap();
     app.worker.run_until_idle().await.unwrap();
 
-    let payment = app
-        .state
-        .store
-        .payment(started.payment_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = app.payment(started.payment_id).await;
     assert!(
         payment.order_id.is_some(),
         "the 091 record rebuilt the order"

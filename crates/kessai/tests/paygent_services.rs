@@ -7,30 +7,25 @@ mod common;
 use common::{location, TestApp};
 use kessai::domain::payment::Operation;
 use kessai::payments::PaymentsError;
-use kessai::store::{Order, Payment};
+use kessai::store::Order;
 
 const MERCHANT_ID: &str = "123456789";
 
-/// Starts a demo checkout paid with the demo's method of settlement kind `kind`.
-async fn start(app: &TestApp, kind: &str) -> kessai::checkout::Started {
-    let mut req = common::checkout_request(app, None);
-    req.payment_method_id = app.payment_method(kind).await;
-    req.delivery_method_id = app.state.store.delivery_methods().await.unwrap()[0].id;
-    kessai::checkout::start(&app.state.payments, &req)
-        .await
-        .expect("the checkout starts")
-}
-
-async fn payment(app: &TestApp, id: i64) -> Payment {
-    app.state.store.payment(id).await.unwrap().unwrap()
-}
-
 async fn order_of(app: &TestApp, payment_id: i64) -> Order {
-    let order_id = payment(app, payment_id)
+    let order_id = app
+        .payment(payment_id)
         .await
         .order_id
         .expect("the order exists");
     app.state.store.order(order_id).await.unwrap().unwrap()
+}
+
+/// Paygent's payment id of a payment (決済ID).
+async fn provider_payment_id(app: &TestApp, payment_id: i64) -> String {
+    app.payment(payment_id)
+        .await
+        .provider_payment_id
+        .expect("Paygent has the payment")
 }
 
 /// The buyer confirms on the hand-off page (with a store for a convenience store).
@@ -59,21 +54,6 @@ async fn test_tool(app: &TestApp, payment_id: &str, status: &str, extra: &[(&str
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
 }
 
-/// Paygent pushes its waiting notifications; kessai's worker processes them.
-async fn deliver(app: &TestApp) -> serde_json::Value {
-    let pushed: serde_json::Value = app
-        .client
-        .post(app.url("/sandbox/paygent/testtool/notices/deliver"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    app.worker.run_until_idle().await.unwrap();
-    pushed
-}
-
 /// The body of an order's サンキューメール in the mail outbox, once the jobs ran.
 async fn thank_you_mail(app: &TestApp, order_id: i64) -> String {
     app.worker.run_until_idle().await.unwrap();
@@ -96,7 +76,7 @@ fn labels(history: &[(String, String)]) -> Vec<&str> {
 async fn a_convenience_store_number_is_on_the_completion_page_and_the_test_tool_payment_makes_the_order_paid(
 ) {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_conv").await;
+    let started = app.start_checkout_paid_by("paygent_conv").await;
 
     let (status, form) = app.page(&format!("/checkout/{}", started.link_key)).await;
     assert_eq!(status, 200);
@@ -110,7 +90,7 @@ async fn a_convenience_store_number_is_on_the_completion_page_and_the_test_tool_
     assert_eq!(location(&r), format!("/checkout/{}/done", started.link_key));
     let (_, done) = app.page(&location(&r)).await;
 
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     let details = kessai::checkout::payment_details(&p);
     assert_eq!(details[0], ("お支払い先".into(), "セブンイレブン".into()));
     assert_eq!(details[1].0, "払込票番号");
@@ -131,17 +111,17 @@ async fn a_convenience_store_number_is_on_the_completion_page_and_the_test_tool_
     let payment_id = p.provider_payment_id.clone().unwrap();
 
     test_tool(&app, &payment_id, "43", &[("cvs_company_id", "00C001")]).await;
-    deliver(&app).await;
+    app.deliver_notices().await;
     assert_eq!(
-        payment(&app, p.id).await.provider_status_label.as_deref(),
+        app.payment(p.id).await.provider_status_label.as_deref(),
         Some("速報検知済")
     );
     assert_eq!(order_of(&app, p.id).await.receipt_status, "unpaid");
 
     test_tool(&app, &payment_id, "40", &[("cvs_company_id", "00C001")]).await;
-    deliver(&app).await;
+    app.deliver_notices().await;
 
-    let p = payment(&app, p.id).await;
+    let p = app.payment(p.id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("消込済"));
     assert_eq!(p.state, "captured");
     assert_eq!(order_of(&app, p.id).await.receipt_status, "paid");
@@ -161,13 +141,13 @@ async fn a_convenience_store_number_is_on_the_completion_page_and_the_test_tool_
 async fn an_unpaid_convenience_store_payment_expires_on_the_test_clock_and_the_order_is_cancelled()
 {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_conv").await;
+    let started = app.start_checkout_paid_by("paygent_conv").await;
     confirm(&app, &started.link_key, "00C002").await;
 
     app.state.clock.advance(chrono::Duration::days(7)).unwrap();
-    deliver(&app).await;
+    app.deliver_notices().await;
 
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("支払期限切"));
     assert_eq!(p.state, "expired");
     let order = order_of(&app, p.id).await;
@@ -182,18 +162,15 @@ async fn an_unpaid_convenience_store_payment_expires_on_the_test_clock_and_the_o
 #[tokio::test]
 async fn a_withdrawn_preliminary_convenience_store_payment_is_shown_and_leaves_the_order_unpaid() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_conv").await;
+    let started = app.start_checkout_paid_by("paygent_conv").await;
     confirm(&app, &started.link_key, "00C005").await;
-    let payment_id = payment(&app, started.payment_id)
-        .await
-        .provider_payment_id
-        .unwrap();
+    let payment_id = provider_payment_id(&app, started.payment_id).await;
 
     test_tool(&app, &payment_id, "43", &[]).await;
     test_tool(&app, &payment_id, "61", &[]).await;
-    deliver(&app).await;
+    app.deliver_notices().await;
 
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("速報取消済"));
     assert_eq!(order_of(&app, p.id).await.receipt_status, "unpaid");
     assert_eq!(
@@ -205,7 +182,7 @@ async fn a_withdrawn_preliminary_convenience_store_payment_is_shown_and_leaves_t
 #[tokio::test]
 async fn the_wellnet_failure_trigger_is_shown_to_the_buyer_and_logged_without_an_order() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_conv").await;
+    let started = app.start_checkout_paid_by("paygent_conv").await;
     // kessai's own check refuses the sandbox's failing number (it does not start with 0),
     // so the logged checkout is given it directly: it stands for any number a store refuses.
     app.state
@@ -221,7 +198,7 @@ async fn the_wellnet_failure_trigger_is_shown_to_the_buyer_and_logged_without_an
 
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("3002"));
-    assert_eq!(payment(&app, started.payment_id).await.order_id, None);
+    assert_eq!(app.payment(started.payment_id).await.order_id, None);
     assert_eq!(
         app.state.store.payment_errors(10).await.unwrap()[0].status_code,
         "3002"
@@ -232,7 +209,7 @@ async fn the_wellnet_failure_trigger_is_shown_to_the_buyer_and_logged_without_an
 async fn an_atm_payment_shows_the_pay_easy_numbers_and_the_test_tool_payment_makes_the_order_paid()
 {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_atm").await;
+    let started = app.start_checkout_paid_by("paygent_atm").await;
     let (_, form) = app.page(&format!("/checkout/{}", started.link_key)).await;
     assert!(
         form.contains("お支払いの有効期限はご注文日から30日間となっております。"),
@@ -243,7 +220,7 @@ async fn an_atm_payment_shows_the_pay_easy_numbers_and_the_test_tool_payment_mak
     assert_eq!(r.status().as_u16(), 303);
     let (_, done) = app.page(&location(&r)).await;
 
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     let details = kessai::checkout::payment_details(&p);
     let shown: Vec<&str> = details.iter().map(|(label, _)| label.as_str()).collect();
     assert_eq!(
@@ -264,10 +241,10 @@ async fn an_atm_payment_shows_the_pay_easy_numbers_and_the_test_tool_payment_mak
 
     let payment_id = p.provider_payment_id.clone().unwrap();
     test_tool(&app, &payment_id, "40", &[("bank_code", "9900")]).await;
-    let pushed = deliver(&app).await;
+    let delivered = app.deliver_notices().await;
 
-    assert_eq!(pushed["delivered"], 1, "ATM's 10 is not notified, 40 is");
-    let p = payment(&app, p.id).await;
+    assert_eq!(delivered, 1, "ATM's 10 is not notified, 40 is");
+    let p = app.payment(p.id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("消込済"));
     assert_eq!(order_of(&app, p.id).await.receipt_status, "paid");
     assert_eq!(
@@ -279,17 +256,14 @@ async fn an_atm_payment_shows_the_pay_easy_numbers_and_the_test_tool_payment_mak
 #[tokio::test]
 async fn an_atm_payment_past_its_deadline_is_expired_and_cancels_the_order() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_atm").await;
+    let started = app.start_checkout_paid_by("paygent_atm").await;
     confirm(&app, &started.link_key, "").await;
-    let payment_id = payment(&app, started.payment_id)
-        .await
-        .provider_payment_id
-        .unwrap();
+    let payment_id = provider_payment_id(&app, started.payment_id).await;
 
     test_tool(&app, &payment_id, "12", &[]).await;
-    deliver(&app).await;
+    app.deliver_notices().await;
 
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("支払期限切"));
     assert_eq!(order_of(&app, p.id).await.order_status, "cancelled");
 }
@@ -297,14 +271,14 @@ async fn an_atm_payment_past_its_deadline_is_expired_and_cancels_the_order() {
 #[tokio::test]
 async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_refresh_and_paid() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_netbank").await;
+    let started = app.start_checkout_paid_by("paygent_netbank").await;
 
     let r = confirm(&app, &started.link_key, "").await;
     assert_eq!(r.status().as_u16(), 303);
     let asp_url = location(&r);
     let asp_path = asp_url.strip_prefix(&app.address).unwrap().to_owned();
     assert!(asp_path.starts_with("/sandbox/paygent/banking/asp?type=05&tid="));
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("申込中"));
     assert_eq!(p.provider_payment_id, None);
     assert_eq!(order_of(&app, p.id).await.receipt_status, "unpaid");
@@ -321,15 +295,14 @@ async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_ref
     // The buyer chooses a bank on Paygent's page.
     let (_, page) = app.page(&asp_path).await;
     assert!(page.contains("りそな銀行"), "{page}");
-    let hv = page.split("name=\"hv\" value=\"").nth(1).unwrap();
-    let hv = &hv[..hv.find('"').unwrap()];
+    let hv = common::attr(&page, "name=\"hv\"", "value");
     let r = app
         .post_form(
             "/sandbox/paygent/banking/asp",
             &[
                 ("tid", &started.link_key),
                 ("mid", MERCHANT_ID),
-                ("hv", hv),
+                ("hv", &hv),
                 ("bank_code", "0010"),
             ],
         )
@@ -347,9 +320,9 @@ async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_ref
     let payment_id = applied.provider_payment_id.clone().unwrap();
 
     test_tool(&app, &payment_id, "40", &[]).await;
-    deliver(&app).await;
+    app.deliver_notices().await;
 
-    let p = payment(&app, p.id).await;
+    let p = app.payment(p.id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("消込済"));
     assert_eq!(order_of(&app, p.id).await.receipt_status, "paid");
     assert_eq!(
@@ -361,12 +334,11 @@ async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_ref
 #[tokio::test]
 async fn net_banking_abandoned_at_the_bank_is_shown_as_aborted_and_stays_unpaid() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_netbank").await;
+    let started = app.start_checkout_paid_by("paygent_netbank").await;
     let r = confirm(&app, &started.link_key, "").await;
     let asp_path = location(&r).strip_prefix(&app.address).unwrap().to_owned();
     let (_, page) = app.page(&asp_path).await;
-    let hv = page.split("name=\"hv\" value=\"").nth(1).unwrap();
-    let hv = hv[..hv.find('"').unwrap()].to_owned();
+    let hv = common::attr(&page, "name=\"hv\"", "value");
     let chosen = app
         .post_form(
             "/sandbox/paygent/banking/asp",
@@ -391,9 +363,9 @@ async fn net_banking_abandoned_at_the_bank_is_shown_as_aborted_and_stays_unpaid(
         .to_owned();
 
     test_tool(&app, &payment_id, "15", &[]).await;
-    deliver(&app).await;
+    app.deliver_notices().await;
 
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("申込中断"));
     assert_eq!(p.provider_payment_id.as_deref(), Some(payment_id.as_str()));
     assert_eq!(order_of(&app, p.id).await.receipt_status, "unpaid");
@@ -404,9 +376,9 @@ async fn amounts_of_convenience_store_atm_and_net_banking_payments_cannot_be_cha
     let app = TestApp::demo().await;
     app.login().await;
     for kind in ["paygent_conv", "paygent_atm", "paygent_netbank"] {
-        let started = start(&app, kind).await;
+        let started = app.start_checkout_paid_by(kind).await;
         confirm(&app, &started.link_key, "00C016").await;
-        let p = payment(&app, started.payment_id).await;
+        let p = app.payment(started.payment_id).await;
 
         let (_, page) = app
             .page(&format!("/admin/orders/{}", p.order_id.unwrap()))
@@ -434,7 +406,7 @@ async fn a_link_type_convenience_store_number_issued_on_paygents_page_becomes_an
     let app = TestApp::demo().await;
     app.set_paygent(&[("conv", "link"), ("conv_days", ""), ("conv_minutes", "90")])
         .await;
-    let started = start(&app, "paygent_conv").await;
+    let started = app.start_checkout_paid_by("paygent_conv").await;
 
     let (_, handoff) = app.page(&format!("/checkout/{}", started.link_key)).await;
     assert!(
@@ -445,27 +417,13 @@ async fn a_link_type_convenience_store_number_issued_on_paygents_page_becomes_an
         handoff.contains("name=\"payment_term_min\" value=\"90\""),
         "{handoff}"
     );
-    let fields: Vec<(String, String)> = handoff
-        .split("<input type=\"hidden\" name=\"")
-        .skip(1)
-        .map(|tag| {
-            let (name, rest) = tag.split_once('"').unwrap();
-            let value = rest.split("value=\"").nth(1).unwrap();
-            let value = value[..value.find('"').unwrap()]
-                .replace("&#x2f;", "/")
-                .replace("&amp;", "&");
-            (name.to_owned(), value)
-        })
-        .collect();
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let r = app.post_form("/sandbox/paygent/v/u/request", &pairs).await;
+    let fields = common::hidden_fields(&handoff);
+    let r = app
+        .post_form("/sandbox/paygent/v/u/request", &common::as_pairs(&fields))
+        .await;
     let page = r.text().await.unwrap();
     assert!(page.contains("お支払い番号を発行する"), "{page}");
-    let tid = page.split("name=\"tid\" value=\"").nth(1).unwrap();
-    let tid = tid[..tid.find('"').unwrap()].to_owned();
+    let tid = common::attr(&page, "name=\"tid\"", "value");
 
     let r = app
         .post_form(
@@ -485,9 +443,9 @@ async fn a_link_type_convenience_store_number_issued_on_paygents_page_becomes_an
         .await
         .1;
     assert!(shown.contains("id=\"receipt-number\""), "{shown}");
-    deliver(&app).await;
+    app.deliver_notices().await;
 
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("申込済"));
     assert_eq!(
         order_of(&app, p.id).await.receipt_status,
@@ -500,7 +458,7 @@ async fn a_link_type_convenience_store_number_issued_on_paygents_page_becomes_an
     assert_eq!(location(&r), format!("/checkout/{}/done", started.link_key));
 
     test_tool(&app, p.provider_payment_id.as_deref().unwrap(), "40", &[]).await;
-    deliver(&app).await;
+    app.deliver_notices().await;
     assert_eq!(order_of(&app, p.id).await.receipt_status, "paid");
     assert_eq!(app.state.store.prepayment_logs(10).await.unwrap().len(), 1);
 }
@@ -508,12 +466,9 @@ async fn a_link_type_convenience_store_number_issued_on_paygents_page_becomes_an
 #[tokio::test]
 async fn the_difference_inquiry_brings_a_convenience_store_payment_the_pushes_missed() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_conv").await;
+    let started = app.start_checkout_paid_by("paygent_conv").await;
     confirm(&app, &started.link_key, "00C016").await;
-    let payment_id = payment(&app, started.payment_id)
-        .await
-        .provider_payment_id
-        .unwrap();
+    let payment_id = provider_payment_id(&app, started.payment_id).await;
     test_tool(&app, &payment_id, "40", &[]).await;
 
     kessai::payments::notifications::schedule_poll(&app.state.store, &app.state.clock)
@@ -526,7 +481,7 @@ async fn the_difference_inquiry_brings_a_convenience_store_payment_the_pushes_mi
     );
 
     // The same records pushed afterwards are recognised and change nothing.
-    deliver(&app).await;
+    app.deliver_notices().await;
     let history = app.history(started.payment_id).await;
     assert_eq!(labels(&history), ["コンビニ決済申込", "申込済", "消込済"]);
 }
@@ -540,13 +495,7 @@ async fn pay_with_paidy(app: &TestApp, link_key: &str, email: &str) -> reqwest::
             && page.contains("&#x2f;sandbox&#x2f;paygent&#x2f;paidy&#x2f;paidy.js"),
         "{page}"
     );
-    let attr = |name: &str| {
-        let v = page.split(&format!("{name}=\"")).nth(1).unwrap();
-        v[..v.find('"').unwrap()]
-            .replace("&quot;", "\"")
-            .replace("&#x2f;", "/")
-            .replace("&amp;", "&")
-    };
+    let attr = |name: &str| common::attr(&page, &format!("{name}="), name);
     let payload: serde_json::Value = serde_json::from_str(&attr("data-payload")).unwrap();
     assert_eq!(payload["order"]["order_ref"], link_key);
     let closed: serde_json::Value = app
@@ -575,16 +524,16 @@ async fn pay_with_paidy(app: &TestApp, link_key: &str, email: &str) -> reqwest::
 #[tokio::test]
 async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_in_full() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_paidy").await;
+    let started = app.start_checkout_paid_by("paygent_paidy").await;
 
     let r = pay_with_paidy(&app, &started.link_key, "buyer@example.jp").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), format!("/checkout/{}/done", started.link_key));
-    let p = payment(&app, started.payment_id).await;
+    let p = app.payment(started.payment_id).await;
     assert_eq!(p.provider_status_label.as_deref(), Some("オーソリOK"));
     assert!(p.order_id.is_some());
     let first_id = p.provider_payment_id.clone().unwrap();
-    deliver(&app).await;
+    app.deliver_notices().await;
     assert_eq!(labels(&app.history(p.id).await), ["オーソリOK"]);
     assert_eq!(
         kessai::payments::Payments::allowed(&p),
@@ -625,7 +574,7 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
         .unwrap();
     assert_eq!(fully.provider_status_label.as_deref(), Some("売上取消済"));
     assert_eq!(fully.state, "refunded");
-    deliver(&app).await;
+    app.deliver_notices().await;
 
     let rows = app.state.store.payment_operations(p.id).await.unwrap();
     let shown: Vec<(&str, &str, i64)> = rows
@@ -656,10 +605,10 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
 #[tokio::test]
 async fn a_paidy_authorization_is_cancelled_as_the_manual_shows() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_paidy").await;
+    let started = app.start_checkout_paid_by("paygent_paidy").await;
     pay_with_paidy(&app, &started.link_key, "buyer@example.jp").await;
     app.login().await;
-    let order_id = payment(&app, started.payment_id).await.order_id.unwrap();
+    let order_id = app.payment(started.payment_id).await.order_id.unwrap();
     let (_, dialog) = app.page(&format!("/admin/orders/{order_id}")).await;
     assert!(dialog.contains(">売上処理</button>"), "{dialog}");
     assert!(
@@ -673,7 +622,7 @@ async fn a_paidy_authorization_is_cancelled_as_the_manual_shows() {
         .perform(started.payment_id, Operation::Cancel, None, "admin")
         .await
         .unwrap();
-    deliver(&app).await;
+    app.deliver_notices().await;
 
     assert_eq!(
         cancelled.provider_status_label.as_deref(),
@@ -689,32 +638,27 @@ async fn a_paidy_authorization_is_cancelled_as_the_manual_shows() {
 #[tokio::test]
 async fn a_rejected_paidy_checkout_makes_no_order_and_asks_for_another_method() {
     let app = TestApp::demo().await;
-    let started = start(&app, "paygent_paidy").await;
+    let started = app.start_checkout_paid_by("paygent_paidy").await;
 
     let r = pay_with_paidy(&app, &started.link_key, "rejected@example.jp").await;
 
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("別の支払方法"));
-    assert_eq!(payment(&app, started.payment_id).await.order_id, None);
+    assert_eq!(app.payment(started.payment_id).await.order_id, None);
 }
 
 #[tokio::test]
 async fn a_paidy_payment_of_another_checkout_is_refused_and_logged() {
     let app = TestApp::demo().await;
-    let other = start(&app, "paygent_paidy").await;
+    let other = app.start_checkout_paid_by("paygent_paidy").await;
     let r = pay_with_paidy(&app, &other.link_key, "buyer@example.jp").await;
     assert_eq!(r.status().as_u16(), 303);
     let paidy_id = app.state.store.notifications(10).await.unwrap();
     assert!(paidy_id.is_empty(), "nothing pushed yet");
-    let mut req = common::checkout_request(&app, None);
+    let mut req = app.checkout_paid_by("paygent_paidy", None).await;
     req.items[0].quantity = 2;
-    req.payment_method_id = app.payment_method("paygent_paidy").await;
-    req.delivery_method_id = app.state.store.delivery_methods().await.unwrap()[0].id;
-    let started = kessai::checkout::start(&app.state.payments, &req)
-        .await
-        .unwrap();
-    let pushed = deliver(&app).await;
-    assert_eq!(pushed["delivered"], 1);
+    let started = app.start_checkout_of(&req).await;
+    assert_eq!(app.deliver_notices().await, 1);
     let raw = &app.state.store.notifications(10).await.unwrap()[0].raw_body;
     let paidy_payment_id = raw
         .split("paidy_payment_id=")
@@ -736,7 +680,7 @@ async fn a_paidy_payment_of_another_checkout_is_refused_and_logged() {
         .await;
 
     assert_eq!(r.status().as_u16(), 422);
-    assert_eq!(payment(&app, started.payment_id).await.order_id, None);
+    assert_eq!(app.payment(started.payment_id).await.order_id, None);
     assert_eq!(
         app.state.store.payment_errors(10).await.unwrap()[0].status_code,
         "343"

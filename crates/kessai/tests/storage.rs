@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{backends, sample_order as order, TestDatabase};
+use common::{backends, sample_member, sample_order as order, TestDatabase};
 use kessai::store::{NewPayment, NewPaymentMethod, NewShopSession, PaymentStatusUpdate, Store};
 
 async fn fresh(backend: &str) -> (Store, TestDatabase) {
@@ -283,19 +283,7 @@ async fn members_register_once_per_address_and_can_withdraw() {
     for backend in backends() {
         let (store, _db) = fresh(backend).await;
         let now = Utc::now();
-        let m = kessai::store::NewMember {
-            email: "hanako@example.jp".into(),
-            password_hash: "argon2-hash".into(),
-            family_name: "山田".into(),
-            given_name: "花子".into(),
-            family_kana: "ヤマダ".into(),
-            given_kana: "ハナコ".into(),
-            postal_code: "100-0001".into(),
-            prefecture: "東京都".into(),
-            address1: "千代田区千代田1-1".into(),
-            address2: "".into(),
-            phone: "090-1234-5678".into(),
-        };
+        let m = sample_member("hanako@example.jp");
         let id = store
             .create_member(&m, now)
             .await
@@ -471,22 +459,7 @@ async fn shop_sessions_expire_are_replaced_and_end_with_the_members_withdrawal()
         let (store, _db) = fresh(backend).await;
         let now = Utc::now();
         let member = store
-            .create_member(
-                &kessai::store::NewMember {
-                    email: "taro@example.jp".into(),
-                    password_hash: "x".into(),
-                    family_name: "山田".into(),
-                    given_name: "太郎".into(),
-                    family_kana: "ヤマダ".into(),
-                    given_kana: "タロウ".into(),
-                    postal_code: "100-0001".into(),
-                    prefecture: "東京都".into(),
-                    address1: "千代田区千代田1-1".into(),
-                    address2: "".into(),
-                    phone: "03-1234-5678".into(),
-                },
-                now,
-            )
+            .create_member(&sample_member("taro@example.jp"), now)
             .await
             .unwrap()
             .unwrap();

@@ -14,19 +14,6 @@ async fn shop_csrf(app: &TestApp, path: &str) -> String {
     csrf_of(&html)
 }
 
-/// カートに入れる on a product page.
-async fn add_to_cart(app: &TestApp, code: &str, quantity: &str) {
-    let csrf = shop_csrf(app, &format!("/item/{code}")).await;
-    let r = app
-        .post_form(
-            "/cart/add",
-            &[("csrf", &csrf), ("code", code), ("quantity", quantity)],
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(location(&r), "/cart");
-}
-
 /// A guest's お客様情報 as the form posts it.
 fn guest() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -46,10 +33,8 @@ fn guest() -> Vec<(&'static str, &'static str)> {
 
 /// Posts the お客様情報 form.
 async fn enter_customer(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
-    let csrf = shop_csrf(app, "/cart/customer").await;
-    let mut form = vec![("csrf", csrf.as_str())];
-    form.extend_from_slice(fields);
-    app.post_form("/cart/customer", &form).await
+    app.post_page_form("/cart/customer", "/cart/customer", fields)
+        .await
 }
 
 /// The demo's first delivery method and the date three days from today (Japan time), which
@@ -90,7 +75,7 @@ async fn choose_delivery(app: &TestApp, date: &str, time: &str) -> reqwest::Resp
 
 /// Fills every step up to 内容確認 for one 煎茶.
 async fn up_to_confirm(app: &TestApp) {
-    add_to_cart(app, "DEMO-TEA-01", "1").await;
+    app.add_to_cart("DEMO-TEA-01", "1").await;
     let r = enter_customer(app, &guest()).await;
     assert_eq!(location(&r), "/cart/delivery");
     let (_, date) = delivery_and_date(app).await;
@@ -100,8 +85,8 @@ async fn up_to_confirm(app: &TestApp) {
 
 /// 「上記内容で注文する」.
 async fn place_order(app: &TestApp) -> reqwest::Response {
-    let csrf = shop_csrf(app, "/cart/confirm").await;
-    app.post_form("/cart/order", &[("csrf", &csrf)]).await
+    app.post_page_form("/cart/confirm", "/cart/order", &[])
+        .await
 }
 
 /// Pays a started checkout on the card form with a successful test card; returns the
@@ -109,10 +94,7 @@ async fn place_order(app: &TestApp) -> reqwest::Response {
 async fn pay_by_card(app: &TestApp, link_key: &str) -> String {
     let card = app.card_token("4900000000000000").await;
     let r = app
-        .post_form(
-            &format!("/checkout/{link_key}/card"),
-            &[("card_json", &card), ("payment_choice", "10")],
-        )
+        .post_card_form(link_key, &[("card_json", &card), ("payment_choice", "10")])
         .await;
     assert_eq!(location(&r), format!("/checkout/{link_key}/done"));
     let (status, done) = app.follow(r).await;
@@ -137,7 +119,7 @@ async fn a_guest_buys_through_every_step_with_a_token_card_and_reaches_the_compl
     assert!(list.contains("href=\"/item/DEMO-TEA-01\""), "{list}");
 
     // Act: カート with two, changed to one on the cart page, then 次へ.
-    add_to_cart(&app, "DEMO-TEA-01", "2").await;
+    app.add_to_cart("DEMO-TEA-01", "2").await;
     let (_, cart) = app.page("/cart").await;
     assert!(cart.contains("「静岡産 深蒸し煎茶 100g」をカートに入れました。"));
     assert!(cart.contains("2,160円"), "{cart}");
@@ -258,7 +240,7 @@ async fn ordering_the_same_cart_again_continues_the_unpaid_checkout() {
 async fn customer_errors_name_each_field_and_keep_what_was_typed() {
     // Arrange
     let app = TestApp::demo().await;
-    add_to_cart(&app, "DEMO-TEA-01", "1").await;
+    app.add_to_cart("DEMO-TEA-01", "1").await;
     let fields = [
         ("email", "buyer@example.jp"),
         ("email_confirm", "other@example.jp"),
@@ -310,7 +292,7 @@ async fn customer_errors_name_each_field_and_keep_what_was_typed() {
 async fn model_dependent_characters_are_refused_before_the_hand_off() {
     // Arrange
     let app = TestApp::demo().await;
-    add_to_cart(&app, "DEMO-TEA-01", "1").await;
+    app.add_to_cart("DEMO-TEA-01", "1").await;
     let mut fields = guest();
     fields.retain(|(k, _)| !matches!(*k, "family_name" | "address1"));
     fields.push(("family_name", "髙橋"));
@@ -414,7 +396,7 @@ async fn a_price_changed_between_cart_and_order_is_reported_and_never_charged_si
 async fn a_product_taken_off_sale_leaves_the_cart_with_a_message() {
     // Arrange
     let app = TestApp::demo().await;
-    add_to_cart(&app, "DEMO-CUP-01", "1").await;
+    app.add_to_cart("DEMO-CUP-01", "1").await;
     app.state
         .store
         .execute_raw("UPDATE products SET active = false WHERE code = 'DEMO-CUP-01'")
@@ -436,7 +418,7 @@ async fn a_product_taken_off_sale_leaves_the_cart_with_a_message() {
 async fn cart_quantities_out_of_range_are_named_and_kept() {
     // Arrange
     let app = TestApp::demo().await;
-    add_to_cart(&app, "DEMO-TEA-01", "1").await;
+    app.add_to_cart("DEMO-TEA-01", "1").await;
     let csrf = shop_csrf(&app, "/cart").await;
 
     // Act
@@ -464,7 +446,7 @@ async fn cart_quantities_out_of_range_are_named_and_kept() {
 async fn a_delivery_date_the_method_does_not_offer_is_refused() {
     // Arrange
     let app = TestApp::demo().await;
-    add_to_cart(&app, "DEMO-TEA-01", "1").await;
+    app.add_to_cart("DEMO-TEA-01", "1").await;
     enter_customer(&app, &guest()).await;
     let today = app
         .state
@@ -589,7 +571,7 @@ async fn delivery_methods_take_date_and_time_options_with_validation() {
         ),
         (1, 5, vec!["午前中", "18時～21時"])
     );
-    add_to_cart(&app, "DEMO-TEA-01", "1").await;
+    app.add_to_cart("DEMO-TEA-01", "1").await;
     enter_customer(&app, &guest()).await;
     let (_, delivery_page) = app.page("/cart/delivery").await;
     let select = common::between(

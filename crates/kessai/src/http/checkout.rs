@@ -155,14 +155,9 @@ async fn application_form(
         Some(Service::Conv) => config.conv_store_choices(),
         _ => Vec::new(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render(
         state,
-        status,
+        form_status(&error),
         "checkout_payment.html",
         &p.checkout.order.payment_method_name,
         context! {
@@ -205,14 +200,7 @@ async fn submit_application(
         Err(CardError::Retry(message)) => application_form(&state, &p, Some(message)).await,
         Err(CardError::Store(e)) => Err(e.into()),
         Err(e @ CardError::Unknown) => {
-            message(
-                &state,
-                StatusCode::ACCEPTED,
-                "お申し込みを確認しています",
-                &e.to_string(),
-                None,
-            )
-            .await
+            still_checking(&state, "お申し込みを確認しています", &e).await
         }
     }
 }
@@ -224,14 +212,9 @@ async fn paidy_page(
     error: Option<String>,
 ) -> Result<Response, HttpError> {
     let widget = services::paidy_widget(&state.payments, p).await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render(
         state,
-        status,
+        form_status(&error),
         "checkout_paidy.html",
         "Paidy",
         context! {
@@ -274,16 +257,7 @@ async fn paidy_result(
         Ok(_) => Ok(finished(&p)),
         Err(CardError::Retry(message)) => paidy_page(&state, &p, Some(message)).await,
         Err(CardError::Store(e)) => Err(e.into()),
-        Err(e @ CardError::Unknown) => {
-            message(
-                &state,
-                StatusCode::ACCEPTED,
-                "決済結果を確認しています",
-                &e.to_string(),
-                None,
-            )
-            .await
-        }
+        Err(e @ CardError::Unknown) => still_checking(&state, "決済結果を確認しています", &e).await,
     }
 }
 
@@ -299,14 +273,9 @@ async fn card_form(
         _ => Vec::new(),
     };
     let (months, years) = card_expiry_choices(state);
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render(
         state,
-        status,
+        form_status(&error),
         "checkout_card.html",
         "クレジットカード決済",
         context! {
@@ -341,6 +310,25 @@ pub(crate) fn card_expiry_choices(state: &SharedState) -> (Vec<String>, Vec<Stri
     let years = (year..year + 20).map(|y| format!("{y:02}")).collect();
     let months = (1..=12).map(|m| format!("{m:02}")).collect();
     (months, years)
+}
+
+/// The status of a payment form: 422 when it is shown again with an error.
+fn form_status(error: &Option<String>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// 202 with `heading`: Paygent's answer is not known yet, and the buyer is told it is being
+/// checked.
+async fn still_checking(
+    state: &SharedState,
+    heading: &str,
+    e: &CardError,
+) -> Result<Response, HttpError> {
+    message(state, StatusCode::ACCEPTED, heading, &e.to_string(), None).await
 }
 
 async fn message(
@@ -431,16 +419,7 @@ async fn card_outcome(
         // Paygent's page for the buyer, shown as it is (spec §6.4 step 3).
         Ok(CardStep::Challenge(acs_html)) => Ok(Html(acs_html).into_response()),
         Err(CardError::Retry(message)) => card_form(state, p, Some(message)).await,
-        Err(e @ CardError::Unknown) => {
-            message(
-                state,
-                StatusCode::ACCEPTED,
-                "決済結果を確認しています",
-                &e.to_string(),
-                None,
-            )
-            .await
-        }
+        Err(e @ CardError::Unknown) => still_checking(state, "決済結果を確認しています", &e).await,
         Err(CardError::Store(e)) => Err(e.into()),
     }
 }
@@ -473,16 +452,7 @@ async fn link_return(
         )
         .await,
         Err(CardError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            message(
-                &state,
-                StatusCode::ACCEPTED,
-                "決済結果を確認しています",
-                &e.to_string(),
-                None,
-            )
-            .await
-        }
+        Err(e) => still_checking(&state, "決済結果を確認しています", &e).await,
     }
 }
 

@@ -300,6 +300,35 @@ impl TestApp {
         csrf_of(&html)
     }
 
+    /// Opens `page` (which must answer 200) and posts `fields` to `action` with the page's
+    /// CSRF token, as its form would.
+    pub async fn post_page_form(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (status, html) = self.page(page).await;
+        assert_eq!(status, 200, "{page}: {html}");
+        let csrf = csrf_of(&html);
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post_form(action, &form).await
+    }
+
+    /// カートに入れる on a storefront product page.
+    pub async fn add_to_cart(&self, code: &str, quantity: &str) {
+        let r = self
+            .post_page_form(
+                &format!("/item/{code}"),
+                "/cart/add",
+                &[("code", code), ("quantity", quantity)],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(location(&r), "/cart");
+    }
+
     /// Follows a redirect and returns the resulting page.
     pub async fn follow(&self, r: reqwest::Response) -> (u16, String) {
         assert_eq!(
@@ -317,6 +346,43 @@ pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("page has a CSRF field") + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Decodes the HTML escapes minijinja writes in attribute values.
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of `attr="…"` after `from` in `html`, unescaped.
+pub fn attr(html: &str, from: &str, attr: &str) -> String {
+    let start = html
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} in {html}"));
+    let rest = &html[start..];
+    let key = format!("{attr}=\"");
+    let i = rest.find(&key).unwrap() + key.len();
+    unescape(&rest[i..i + rest[i..].find('"').unwrap()])
+}
+
+/// Every hidden input of the first form in `html`, as (name, value).
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\"")
+        .skip(1)
+        .map(|tag| (attr(tag, "name=", "name"), attr(tag, "value=", "value")))
+        .collect()
+}
+
+/// Borrows owned form fields as the pairs `post_form` takes.
+pub fn as_pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 /// The Location header of a redirect.
@@ -382,6 +448,23 @@ pub fn sample_order(number: &str) -> kessai::store::NewOrder {
     }
 }
 
+/// A member 山田 花子 with `email` (and no usable password).
+pub fn sample_member(email: &str) -> kessai::store::NewMember {
+    kessai::store::NewMember {
+        email: email.into(),
+        password_hash: "x".into(),
+        family_name: "山田".into(),
+        given_name: "花子".into(),
+        family_kana: "ヤマダ".into(),
+        given_kana: "ハナコ".into(),
+        postal_code: "100-0001".into(),
+        prefecture: "東京都".into(),
+        address1: "千代田区千代田1-1".into(),
+        address2: String::new(),
+        phone: "03-1234-5678".into(),
+    }
+}
+
 /// A demo checkout for one 静岡産 深蒸し煎茶 (1,080円) paid with the demo's Paygent card
 /// method, for a guest or a member.
 pub fn checkout_request(
@@ -430,14 +513,104 @@ impl TestApp {
             .id
     }
 
-    /// Starts a demo checkout paid by Paygent card.
-    pub async fn start_checkout(&self, member_id: Option<i64>) -> kessai::checkout::Started {
+    /// The demo checkout of `checkout_request`, paid with the demo's method of settlement
+    /// kind `kind` and sent with its first delivery method.
+    pub async fn checkout_paid_by(
+        &self,
+        kind: &str,
+        member_id: Option<i64>,
+    ) -> kessai::checkout::CheckoutRequest {
         let mut req = checkout_request(self, member_id);
-        req.payment_method_id = self.payment_method("paygent_card").await;
+        req.payment_method_id = self.payment_method(kind).await;
         req.delivery_method_id = self.state.store.delivery_methods().await.unwrap()[0].id;
-        kessai::checkout::start(&self.state.payments, &req)
+        req
+    }
+
+    /// Starts a checkout that must be valid.
+    pub async fn start_checkout_of(
+        &self,
+        req: &kessai::checkout::CheckoutRequest,
+    ) -> kessai::checkout::Started {
+        kessai::checkout::start(&self.state.payments, req)
             .await
             .expect("the checkout starts")
+    }
+
+    /// Starts a demo checkout paid by Paygent card.
+    pub async fn start_checkout(&self, member_id: Option<i64>) -> kessai::checkout::Started {
+        self.start_checkout_of(&self.checkout_paid_by("paygent_card", member_id).await)
+            .await
+    }
+
+    /// Starts a guest's demo checkout paid with the demo's method of settlement kind `kind`.
+    pub async fn start_checkout_paid_by(&self, kind: &str) -> kessai::checkout::Started {
+        self.start_checkout_of(&self.checkout_paid_by(kind, None).await)
+            .await
+    }
+
+    /// Posts the card form of a checkout's hand-off page.
+    pub async fn post_card_form(
+        &self,
+        link_key: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.post_form(&format!("/checkout/{link_key}/card"), fields)
+            .await
+    }
+
+    /// Pays a started checkout on its card form with the sandbox's approved test card and
+    /// returns the payment, authorized and with its order.
+    pub async fn pay_with_test_card(
+        &self,
+        started: &kessai::checkout::Started,
+    ) -> kessai::store::Payment {
+        let card = self.card_token("4900000000000000").await;
+        let r = self
+            .post_card_form(&started.link_key, &[("card_json", &card)])
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        self.payment(started.payment_id).await
+    }
+
+    /// A guest's demo checkout paid by card (authorization only): its payment.
+    pub async fn card_payment(&self) -> kessai::store::Payment {
+        let started = self.start_checkout(None).await;
+        self.pay_with_test_card(&started).await
+    }
+
+    /// A payment as stored now.
+    pub async fn payment(&self, payment_id: i64) -> kessai::store::Payment {
+        self.state
+            .store
+            .payment(payment_id)
+            .await
+            .unwrap()
+            .expect("the payment exists")
+    }
+
+    /// The sandbox pushes the notifications it has queued for the shop, as Paygent would;
+    /// returns how many it delivered. kessai only stores them: see `deliver_notices`.
+    pub async fn push_notices(&self) -> u64 {
+        let pushed: serde_json::Value = self
+            .client
+            .post(self.url("/sandbox/paygent/testtool/notices/deliver"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pushed["delivered"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{pushed}"))
+    }
+
+    /// Pushes the sandbox's queued notifications, then lets the worker process them;
+    /// returns how many were delivered.
+    pub async fn deliver_notices(&self) -> u64 {
+        let delivered = self.push_notices().await;
+        self.worker.run_until_idle().await.unwrap();
+        delivered
     }
 
     /// A token receipt for a test card, as PaygentToken.js hands it to the card form (JSON).
@@ -502,22 +675,7 @@ impl TestApp {
     pub async fn create_member(&self, email: &str) -> i64 {
         self.state
             .store
-            .create_member(
-                &kessai::store::NewMember {
-                    email: email.into(),
-                    password_hash: "x".into(),
-                    family_name: "山田".into(),
-                    given_name: "花子".into(),
-                    family_kana: "ヤマダ".into(),
-                    given_kana: "ハナコ".into(),
-                    postal_code: "100-0001".into(),
-                    prefecture: "東京都".into(),
-                    address1: "千代田区千代田1-1".into(),
-                    address2: String::new(),
-                    phone: "03-1234-5678".into(),
-                },
-                self.state.clock.now(),
-            )
+            .create_member(&sample_member(email), self.state.clock.now())
             .await
             .unwrap()
             .expect("a new e-mail address")

@@ -152,6 +152,19 @@ pub struct LinkTrade {
     pub konbini: Option<IssuedNumber>,
 }
 
+impl LinkTrade {
+    /// The page offers `payment_type` `code` (`02` card, `03` konbini).
+    fn offers(&self, code: &str) -> bool {
+        self.payment_types.iter().any(|c| c == code)
+    }
+
+    /// The page still takes a payment of `payment_type` `code`: not paid yet, within its
+    /// limit and offering it.
+    fn takes(&self, code: &str, now: DateTime<Utc>) -> bool {
+        self.payment_id.is_none() && now <= self.limit && self.offers(code)
+    }
+}
+
 /// A konbini number issued on the link page.
 #[derive(Debug, Clone)]
 pub struct IssuedNumber {
@@ -445,8 +458,8 @@ fn page(
         context! {
             action => format!("{base}/linktype/card"),
             tid => trade.tid.clone(),
-            card => trade.payment_types.iter().any(|c| c == "02"),
-            konbini => trade.payment_types.iter().any(|c| c == "03"),
+            card => trade.offers("02"),
+            konbini => trade.offers("03"),
             konbini_action => format!("{base}/linktype/konbini"),
             stores,
             family_name => trade.customer_name.0.clone(),
@@ -781,10 +794,7 @@ pub async fn card(
     let Some(trade) = store.links.get_mut(&tid) else {
         return unknown_trade();
     };
-    if trade.payment_id.is_some()
-        || now > trade.limit
-        || !trade.payment_types.iter().any(|c| c == "02")
-    {
+    if !trade.takes("02", now) {
         return see_other(page_url(&base, &tid));
     }
     let pending = match typed_card(&form, trade, now) {
@@ -853,10 +863,7 @@ pub async fn konbini(
     let Some(trade) = store.links.get_mut(&tid) else {
         return unknown_trade();
     };
-    if trade.payment_id.is_some()
-        || now > trade.limit
-        || !trade.payment_types.iter().any(|c| c == "03")
-    {
+    if !trade.takes("03", now) {
         return see_other(page_url(&base, &tid));
     }
     let typed = (|| {

@@ -61,6 +61,16 @@ pub struct Pager {
     pub query: String,
 }
 
+/// The query string of a list's filter fields that are filled in, for its paging, export
+/// and return links.
+pub fn query_string(fields: &[(&str, &str)]) -> String {
+    let filled: Vec<&(&str, &str)> = fields
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    serde_urlencoded::to_string(filled).expect("strings encode")
+}
+
 /// A day entered in a date field (`YYYY-MM-DD`, or `YYYY/MM/DD`), as the instant it starts
 /// in Japan; with `end` the instant the next day starts, so the range includes the day.
 /// Empty means no bound.

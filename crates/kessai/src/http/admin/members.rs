@@ -42,11 +42,7 @@ pub async fn index(
     let keyword = query.keyword.trim();
     let total = state.store.member_count(keyword).await?;
     let members = state.store.members(keyword, at.size, at.offset()).await?;
-    let query_string = if keyword.is_empty() {
-        String::new()
-    } else {
-        serde_urlencoded::to_string([("keyword", keyword)]).expect("strings encode")
-    };
+    let query_string = list::query_string(&[("keyword", keyword)]);
     page(
         StatusCode::OK,
         &admin,

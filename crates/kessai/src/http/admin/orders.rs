@@ -111,19 +111,14 @@ impl ListQuery {
 
     /// The query string of the fields given (for paging, export and return links).
     fn to_query(&self) -> String {
-        let pairs: Vec<(&str, &str)> = [
+        list::query_string(&[
             ("keyword", &self.keyword),
             ("from", &self.from),
             ("to", &self.to),
             ("order_status", &self.order_status),
             ("receipt_status", &self.receipt_status),
             ("payment_method", &self.payment_method),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k, v.as_str()))
-        .collect();
-        serde_urlencoded::to_string(pairs).expect("strings encode")
+        ])
     }
 
     /// The list URL with these filters.

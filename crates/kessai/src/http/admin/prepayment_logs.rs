@@ -64,16 +64,11 @@ impl LogQuery {
     }
 
     fn to_query(&self) -> String {
-        let pairs: Vec<(&str, &str)> = [
+        list::query_string(&[
             ("keyword", &self.keyword),
             ("from", &self.from),
             ("to", &self.to),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k, v.as_str()))
-        .collect();
-        serde_urlencoded::to_string(pairs).expect("strings encode")
+        ])
     }
 }
 

@@ -23,7 +23,7 @@ use crate::http::error::HttpError;
 use crate::members::{self, LoginError, MemberError, MemberForm, WithdrawError};
 use crate::payments::PaymentsError;
 use crate::providers::paygent::CardType;
-use crate::store::Member;
+use crate::store::{Member, StoredCard};
 
 /// How many orders 購入履歴 lists.
 const HISTORY_LIMIT: i64 = 100;
@@ -292,6 +292,32 @@ async fn cards_enabled(state: &SharedState) -> Result<bool, HttpError> {
     Ok(config.stored_cards && config.card == CardType::Module)
 }
 
+/// The logged-in member on the card page, which exists only while cards can be kept.
+async fn card_member(state: &SharedState, session: &ShopSession) -> Result<Member, HttpError> {
+    let m = member(state, session, "/member/card").await?;
+    if !cards_enabled(state).await? {
+        return Err(HttpError::NotFound);
+    }
+    Ok(m)
+}
+
+/// The member's kept card whose id a form posted; none when the id is not a number or
+/// the card is not the member's.
+async fn own_card(
+    state: &SharedState,
+    m: &Member,
+    card_id: &str,
+) -> Result<Option<StoredCard>, HttpError> {
+    Ok(match card_id.trim().parse::<i64>() {
+        Ok(id) => state
+            .store
+            .stored_card(id)
+            .await?
+            .filter(|c| c.member_id == m.id),
+        Err(_) => None,
+    })
+}
+
 /// GET /member: マイページ.
 pub async fn home(
     State(state): State<SharedState>,
@@ -419,10 +445,7 @@ pub async fn card_form(
     State(state): State<SharedState>,
     mut session: ShopSession,
 ) -> Result<Response, HttpError> {
-    let m = member(&state, &session, "/member/card").await?;
-    if !cards_enabled(&state).await? {
-        return Err(HttpError::NotFound);
-    }
+    let m = card_member(&state, &session).await?;
     render_card(&state, &mut session, &m, StatusCode::OK, None).await
 }
 
@@ -441,10 +464,7 @@ pub async fn save_card(
     mut session: ShopSession,
     Form(form): Form<CardForm>,
 ) -> Result<Response, HttpError> {
-    let m = member(&state, &session, "/member/card").await?;
-    if !cards_enabled(&state).await? {
-        return Err(HttpError::NotFound);
-    }
+    let m = card_member(&state, &session).await?;
     let config = card::config(&state.payments).await?;
     let receipt: Option<TokenReceipt> = serde_json::from_str(&form.card_json).ok();
     let Some(receipt) = receipt.filter(|r| card::token_is_genuine(&config, r)) else {
@@ -462,14 +482,7 @@ pub async fn save_card(
         )
         .await;
     };
-    let replaced = match form.replace_card_id.trim().parse::<i64>() {
-        Ok(id) => state
-            .store
-            .stored_card(id)
-            .await?
-            .filter(|c| c.member_id == m.id),
-        Err(_) => None,
-    };
+    let replaced = own_card(&state, &m, &form.replace_card_id).await?;
     let kept = match state.payments.add_stored_card(m.id, &receipt.token).await {
         Ok(kept) => kept,
         Err(PaymentsError::Store(e)) => return Err(e.into()),
@@ -514,15 +527,7 @@ pub async fn delete_card(
     Form(form): Form<DeleteCardForm>,
 ) -> Result<Response, HttpError> {
     let m = member(&state, &session, "/member").await?;
-    let owned = match form.card_id.trim().parse::<i64>() {
-        Ok(id) => state
-            .store
-            .stored_card(id)
-            .await?
-            .filter(|c| c.member_id == m.id),
-        Err(_) => None,
-    };
-    let Some(old) = owned else {
+    let Some(old) = own_card(&state, &m, &form.card_id).await? else {
         return Err(HttpError::NotFound);
     };
     let notice = match state
