@@ -4,7 +4,7 @@
 // ログイン and お客様情報 filled in from the member.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { login } from '../lib/admin.mjs';
+import { login, orderListRow } from '../lib/admin.mjs';
 import { accepting, launch, navigating, screenshot } from '../lib/browser.mjs';
 import { CARDS, fillCard, submitCard } from '../lib/card.mjs';
 import { CARD_METHOD } from '../lib/shop.mjs';
@@ -130,12 +130,9 @@ test(
       await screenshot(operator, 'admin-member-stored-card');
       await operator.goto('/admin/orders');
       for (const { orderNumber } of [first, second]) {
-        const order = operator
-          .locator('#orders tr')
-          .filter({ has: operator.getByRole('link', { name: orderNumber, exact: true }) });
-        const cells = (await order.locator('td').allInnerTexts()).map((t) => t.trim());
-        assert.equal(cells[8], memberNumber, `order ${orderNumber} is the member's`);
-        assert.equal(cells[11], '大阪府');
+        const order = await orderListRow(operator, orderNumber);
+        assert.equal(order['会員No'], memberNumber, `order ${orderNumber} is the member's`);
+        assert.equal(order['都道府県'], '大阪府');
       }
     } finally {
       await operator.context().close();
