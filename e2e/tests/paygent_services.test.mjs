@@ -61,10 +61,11 @@ test(
     const tool = await chrome.newPage();
     try {
       assert.equal(await findInTestTool(tool, paymentId), '10 申込済');
+      await screenshot(tool, 'sandbox-testtool');
       const answer = await moveInTestTool(tool, '消込済', { store: 'ローソン' });
       assert.equal(answer, '決済ステータスを「消込済」に更新しました。');
       assert.equal((await tool.locator('#found-status').innerText()).trim(), '40 消込済');
-      await screenshot(tool, 'sandbox-testtool');
+      await screenshot(tool, 'sandbox-testtool-updated');
     } finally {
       await tool.context().close();
     }
