@@ -57,7 +57,7 @@ async function saveCard(page, message) {
 }
 
 test(
-  'a new member keeps the card on the first order, pays the second with it without typing a number, and マイページ and 会員データ show both',
+  'a new member keeps the card on the first order, pays the second with it without typing a number, マイページ and 会員データ show both, and the operator's removal in 会員データ編集 takes the card away',
   chrome.withPage(async (page) => {
     const member = newMember(uniqueEmail('member'), {
       family_name: '佐藤',
@@ -134,6 +134,17 @@ test(
         assert.equal(order['会員No'], memberNumber, `order ${orderNumber} is the member's`);
         assert.equal(order['都道府県'], '大阪府');
       }
+
+      // 会員データ編集: the operator removes the kept card (at Paygent too); マイページ no
+      // longer offers it.
+      await operator.goBack();
+      await operator.getByLabel('カード情報の登録を解除する').check();
+      await navigating(operator, () => operator.locator('#member-form').getByRole('button', { name: '設定を更新' }).click());
+      await operator.getByRole('status').filter({ hasText: 'カード情報の登録を解除しました。' }).waitFor();
+      await operator.locator('#stored-cards').getByText('登録なし').waitFor();
+      await page.reload();
+      assert.deepEqual(await storedCards(page), [], 'the card is gone for the member too');
+      await page.getByRole('link', { name: 'クレジットカード登録はこちら' }).waitFor();
     } finally {
       await operator.context().close();
     }
