@@ -57,7 +57,7 @@ async function saveCard(page, message) {
 }
 
 test(
-  'a new member keeps the card on the first order, pays the second with it without typing a number, マイページ and 会員データ show both, and the operator's removal in 会員データ編集 takes the card away',
+  'a new member keeps the card on the first order, pays the second with it without typing a number, マイページ and 会員データ show both, and once the operator removes it in 会員データ編集 the member has no card',
   chrome.withPage(async (page) => {
     const member = newMember(uniqueEmail('member'), {
       family_name: '佐藤',
