@@ -39,23 +39,30 @@ export async function findInTestTool(page, paymentId) {
   return (await page.locator('#found-status').innerText()).trim();
 }
 
+/** Chooses the option of `select` whose label starts with `start`. */
+async function chooseStartingWith(select, start) {
+  const labels = await select.locator('option').allInnerTexts();
+  const label = labels.find((l) => l.startsWith(start));
+  if (!label) {
+    throw new Error(`no option starts with ${start}: ${labels.join(', ')}`);
+  }
+  await select.selectOption({ label });
+}
+
 /**
  * On the test tool page of a payment found with `findInTestTool`: moves it to `status` (the
- * label, e.g. 消込済), at the store whose name starts `store` for a convenience store, and
- * answers the tool's message.
+ * label, e.g. 消込済), at the convenience store or the ATM's bank whose name starts with
+ * `store` or `bank`, and answers the tool's message.
  */
-export async function moveInTestTool(page, status, { store } = {}) {
+export async function moveInTestTool(page, status, { store, bank } = {}) {
   await page.getByLabel('接続ID', { exact: true }).fill(MERCHANT.connectId);
   await page.getByLabel('接続パスワード', { exact: true }).fill(MERCHANT.connectPassword);
   await page.getByLabel('更新後の決済ステータス').selectOption({ label: status });
   if (store) {
-    const stores = page.getByLabel('コンビニ企業CD');
-    const labels = await stores.locator('option').allInnerTexts();
-    const label = labels.find((l) => l.startsWith(store));
-    if (!label) {
-      throw new Error(`the test tool offers no store ${store}: ${labels.join(', ')}`);
-    }
-    await stores.selectOption({ label });
+    await chooseStartingWith(page.getByLabel('コンビニ企業CD'), store);
+  }
+  if (bank) {
+    await chooseStartingWith(page.getByLabel('金融機関コード'), bank);
   }
   await navigating(page, () => page.getByRole('button', { name: '実行', exact: true }).click());
   const answer = page.locator('.notice, .error').first();

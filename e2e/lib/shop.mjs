@@ -5,9 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { baseUrl } from './env.mjs';
 import { createApiKey, deliveryMethodId, login, paymentMethodId } from './admin.mjs';
 
-/** The demo shop's Paygent card and convenience store methods and a delivery method, by their names. */
+/** The demo shop's Paygent payment methods and a delivery method, by their names. */
 export const CARD_METHOD = 'カード決済(ペイジェント)';
 export const KONBINI_METHOD = 'コンビニ決済(ペイジェント)';
+export const ATM_METHOD = 'ATM決済(ペイジェント)';
+export const NETBANK_METHOD = '銀行ネット決済(ペイジェント)';
+export const PAIDY_METHOD = 'Paidy(ペイジェント)';
 export const DELIVERY_METHOD = '宅急便';
 
 /** A guest buyer with valid details. */
@@ -52,7 +55,7 @@ export async function headlessShop(chrome, name) {
     await login(page);
     const key = await createApiKey(page, name);
     const paymentMethods = new Map();
-    for (const method of [CARD_METHOD, KONBINI_METHOD]) {
+    for (const method of [CARD_METHOD, KONBINI_METHOD, ATM_METHOD, NETBANK_METHOD, PAIDY_METHOD]) {
       paymentMethods.set(method, await paymentMethodId(page, method));
     }
     const deliveryMethod = await deliveryMethodId(page, DELIVERY_METHOD);
