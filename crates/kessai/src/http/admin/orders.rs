@@ -900,7 +900,7 @@ async fn render(
         None => (Vec::new(), Vec::new(), None),
     };
     let history_len = history.len();
-    let mails = super::mails::of_order(&state, order.id).await?;
+    let mails = super::mails::of_order(state, order.id).await?;
     let methods = state.store.delivery_methods().await?;
     let current_method_gone = !order
         .delivery_method_id
