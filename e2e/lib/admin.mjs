@@ -53,6 +53,75 @@ export async function openOrder(page, orderNumber) {
   await page.getByRole('heading', { level: 1, name: '受注データ' }).waitFor();
 }
 
+/**
+ * The rows of a list table as objects keyed by the table's column headings (the `th` of
+ * its first row), so a test reads `row['入金状況']` whatever the column order.
+ */
+export async function rowsByHeading(table, rows = table.locator('tr').filter({ has: table.page().locator('td') })) {
+  const headings = (await table.locator('tr').first().locator('th').allInnerTexts()).map((t) => t.trim());
+  const found = [];
+  for (const row of await rows.all()) {
+    const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
+    found.push(Object.fromEntries(headings.map((heading, i) => [heading, cells[i]])));
+  }
+  return found;
+}
+
+/** The row of `orderNumber` in the 受注リスト the page shows, keyed by column heading. */
+export async function orderListRow(page, orderNumber) {
+  const table = page.locator('#orders');
+  const row = table.locator('tr').filter({ has: page.getByRole('link', { name: orderNumber, exact: true }) });
+  const [found] = await rowsByHeading(table, row);
+  if (!found) {
+    throw new Error(`order ${orderNumber} is not in 受注リスト`);
+  }
+  return found;
+}
+
+/**
+ * 受注リスト's 受注検索: types `keyword` and presses 検索開始. Answers the rows found, keyed
+ * by column heading.
+ */
+export async function searchOrders(page, keyword) {
+  await page.goto('/admin/orders');
+  await page.getByLabel('受注検索').fill(keyword);
+  await navigating(page, () => page.getByRole('button', { name: '検索開始', exact: true }).click());
+  return rowsByHeading(page.locator('#orders'));
+}
+
+/** The message a page shows after a post (the green 「…しました。」 or a red error). */
+export function flash(page, text) {
+  return page.locator('.flash').filter({ hasText: text });
+}
+
+/**
+ * システム設定: turns 決済直前ログより受注データ再作成 on (利用する) or off (利用しない) and
+ * saves.
+ */
+export async function setPrepaymentLogRecovery(page, on) {
+  await page.goto('/admin/system');
+  const form = page.locator('#system-form');
+  await form.getByLabel(on ? '利用する' : '利用しない', { exact: true }).check();
+  await navigating(page, () => form.getByRole('button', { name: '設定を更新', exact: true }).click());
+  await flash(page, 'システム設定を更新しました。').waitFor();
+}
+
+/**
+ * On 受注データ編集: chooses 対応状況 by its label and presses 設定を更新; waits for
+ * 「受注データを更新しました。」.
+ */
+export async function saveOrderStatus(page, status) {
+  const form = page.locator('#order-form');
+  await form.getByLabel('対応状況', { exact: true }).selectOption({ label: status });
+  await navigating(page, () => form.locator('#order-save').click());
+  await flash(page, '受注データを更新しました。').waitFor();
+}
+
+/** The chosen option of a select (its label), e.g. 対応状況 or 入金状況 on 受注データ編集. */
+export async function selectedLabel(select) {
+  return (await select.locator('option:checked').innerText()).trim();
+}
+
 /** The 決済情報 block of the open 受注データ. */
 export function paymentSection(page) {
   return page.getByRole('region', { name: '決済情報' });
@@ -64,6 +133,23 @@ export function paymentSection(page) {
  */
 export async function paymentOperation(page, label) {
   const button = paymentSection(page).getByRole('button', { name: label, exact: true });
+  return navigating(page, () => accepting(page, () => button.click()));
+}
+
+/** Presses 状態更新 in 決済情報 (it asks no confirmation) and waits for the answer. */
+export async function refreshPayment(page) {
+  const button = paymentSection(page).getByRole('button', { name: '状態更新', exact: true });
+  await navigating(page, () => button.click());
+}
+
+/** The operation 受注データ offers after an edit (キャンセル処理, 金額変更): `#payment-offer`. */
+export function paymentOffer(page) {
+  return page.locator('#payment-offer');
+}
+
+/** Presses the offered operation, accepts its confirmation; returns the confirmation's text. */
+export async function acceptPaymentOffer(page) {
+  const button = paymentOffer(page).getByRole('button');
   return navigating(page, () => accepting(page, () => button.click()));
 }
 

@@ -5,8 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { baseUrl } from './env.mjs';
 import { createApiKey, deliveryMethodId, login, paymentMethodId } from './admin.mjs';
 
-/** The demo shop's card payment method and a delivery method, by their names. */
+/** The demo shop's Paygent payment methods and a delivery method, by their names. */
 export const CARD_METHOD = 'カード決済(ペイジェント)';
+export const KONBINI_METHOD = 'コンビニ決済(ペイジェント)';
+export const ATM_METHOD = 'ATM決済(ペイジェント)';
+export const NETBANK_METHOD = '銀行ネット決済(ペイジェント)';
+export const PAIDY_METHOD = 'Paidy(ペイジェント)';
 export const DELIVERY_METHOD = '宅急便';
 
 /** A guest buyer with valid details. */
@@ -43,23 +47,26 @@ async function call(key, method, path, body) {
 
 /**
  * Sets up a headless shop with a page of its own: logs in as admin, creates an API key
- * named `name`, and looks up the card payment method and the delivery method.
+ * named `name`, and looks up the payment methods and the delivery method.
  */
 export async function headlessShop(chrome, name) {
   const page = await chrome.newPage();
   try {
     await login(page);
     const key = await createApiKey(page, name);
-    const paymentMethod = await paymentMethodId(page, CARD_METHOD);
+    const paymentMethods = new Map();
+    for (const method of [CARD_METHOD, KONBINI_METHOD, ATM_METHOD, NETBANK_METHOD, PAIDY_METHOD]) {
+      paymentMethods.set(method, await paymentMethodId(page, method));
+    }
     const deliveryMethod = await deliveryMethodId(page, DELIVERY_METHOD);
     return {
-      /** Starts a guest card checkout of `items` ([{product_code, quantity}]). */
-      startCheckout: (items, customer = BUYER) =>
+      /** Starts a guest checkout of `items` ([{product_code, quantity}]), by card unless `method` says otherwise. */
+      startCheckout: (items, customer = BUYER, method = CARD_METHOD) =>
         call(key, 'POST', '/checkouts', {
           items,
           customer,
           delivery_method_id: deliveryMethod,
-          payment_method_id: paymentMethod,
+          payment_method_id: paymentMethods.get(method),
         }),
       /** The checkout as the API shows it (payment state, order id once there is one). */
       checkout: (linkKey) => call(key, 'GET', `/checkouts/${encodeURIComponent(linkKey)}`),

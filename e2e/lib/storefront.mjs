@@ -137,18 +137,22 @@ export async function chooseDelivery(
   return { date, time: chosenTime };
 }
 
-/** On 内容確認: presses 「上記内容で注文する」 and waits for the card form it hands over to. */
-export async function placeOrder(page) {
+/**
+ * On 内容確認: presses 「上記内容で注文する」 and waits for the hand-off page it leads to, by
+ * its heading: the card form, or the payment method's name (e.g. コンビニ決済(ペイジェント)).
+ */
+export async function placeOrder(page, handoffHeading = 'クレジットカード決済') {
   await press(page, page.locator('#order-form').getByRole('button', { name: '上記内容で注文する' }));
-  await page.getByRole('heading', { name: 'クレジットカード決済' }).waitFor();
+  await page.getByRole('heading', { name: handoffHeading }).waitFor();
 }
 
 /**
  * Puts one product in the cart and goes through お客様情報 (as `values` fill it; a member's
- * prefilled details when there are none) and 発送・支払方法 up to 内容確認, then orders:
- * the page ends on the card form.
+ * prefilled details when there are none) and 発送・支払方法 (paying with `payment`) up to
+ * 内容確認, then orders: the page ends on the card form, or on the hand-off page of another
+ * method (headed with the method's name).
  */
-export async function orderOne(page, productName, values) {
+export async function orderOne(page, productName, values, { payment = CARD_METHOD } = {}) {
   await openProduct(page, productName);
   await addToCart(page);
   await next(page, 'お客様情報');
@@ -156,9 +160,9 @@ export async function orderOne(page, productName, values) {
     await fillCustomer(page.locator('#customer-form'), values);
   }
   await next(page, '発送・支払方法');
-  await chooseDelivery(page);
+  await chooseDelivery(page, { payment });
   await next(page, '内容確認');
-  await placeOrder(page);
+  await placeOrder(page, payment === CARD_METHOD ? 'クレジットカード決済' : payment);
 }
 
 /** A member's registration: お客様情報 plus a password. */

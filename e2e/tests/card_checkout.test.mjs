@@ -2,7 +2,7 @@
 // kessai's hand-off page, then run from 受注データ's 決済情報 by the operator.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { login, openOrder, paymentHistory, paymentOperation, paymentSection } from '../lib/admin.mjs';
+import { login, openOrder, orderListRow, paymentHistory, paymentOperation, paymentSection } from '../lib/admin.mjs';
 import { launch, screenshot } from '../lib/browser.mjs';
 import { CARDS, fillCard, openCardForm, payByCard, submitCard } from '../lib/card.mjs';
 import { headlessShop } from '../lib/shop.mjs';
@@ -47,8 +47,7 @@ test(
     await login(page);
 
     await page.goto('/admin/orders');
-    const row = page.locator('#orders tr').filter({ has: page.getByRole('link', { name: orderNumber }) });
-    assert.match(await row.innerText(), /オーソリOK/);
+    assert.match((await orderListRow(page, orderNumber))['決済ID'], /オーソリOK/);
     await screenshot(page, 'admin-orders');
     await openOrder(page, orderNumber);
     const payment = paymentSection(page);

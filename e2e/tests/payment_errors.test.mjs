@@ -1,6 +1,7 @@
 // A declined card: the buyer is told why and may try again; the operator sees the
 // payment error banner on every admin page until 決済エラーログ is emptied.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { clearPaymentErrors, login, openOrder, paymentErrorBanner, paymentSection } from '../lib/admin.mjs';
 import { accepting, launch, navigating, reloadUntil, screenshot } from '../lib/browser.mjs';
@@ -15,6 +16,12 @@ before(async () => {
 });
 
 const BANNER = '決済エラーが発生しました。決済エラーログを確認してください。';
+
+/** Runs `action` (a click that downloads a file) and answers the file's name and text. */
+async function downloaded(page, action) {
+  const [download] = await Promise.all([page.waitForEvent('download'), action()]);
+  return { name: download.suggestedFilename(), text: await readFile(await download.path(), 'utf8') };
+}
 
 test(
   'a declined card is explained to the buyer and flagged to the operator until the error log is cleared',
@@ -46,10 +53,29 @@ test(
     assert.match(await entry.innerText(), /2001/);
     await screenshot(page, 'admin-payment-errors');
 
-    await navigating(page, () =>
-      accepting(page, () => page.getByRole('button', { name: 'すべて削除', exact: true }).click()),
-    );
+    // 詳細ログ出力 of the ticked entry: a text file for a support request, with no card number.
+    await entry.getByRole('checkbox').check();
+    const exported = await downloaded(page, () => page.getByRole('button', { name: '詳細ログ出力（選択）' }).click());
+    assert.match(exported.name, /^payment_errors_\d{8}\.txt$/);
+    assert.ok(exported.text.includes(`リンクキー: ${checkout.link_key}`), exported.text);
+    assert.match(exported.text, /ステータス: 2001/);
+    assert.ok(!exported.text.includes(CARDS.declined), 'no card number in the log');
 
+    // 決済エラーログ詳細, then 削除 of that entry.
+    await entry.getByRole('link', { name: '詳細', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: '決済エラーログ詳細' }).waitFor();
+    assert.match(await page.locator('#payment-error-link').innerText(), new RegExp(checkout.link_key));
+    assert.ok(!(await page.locator('#payment-error-detail').innerText()).includes(CARDS.declined));
+    await screenshot(page, 'admin-payment-error');
+    const question = await navigating(page, () =>
+      accepting(page, () => page.getByRole('button', { name: '削除', exact: true }).click()),
+    );
+    assert.equal(question, 'この決済エラーログを削除します。よろしいですか？');
+    await page.getByRole('status').filter({ hasText: '決済エラーログを1件削除しました。' }).waitFor();
+    assert.equal(await page.locator('#payment-errors tr').filter({ hasText: checkout.link_key }).count(), 0);
+
+    // Whatever else the attempt logged goes with すべて削除.
+    await clearPaymentErrors(page);
     await page.getByText('決済エラーはありません。').waitFor();
     assert.equal(await paymentErrorBanner(page).count(), 0);
     await page.goto('/admin/orders');

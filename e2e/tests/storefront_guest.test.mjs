@@ -4,7 +4,7 @@
 // its サンキューメール in メール送信履歴.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { login } from '../lib/admin.mjs';
+import { login, orderListRow } from '../lib/admin.mjs';
 import { launch, reloadUntil, screenshot } from '../lib/browser.mjs';
 import { CARDS, fillCard, payByCard, submitCard } from '../lib/card.mjs';
 import { BUYER, CARD_METHOD, DELIVERY_METHOD } from '../lib/shop.mjs';
@@ -134,14 +134,15 @@ test(
     // The operator: 受注リスト, then the サンキューメール in メール送信履歴.
     await login(page);
     await page.goto('/admin/orders');
-    const row = page.locator('#orders tr').filter({ has: page.getByRole('link', { name: paid.orderNumber }) });
-    const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
-    assert.equal(cells[3], CARD_METHOD);
-    assert.match(cells[4], /オーソリOK/);
-    assert.equal(cells[6], '5,480');
-    assert.equal(cells[7], DELIVERY_METHOD);
-    assert.equal(cells[8], '', 'a guest order has no 会員No');
-    assert.deepEqual(cells.slice(9), ['山田', '太郎', '東京都']);
+    const order = await orderListRow(page, paid.orderNumber);
+    assert.equal(order['対応状況'], '新規受付');
+    assert.equal(order['支払方法'], CARD_METHOD);
+    assert.match(order['決済ID'], /オーソリOK/);
+    assert.equal(order['入金状況'], '', 'a card payment has no 入金状況');
+    assert.equal(order['総合計金額(円)'], '5,480');
+    assert.equal(order['配送方法'], DELIVERY_METHOD);
+    assert.equal(order['会員No'], '', 'a guest order has no 会員No');
+    assert.deepEqual([order['姓'], order['名'], order['都道府県']], ['山田', '太郎', '東京都']);
 
     await page.goto('/admin/mails');
     const mail = page

@@ -4,7 +4,7 @@
 // ログイン and お客様情報 filled in from the member.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { login } from '../lib/admin.mjs';
+import { login, orderListRow } from '../lib/admin.mjs';
 import { accepting, launch, navigating, screenshot } from '../lib/browser.mjs';
 import { CARDS, fillCard, submitCard } from '../lib/card.mjs';
 import { CARD_METHOD } from '../lib/shop.mjs';
@@ -57,7 +57,7 @@ async function saveCard(page, message) {
 }
 
 test(
-  'a new member keeps the card on the first order, pays the second with it without typing a number, and マイページ and 会員データ show both',
+  'a new member keeps the card on the first order, pays the second with it without typing a number, マイページ and 会員データ show both, and once the operator removes it in 会員データ編集 the member has no card',
   chrome.withPage(async (page) => {
     const member = newMember(uniqueEmail('member'), {
       family_name: '佐藤',
@@ -130,13 +130,21 @@ test(
       await screenshot(operator, 'admin-member-stored-card');
       await operator.goto('/admin/orders');
       for (const { orderNumber } of [first, second]) {
-        const order = operator
-          .locator('#orders tr')
-          .filter({ has: operator.getByRole('link', { name: orderNumber, exact: true }) });
-        const cells = (await order.locator('td').allInnerTexts()).map((t) => t.trim());
-        assert.equal(cells[8], memberNumber, `order ${orderNumber} is the member's`);
-        assert.equal(cells[11], '大阪府');
+        const order = await orderListRow(operator, orderNumber);
+        assert.equal(order['会員No'], memberNumber, `order ${orderNumber} is the member's`);
+        assert.equal(order['都道府県'], '大阪府');
       }
+
+      // 会員データ編集: the operator removes the kept card (at Paygent too); マイページ no
+      // longer offers it.
+      await operator.goBack();
+      await operator.getByLabel('カード情報の登録を解除する').check();
+      await navigating(operator, () => operator.locator('#member-form').getByRole('button', { name: '設定を更新' }).click());
+      await operator.getByRole('status').filter({ hasText: 'カード情報の登録を解除しました。' }).waitFor();
+      await operator.locator('#stored-cards').getByText('登録なし').waitFor();
+      await page.reload();
+      assert.deepEqual(await storedCards(page), [], 'the card is gone for the member too');
+      await page.getByRole('link', { name: 'クレジットカード登録はこちら' }).waitFor();
     } finally {
       await operator.context().close();
     }

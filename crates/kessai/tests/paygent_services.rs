@@ -616,14 +616,21 @@ async fn a_paidy_authorization_is_cancelled_as_the_manual_shows() {
         "{dialog}"
     );
 
-    let cancelled = app
-        .state
-        .payments
-        .perform(started.payment_id, Operation::Cancel, None, "admin")
-        .await
-        .unwrap();
+    let csrf = app.csrf().await;
+    let r = app
+        .post_form(
+            &format!("/admin/orders/{order_id}/payment"),
+            &[("csrf", &csrf), ("operation", "cancel")],
+        )
+        .await;
+    let (_, answer) = app.follow(r).await;
     app.deliver_notices().await;
 
+    assert!(
+        answer.contains("オーソリキャンセル処理を行いました。決済状況: オーソリ取消済"),
+        "the message names the button pressed: {answer}"
+    );
+    let cancelled = app.payment(started.payment_id).await;
     assert_eq!(
         cancelled.provider_status_label.as_deref(),
         Some("オーソリ取消済")

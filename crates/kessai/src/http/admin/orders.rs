@@ -1082,7 +1082,7 @@ pub async fn operate(
             "ok",
             &format!(
                 "{}を行いました。決済状況: {}",
-                operation.label(),
+                crate::payments::provider::operation_label(&p.settlement_kind, operation),
                 p.provider_status_label.unwrap_or_default()
             ),
         )),
