@@ -551,6 +551,14 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
         kessai::payments::Payments::allowed(&captured),
         [Operation::Refund, Operation::Refresh]
     );
+    app.login().await;
+    let (_, dialog) = app
+        .page(&format!("/admin/orders/{}", p.order_id.unwrap()))
+        .await;
+    assert!(
+        dialog.contains("返金処理は返金する金額（0で全額）です。"),
+        "the amount field says what a refund takes: {dialog}"
+    );
 
     let partly = app
         .state
