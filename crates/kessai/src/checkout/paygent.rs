@@ -375,25 +375,13 @@ async fn authorize(
             CardError::Retry("お支払いを処理しています。しばらくお待ちください。".to_owned())
         })?;
     // A second click that passed the first checks while the first was in flight finds the
-    // payment authorized once it holds the row: it must not authorize again. The first
-    // click's row is completed just before the payment's status is written, so a succeeded
-    // オーソリ row counts as authorized too.
+    // payment authorized once it holds the row (`Payments::complete` writes the status
+    // before it releases the row): it must not authorize again.
     let current = store
         .payment(payment.id)
         .await?
         .ok_or(StoreError::NotFound("payment"))?;
-    let authorized_before = store
-        .payment_operations(payment.id)
-        .await?
-        .iter()
-        .any(|r| r.operation == Operation::Authorize.as_str() && r.outcome == "succeeded");
     match current.state() {
-        PaymentState::Pending if authorized_before => {
-            store.abandon_payment_operation(row).await?;
-            return Ok(CardStep::Ordered(
-                confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
-            ));
-        }
         PaymentState::Pending => {}
         PaymentState::Authorized | PaymentState::Captured => {
             store.abandon_payment_operation(row).await?;

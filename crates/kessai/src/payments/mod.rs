@@ -274,6 +274,9 @@ impl Payments {
     }
 
     /// Completes a successful call's row and applies the status it implies.
+    ///
+    /// The status is written before the row is released wherever the history allows it, so
+    /// a second call waiting on the row (a double click) finds the payment already moved.
     pub async fn complete(
         &self,
         row: i64,
@@ -281,9 +284,12 @@ impl Payments {
         done: &Done,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
+        // The call itself tells which payment id is current now (a new one after 補正).
+        let mut current = payment.clone();
+        current.provider_payment_id = Some(done.payment_id.clone());
         match &done.replaced {
             // The replaced payment's end (売上取消済) comes before the new payment
-            // (補正売上) in the history, as the manual shows it.
+            // (補正売上) and its status in the history, as the manual shows it.
             Some(old) => {
                 self.store
                     .complete_payment_operation_after_status(
@@ -295,9 +301,11 @@ impl Payments {
                         done.label,
                         now,
                     )
-                    .await?
+                    .await?;
+                self.apply(&current, &done.status).await
             }
             None => {
+                self.apply(&current, &done.status).await?;
                 self.store
                     .complete_payment_operation(
                         row,
@@ -308,13 +316,9 @@ impl Payments {
                         Some(done.label),
                         now,
                     )
-                    .await?
+                    .await
             }
         }
-        // The call itself tells which payment id is current now (a new one after 補正).
-        let mut current = payment.clone();
-        current.provider_payment_id = Some(done.payment_id.clone());
-        self.apply(&current, &done.status).await
     }
 
     /// Settles a failed call's row: refused calls fail it and are logged; calls with an
