@@ -120,10 +120,12 @@ test(
       });
       const memberNumber = (await row.getByRole('link').innerText()).trim();
       await row.getByRole('link').click();
-      await operator.getByRole('heading', { name: 'ペイジェント カード情報お預り' }).waitFor();
+      await operator.getByRole('heading', { name: 'カード情報お預り' }).waitFor();
       const cards = operator.locator('#stored-cards tr').filter({ has: operator.locator('td') });
       assert.equal(await cards.count(), 1);
-      const [last4, expiry, state] = (await cards.locator('td').allInnerTexts()).map((t) => t.trim());
+      const [provider, environment, last4, expiry, state] = (await cards.locator('td').allInnerTexts()).map((t) => t.trim());
+      assert.equal(provider, 'ペイジェント');
+      assert.equal(environment, 'テスト環境', 'a card kept in the test environment says so');
       assert.equal(last4, '0000');
       assert.match(expiry, /^12\/\d\d$/, 'the expiry the buyer chose');
       assert.equal(state, '登録あり');

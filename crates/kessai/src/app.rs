@@ -84,13 +84,7 @@ impl App {
                 .await
                 .context("loading the demo shop failed")?;
         }
-        let registry = jobs::registry(&payments, &mailer);
-        let worker = Worker::new(
-            store.clone(),
-            clock.clone(),
-            registry,
-            config.worker.clone(),
-        );
+        let worker = worker(&config, &store, &clock, &payments, &mailer);
         let state = Arc::new(AppState {
             config,
             store,
@@ -227,6 +221,34 @@ fn services(
     Ok((settings, payments, mailer))
 }
 
+/// The worker with every job kind the application runs registered, and the periodic ones
+/// (housekeeping every hour; the notification poll and the sweep of calls left without an
+/// answer every minute) scheduled.
+fn worker(
+    config: &Config,
+    store: &Store,
+    clock: &Clock,
+    payments: &Payments,
+    mailer: &Mailer,
+) -> Worker {
+    let mut registry = jobs::Registry::new();
+    jobs::housekeeping::register(&mut registry, store.clone(), clock.clone());
+    crate::payments::jobs::register(&mut registry, payments);
+    crate::mail::register(&mut registry, mailer.clone());
+    Worker::new(
+        store.clone(),
+        clock.clone(),
+        registry,
+        config.worker.clone(),
+    )
+    .with_schedules(vec![
+        jobs::schedule(jobs::housekeeping::schedule),
+        jobs::schedule(|store, clock| async move {
+            crate::payments::jobs::schedule_periodic(&store, &clock).await
+        }),
+    ])
+}
+
 /// `kessai worker`: only the background worker, until `shutdown` completes; jobs in flight
 /// are finished before it returns.
 pub async fn run_worker(
@@ -248,12 +270,7 @@ pub async fn run_worker(
         })?;
     store.migrate().await.context("database migration failed")?;
     let (_, payments, mailer) = services(&config, &store, &clock)?;
-    let worker = Worker::new(
-        store.clone(),
-        clock.clone(),
-        jobs::registry(&payments, &mailer),
-        config.worker.clone(),
-    );
+    let worker = worker(&config, &store, &clock, &payments, &mailer);
     tracing::info!(owner = worker.owner(), "kessai worker is running");
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {

@@ -22,6 +22,7 @@ pub mod sandbox_server;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod templates;
 
 pub use app::App;
 pub use config::Config;

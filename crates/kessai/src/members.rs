@@ -1,6 +1,6 @@
 //! Members (会員) as buyers see them: 新規会員登録, login, 会員情報編集 and 退会.
 //!
-//! A member's details are validated like a buyer's お客様情報 ([`Customer::parse`]), so
+//! A member's details are validated like a buyer's お客様情報 ([`Buyer::parse`]), so
 //! what a member stores can be sent to a provider as it is. E-mail addresses are kept in
 //! lower case, so a member logs in however they type theirs. Passwords are Argon2id. Failed
 //! logins count in the same table as the admin's, under names of their own, so a buyer's
@@ -9,8 +9,8 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use crate::checkout::Customer;
 use crate::clock::Clock;
+use crate::domain::buyer::Buyer;
 use crate::domain::input::Invalid;
 use crate::payments::{Payments, PaymentsError};
 use crate::secrets::{hash_password, verify_password, DUMMY_PASSWORD_HASH};
@@ -27,7 +27,7 @@ const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 #[serde(default)]
 pub struct MemberForm {
     #[serde(flatten)]
-    pub customer: Customer,
+    pub customer: Buyer,
     pub email_confirm: String,
     /// Never shown again on a re-rendered form.
     #[serde(skip_serializing)]
@@ -40,7 +40,7 @@ impl MemberForm {
     /// The form filled with a member's details (passwords empty).
     pub fn of(m: &Member) -> Self {
         Self {
-            customer: Customer {
+            customer: Buyer {
                 email: m.email.clone(),
                 family_name: m.family_name.clone(),
                 given_name: m.given_name.clone(),
@@ -94,7 +94,7 @@ pub enum WithdrawError {
 fn parse(
     form: &MemberForm,
     password_required: bool,
-) -> Result<(Customer, Option<String>), Vec<Invalid>> {
+) -> Result<(Buyer, Option<String>), Vec<Invalid>> {
     let mut errors = Vec::new();
     let customer = form.customer.parse("").map_err(|e| errors.extend(e)).ok();
     if form.email_confirm.trim() != form.customer.email.trim() {
@@ -133,7 +133,7 @@ fn parse(
     }
 }
 
-fn new_member(c: Customer, password_hash: String) -> NewMember {
+fn new_member(c: Buyer, password_hash: String) -> NewMember {
     NewMember {
         email: c.email,
         password_hash,
@@ -259,7 +259,7 @@ pub async fn withdraw(payments: &Payments, member_id: i64) -> Result<(), Withdra
         return Err(WithdrawError::Refused(reason));
     }
     let actor = format!("会員{member_id}");
-    for card in store.stored_cards(member_id, "paygent").await? {
+    for card in store.member_cards(member_id).await? {
         match payments.remove_stored_card(card.id, &actor).await {
             Ok(()) => {}
             Err(PaymentsError::Store(e)) => return Err(e.into()),

@@ -314,3 +314,26 @@ impl Https {
         })
     }
 }
+
+/// The provider sandboxes as `kessai serve` mounts them under `/sandbox`, reading time from
+/// the application clock so the test clock moves their deadlines and authorization expiry
+/// too. Each pushes its notifications to kessai's own `/notify/<provider>`; under the test
+/// clock they go out only when a test asks the sandbox to deliver them, so tests stay
+/// deterministic.
+pub fn mounted<S: Clone + Send + Sync + 'static>(
+    public_url: &str,
+    clock: &crate::clock::Clock,
+) -> Router<S> {
+    let auto_push = !clock.is_movable();
+    let clock = clock.clone();
+    sandbox::router_with(sandbox::Options {
+        clock: Arc::new(move || clock.now()),
+        paygent: sandbox::paygent::Options {
+            notify_url: Some(format!(
+                "{}/notify/paygent",
+                public_url.trim_end_matches('/')
+            )),
+            auto_push,
+        },
+    })
+}

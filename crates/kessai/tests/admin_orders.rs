@@ -41,21 +41,25 @@ async fn attach_payment(app: &TestApp, order_id: i64, payment_id: &str, amount: 
                 link_key: &format!("LK{payment_id}"),
                 state: "authorized",
                 amount,
+                environment: "test",
+                origin: "checkout",
             },
             now,
         )
         .await
         .unwrap();
     store
-        .update_payment_status(
+        .apply_payment_status(
             id,
-            &PaymentStatusUpdate {
+            0,
+            Some(&PaymentStatusUpdate {
                 provider_payment_id: Some(payment_id),
                 status_code: "20",
                 status_label: "オーソリOK",
                 state: "authorized",
                 amount,
-            },
+            }),
+            None,
             now,
         )
         .await
@@ -1262,14 +1266,16 @@ async fn ticking_the_card_removal_and_saving_removes_the_card_at_paygent_and_her
     let stored = app
         .state
         .store
-        .stored_cards(member, "paygent")
+        .stored_cards(member, "paygent", "test")
         .await
         .unwrap();
     let client = app
         .state
         .payments
-        .paygent()
+        .connector_of("paygent")
         .await
+        .unwrap()
+        .map(|kessai::providers::Connector::Paygent(c)| c)
         .unwrap()
         .client()
         .unwrap();
@@ -1331,7 +1337,7 @@ async fn ticking_the_card_removal_and_saving_removes_the_card_at_paygent_and_her
     assert!(app
         .state
         .store
-        .stored_cards(member, "paygent")
+        .stored_cards(member, "paygent", "test")
         .await
         .unwrap()
         .is_empty());

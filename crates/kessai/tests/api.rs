@@ -171,9 +171,9 @@ async fn paid_order(api: &Api<'_>) -> i64 {
     let card = token_receipt(api.app, "4111111111110000").await;
     let paid = api
         .post(
-            &format!("/api/v1/checkouts/{link_key}/card"),
+            &format!("/api/v1/checkouts/{link_key}/submit"),
             &new_key(),
-            &json!({ "card": card, "payment_choice": "10" }),
+            &json!({ "paygent": { "step": "card", "card": card, "payment_choice": "10" } }),
         )
         .await;
     assert_eq!(paid.status, 200, "{}", paid.body);
@@ -302,9 +302,9 @@ async fn a_checkout_paid_with_a_card_token_becomes_an_authorized_order() {
     let card = token_receipt(&app, "4111111111110000").await;
     let paid = api
         .post(
-            &format!("/api/v1/checkouts/{link_key}/card"),
+            &format!("/api/v1/checkouts/{link_key}/submit"),
             &new_key(),
-            &json!({ "card": card }),
+            &json!({ "paygent": { "step": "card", "card": card } }),
         )
         .await;
     let after = api.get(&format!("/api/v1/checkouts/{link_key}")).await;
@@ -318,6 +318,14 @@ async fn a_checkout_paid_with_a_card_token_becomes_an_authorized_order() {
         app.url(&format!("/checkout/{link_key}")),
         "kessai's hand-off page"
     );
+    let handoff = &started.body["handoff"];
+    assert_eq!(handoff["type"], "in_site", "{handoff}");
+    assert_eq!(handoff["provider"], "paygent");
+    assert_eq!(handoff["page"], "checkout_card");
+    assert!(!handoff["parameters"]["token_key"]
+        .as_str()
+        .unwrap()
+        .is_empty());
     assert_eq!(before.body["payment_state"], "pending");
     assert_eq!(before.body["order_id"], Value::Null);
     assert_eq!(paid.status, 200, "{}", paid.body);
@@ -723,21 +731,29 @@ async fn a_declined_card_answers_402_with_the_japanese_message_and_the_checkout_
         .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
         .await;
     let link_key = started.body["link_key"].as_str().unwrap().to_owned();
-    let path = format!("/api/v1/checkouts/{link_key}/card");
+    let path = format!("/api/v1/checkouts/{link_key}/submit");
 
     // Act
     let declined_card = token_receipt(&app, "4111111111118100").await;
     let declined = api
-        .post(&path, &new_key(), &json!({ "card": declined_card }))
+        .post(
+            &path,
+            &new_key(),
+            &json!({ "paygent": { "step": "card", "card": declined_card } }),
+        )
         .await;
     let good_card = token_receipt(&app, "4111111111110000").await;
     let retried = api
-        .post(&path, &new_key(), &json!({ "card": good_card }))
+        .post(
+            &path,
+            &new_key(),
+            &json!({ "paygent": { "step": "card", "card": good_card } }),
+        )
         .await;
 
     // Assert
     assert_eq!(declined.status, 402, "{}", declined.body);
-    assert_eq!(declined.body["code"], "card_declined");
+    assert_eq!(declined.body["code"], "payment_declined");
     assert!(!declined.body["message"].as_str().unwrap().is_ascii());
     assert_eq!(retried.status, 200, "{}", retried.body);
     assert_eq!(retried.body["status"], "ordered");
@@ -752,8 +768,8 @@ async fn a_card_payment_without_an_answer_is_202_pending_and_replays_as_such() {
         .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
         .await;
     let link_key = started.body["link_key"].as_str().unwrap().to_owned();
-    let path = format!("/api/v1/checkouts/{link_key}/card");
-    let body = json!({ "card": token_receipt(&app, "4111111111119000").await });
+    let path = format!("/api/v1/checkouts/{link_key}/submit");
+    let body = json!({ "paygent": { "step": "card", "card": token_receipt(&app, "4111111111119000").await } });
     let key = new_key();
 
     // Act
@@ -795,16 +811,19 @@ async fn a_3d_secure_challenge_returning_to_the_shops_term_url_is_completed_thro
     // the browser to the shop's term URL, whose query the shop hands to the API.
     let challenge = api
         .post(
-            &format!("/api/v1/checkouts/{link_key}/card"),
+            &format!("/api/v1/checkouts/{link_key}/submit"),
             &new_key(),
-            &json!({
+            &json!({ "paygent": {
+                "step": "card",
                 "card": card,
                 "cardholder_name": "TARO YAMADA",
                 "term_url": "https://shop.example/3ds-return"
-            }),
+            } }),
         )
         .await;
-    let acs = challenge.body["acs_html"].as_str().unwrap_or_default();
+    let acs = challenge.body["handoff"]["html"]
+        .as_str()
+        .unwrap_or_default();
     let refresh = &acs[acs.find("url=").expect("a forwarding page") + 4..];
     let forward = refresh[..refresh.find('"').unwrap()]
         .replace("&#x2f;", "/")
@@ -813,19 +832,25 @@ async fn a_3d_secure_challenge_returning_to_the_shops_term_url_is_completed_thro
         .split_once('?')
         .unwrap_or_else(|| panic!("{forward}"))
         .1;
-    let result: std::collections::BTreeMap<String, String> =
-        serde_urlencoded::from_str(query).unwrap();
+    let mut result: serde_json::Map<String, Value> =
+        serde_urlencoded::from_str::<std::collections::BTreeMap<String, String>>(query)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+    result.insert("step".to_owned(), json!("three_ds"));
     let ordered = api
         .post(
-            &format!("/api/v1/checkouts/{link_key}/three_ds"),
+            &format!("/api/v1/checkouts/{link_key}/submit"),
             &new_key(),
-            &json!(result),
+            &json!({ "paygent": result }),
         )
         .await;
 
     // Assert
     assert_eq!(challenge.status, 200, "{}", challenge.body);
-    assert_eq!(challenge.body["status"], "challenge");
+    assert_eq!(challenge.body["status"], "handoff");
+    assert_eq!(challenge.body["handoff"]["type"], "html");
     assert!(
         forward.starts_with("https://shop.example/3ds-return?"),
         "{forward}"
@@ -850,15 +875,15 @@ async fn a_three_d_secure_result_that_is_not_the_checkouts_own_is_refused() {
     // Act
     let refused = api
         .post(
-            &format!("/api/v1/checkouts/{link_key}/three_ds"),
+            &format!("/api/v1/checkouts/{link_key}/submit"),
             &new_key(),
-            &json!({ "result": "0", "3ds_auth_id": "forged", "hc": "x" }),
+            &json!({ "paygent": { "step": "three_ds", "result": "0", "3ds_auth_id": "forged", "hc": "x" } }),
         )
         .await;
 
     // Assert
     assert_eq!(refused.status, 402, "{}", refused.body);
-    assert_eq!(refused.body["code"], "card_declined");
+    assert_eq!(refused.body["code"], "payment_declined");
     assert!(refused.body["message"]
         .as_str()
         .unwrap()

@@ -204,9 +204,10 @@ async fn a_link_type_payment_on_paygents_page_becomes_one_order_with_the_pushed_
         .payments
         .perform(
             payment.id,
-            kessai::domain::payment::Operation::Capture,
-            None,
-            "admin",
+            &kessai::payments::OperationRequest::new(
+                kessai::domain::payment::Operation::Capture,
+                "admin",
+            ),
         )
         .await
         .unwrap();

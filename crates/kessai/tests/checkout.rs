@@ -50,7 +50,12 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
     assert_eq!(payment.state, "authorized");
     assert_eq!(
-        kessai::payments::Payments::allowed(&payment),
+        app.state
+            .payments
+            .capabilities(&payment)
+            .await
+            .unwrap()
+            .operations,
         &[
             Operation::Capture,
             Operation::ChangeAmount,
@@ -60,14 +65,26 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     );
 
     let captured = payments
-        .perform(payment.id, Operation::Capture, None, "admin")
+        .perform(
+            payment.id,
+            &kessai::payments::OperationRequest {
+                amount: None,
+                ..kessai::payments::OperationRequest::new(Operation::Capture, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(captured.provider_status_label.as_deref(), Some("消込済"));
     assert_eq!(captured.state, "captured");
 
     let changed = payments
-        .perform(payment.id, Operation::ChangeAmount, Some(980), "admin")
+        .perform(
+            payment.id,
+            &kessai::payments::OperationRequest {
+                amount: Some(980),
+                ..kessai::payments::OperationRequest::new(Operation::ChangeAmount, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(changed.amount, 980);
@@ -77,7 +94,13 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     );
 
     let cancelled = payments
-        .perform(payment.id, Operation::Cancel, None, "admin")
+        .perform(
+            payment.id,
+            &kessai::payments::OperationRequest {
+                amount: None,
+                ..kessai::payments::OperationRequest::new(Operation::Cancel, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -114,7 +137,13 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     assert_eq!(history[5].amount, 980);
 
     let refused = payments
-        .perform(payment.id, Operation::Capture, None, "admin")
+        .perform(
+            payment.id,
+            &kessai::payments::OperationRequest {
+                amount: None,
+                ..kessai::payments::OperationRequest::new(Operation::Capture, "admin")
+            },
+        )
         .await
         .unwrap_err();
     assert!(
@@ -127,7 +156,13 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     );
     // The sandbox agrees with what kessai shows.
     let refreshed = payments
-        .perform(payment.id, Operation::Refresh, None, "admin")
+        .perform(
+            payment.id,
+            &kessai::payments::OperationRequest {
+                amount: None,
+                ..kessai::payments::OperationRequest::new(Operation::Refresh, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(refreshed.provider_status_code.as_deref(), Some("60"));
@@ -141,7 +176,12 @@ async fn authorize_and_capture_mode_captures_at_checkout() {
     let payment = app.pay_with_test_card(&started).await;
     assert_eq!(payment.provider_status_label.as_deref(), Some("消込済"));
     assert_eq!(
-        kessai::payments::Payments::allowed(&payment),
+        app.state
+            .payments
+            .capabilities(&payment)
+            .await
+            .unwrap()
+            .operations,
         &[
             Operation::ChangeAmount,
             Operation::Cancel,
@@ -217,7 +257,7 @@ async fn a_member_keeps_the_card_and_pays_with_it_next_time() {
     let cards = app
         .state
         .store
-        .stored_cards(member, "paygent")
+        .stored_cards(member, "paygent", "test")
         .await
         .unwrap();
     assert_eq!(cards.len(), 1);

@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use common::{csrf_of, location, TestApp};
-use kessai::checkout::OrderOrigin;
 use kessai::jobs::Job as _;
 use kessai::mail::{MailStatus, SendMail};
+use kessai::payments::orders::OrderOrigin;
 use kessai::store::{JobState, Mail};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -313,8 +313,8 @@ async fn two_confirmations_at_once_make_one_order_with_one_pair_of_mails() {
     let payments = &app.state.payments;
 
     let (a, b) = tokio::join!(
-        kessai::checkout::confirm(payments, &started.link_key, OrderOrigin::Buyer),
-        kessai::checkout::confirm(payments, &started.link_key, OrderOrigin::Recovered),
+        kessai::payments::orders::confirm(payments, &started.link_key, OrderOrigin::Buyer),
+        kessai::payments::orders::confirm(payments, &started.link_key, OrderOrigin::Recovered),
     );
     app.worker.run_until_idle().await.unwrap();
 
@@ -446,7 +446,7 @@ async fn a_refusing_smtp_server_is_retried_then_the_mail_is_failed_until_its_job
 async fn an_order_the_operator_registers_sends_no_mail_until_the_operator_sends_one() {
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
-    let order_id = kessai::checkout::confirm(
+    let order_id = kessai::payments::orders::confirm(
         &app.state.payments,
         &started.link_key,
         OrderOrigin::Operator,
@@ -543,7 +543,7 @@ async fn the_mail_history_lists_mails_page_by_page_and_shows_each_whole() {
 async fn the_mail_pages_need_a_login_and_the_send_button_a_csrf_token() {
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
-    let order_id = kessai::checkout::confirm(
+    let order_id = kessai::payments::orders::confirm(
         &app.state.payments,
         &started.link_key,
         OrderOrigin::Operator,

@@ -327,7 +327,7 @@ async fn a_member_registers_changes_and_deletes_a_card_on_the_member_page() {
     let first = app
         .state
         .store
-        .stored_cards(member, "paygent")
+        .stored_cards(member, "paygent", "test")
         .await
         .unwrap();
     assert_eq!(first.len(), 1);
@@ -354,7 +354,7 @@ async fn a_member_registers_changes_and_deletes_a_card_on_the_member_page() {
     let changed = app
         .state
         .store
-        .stored_cards(member, "paygent")
+        .stored_cards(member, "paygent", "test")
         .await
         .unwrap();
     assert_eq!(changed.len(), 1);
@@ -378,7 +378,7 @@ async fn a_member_registers_changes_and_deletes_a_card_on_the_member_page() {
     assert!(app
         .state
         .store
-        .stored_cards(member, "paygent")
+        .stored_cards(member, "paygent", "test")
         .await
         .unwrap()
         .is_empty());
@@ -407,7 +407,7 @@ async fn a_forged_card_token_is_refused_on_the_member_page() {
     assert!(app
         .state
         .store
-        .stored_cards(member_id(&app).await, "paygent")
+        .stored_cards(member_id(&app).await, "paygent", "test")
         .await
         .unwrap()
         .is_empty());
@@ -493,7 +493,7 @@ async fn a_member_withdraws_and_can_no_longer_log_in() {
     assert!(
         app.state
             .store
-            .stored_cards(member, "paygent")
+            .stored_cards(member, "paygent", "test")
             .await
             .unwrap()
             .is_empty(),

@@ -4,8 +4,8 @@
 mod common;
 
 use common::TestApp;
-use kessai::providers::paygent::client::Authorize;
 use kessai::providers::paygent::wire::notice_hash;
+use kessai::providers::paygent::wire::Authorize;
 use kessai::store::OrderFromLog;
 
 const NOTICE_KEY: &str = "sandboxnoticehashkey";
@@ -54,8 +54,10 @@ async fn paid_at_paygent_only(app: &TestApp) -> (kessai::checkout::Started, Stri
     let client = app
         .state
         .payments
-        .paygent()
+        .connector_of("paygent")
         .await
+        .unwrap()
+        .map(|kessai::providers::Connector::Paygent(c)| c)
         .unwrap()
         .client()
         .unwrap();
@@ -171,15 +173,15 @@ async fn a_notification_and_a_return_arriving_together_create_one_order() {
     let payments = &app.state.payments;
     let (worker, a, b) = tokio::join!(
         app.worker.run_until_idle(),
-        kessai::checkout::confirm(
+        kessai::payments::orders::confirm(
             payments,
             &started.link_key,
-            kessai::checkout::OrderOrigin::Buyer
+            kessai::payments::orders::OrderOrigin::Buyer
         ),
-        kessai::checkout::confirm(
+        kessai::payments::orders::confirm(
             payments,
             &started.link_key,
-            kessai::checkout::OrderOrigin::Buyer
+            kessai::payments::orders::OrderOrigin::Buyer
         ),
     );
     worker.unwrap();
@@ -264,7 +266,7 @@ async fn a_notification_for_an_unknown_trading_id_is_kept_and_flagged() {
 async fn the_difference_inquiry_fetches_what_the_pushes_missed() {
     let app = TestApp::demo().await;
     let (started, _) = paid_at_paygent_only(&app).await;
-    kessai::payments::notifications::schedule_poll(&app.state.store, &app.state.clock)
+    kessai::payments::jobs::schedule_periodic(&app.state.store, &app.state.clock)
         .await
         .unwrap();
     app.worker.run_until_idle().await.unwrap();

@@ -4,7 +4,8 @@
 mod common;
 
 use common::TestApp;
-use kessai::providers::paygent::client::{Authorize, Client, Credentials, PaygentError, TIMEOUT};
+use kessai::providers::paygent::client::{Client, Credentials, PaygentError, TIMEOUT};
+use kessai::providers::paygent::wire::Authorize;
 use kessai::secrets::Secret;
 
 fn client(app: &TestApp, password: &str) -> Client {

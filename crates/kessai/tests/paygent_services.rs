@@ -91,7 +91,7 @@ async fn a_convenience_store_number_is_on_the_completion_page_and_the_test_tool_
     let (_, done) = app.page(&location(&r)).await;
 
     let p = app.payment(started.payment_id).await;
-    let details = kessai::checkout::payment_details(&p);
+    let details = p.details();
     assert_eq!(details[0], ("お支払い先".into(), "セブンイレブン".into()));
     assert_eq!(details[1].0, "払込票番号");
     assert_eq!(details[1].1.len(), 13);
@@ -221,7 +221,7 @@ async fn an_atm_payment_shows_the_pay_easy_numbers_and_the_test_tool_payment_mak
     let (_, done) = app.page(&location(&r)).await;
 
     let p = app.payment(started.payment_id).await;
-    let details = kessai::checkout::payment_details(&p);
+    let details = p.details();
     let shown: Vec<&str> = details.iter().map(|(label, _)| label.as_str()).collect();
     assert_eq!(
         shown,
@@ -287,7 +287,13 @@ async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_ref
     let refreshed = app
         .state
         .payments
-        .perform(p.id, Operation::Refresh, None, "admin")
+        .perform(
+            p.id,
+            &kessai::payments::OperationRequest {
+                amount: None,
+                ..kessai::payments::OperationRequest::new(Operation::Refresh, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(refreshed.provider_status_label.as_deref(), Some("申込中"));
@@ -313,7 +319,13 @@ async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_ref
     let applied = app
         .state
         .payments
-        .perform(p.id, Operation::Refresh, None, "admin")
+        .perform(
+            p.id,
+            &kessai::payments::OperationRequest {
+                amount: None,
+                ..kessai::payments::OperationRequest::new(Operation::Refresh, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(applied.provider_status_label.as_deref(), Some("申込済"));
@@ -386,7 +398,13 @@ async fn amounts_of_convenience_store_atm_and_net_banking_payments_cannot_be_cha
         let refused = app
             .state
             .payments
-            .perform(p.id, Operation::ChangeAmount, Some(500), "admin")
+            .perform(
+                p.id,
+                &kessai::payments::OperationRequest {
+                    amount: Some(500),
+                    ..kessai::payments::OperationRequest::new(Operation::ChangeAmount, "admin")
+                },
+            )
             .await
             .unwrap_err();
 
@@ -471,7 +489,7 @@ async fn the_difference_inquiry_brings_a_convenience_store_payment_the_pushes_mi
     let payment_id = provider_payment_id(&app, started.payment_id).await;
     test_tool(&app, &payment_id, "40", &[]).await;
 
-    kessai::payments::notifications::schedule_poll(&app.state.store, &app.state.clock)
+    kessai::payments::jobs::schedule_periodic(&app.state.store, &app.state.clock)
         .await
         .unwrap();
     app.worker.run_until_idle().await.unwrap();
@@ -536,19 +554,35 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
     app.deliver_notices().await;
     assert_eq!(labels(&app.history(p.id).await), ["オーソリOK"]);
     assert_eq!(
-        kessai::payments::Payments::allowed(&p),
+        app.state
+            .payments
+            .capabilities(&p)
+            .await
+            .unwrap()
+            .operations,
         [Operation::Capture, Operation::Cancel, Operation::Refresh]
     );
 
     let captured = app
         .state
         .payments
-        .perform(p.id, Operation::Capture, None, "admin")
+        .perform(
+            p.id,
+            &kessai::payments::OperationRequest {
+                amount: None,
+                ..kessai::payments::OperationRequest::new(Operation::Capture, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(captured.provider_status_label.as_deref(), Some("消込済"));
     assert_eq!(
-        kessai::payments::Payments::allowed(&captured),
+        app.state
+            .payments
+            .capabilities(&captured)
+            .await
+            .unwrap()
+            .operations,
         [Operation::Refund, Operation::Refresh]
     );
     app.login().await;
@@ -563,7 +597,13 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
     let partly = app
         .state
         .payments
-        .perform(p.id, Operation::Refund, Some(300), "admin")
+        .perform(
+            p.id,
+            &kessai::payments::OperationRequest {
+                amount: Some(300),
+                ..kessai::payments::OperationRequest::new(Operation::Refund, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(partly.provider_status_label.as_deref(), Some("消込済"));
@@ -577,7 +617,13 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
     let fully = app
         .state
         .payments
-        .perform(p.id, Operation::Refund, Some(0), "admin")
+        .perform(
+            p.id,
+            &kessai::payments::OperationRequest {
+                amount: Some(0),
+                ..kessai::payments::OperationRequest::new(Operation::Refund, "admin")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(fully.provider_status_label.as_deref(), Some("売上取消済"));

@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kessai::providers::paygent::client::{Authorize, Client, Credentials, PaygentError};
+use kessai::providers::paygent::client::{Client, Credentials, PaygentError};
 use kessai::providers::paygent::tls::Tls;
+use kessai::providers::paygent::wire::Authorize;
 use kessai::sandbox_server::{SandboxConfig, SandboxServer, SandboxTlsConfig};
 use kessai::secrets::Secret;
 use rcgen::{
@@ -245,8 +246,8 @@ fn an_encrypted_or_key_less_client_certificate_file_is_refused_with_a_clear_mess
     let without_key = Tls::from_pem(certificate_only.as_bytes(), Some(pki.ca.as_bytes()));
     let with_passphrase = Tls::from_pem(encrypted.as_bytes(), Some(pki.ca.as_bytes()));
 
-    let message = |result: Result<Tls, PaygentError>| match result {
-        Err(err @ PaygentError::Certificate(_)) => err.to_string(),
+    let message = |result: Result<Tls, _>| match result {
+        Err(err) => PaygentError::Certificate(err).to_string(),
         other => panic!("expected a certificate error, got {other:?}"),
     };
     assert_eq!(

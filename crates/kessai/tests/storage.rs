@@ -64,10 +64,12 @@ async fn a_payment_operation_is_pending_until_completed_once() {
             link_key: "LK-1",
             state: "pending",
             amount: 6160,
+            environment: "test",
+            origin: "checkout",
         };
         let pay = store.create_payment(&new, now).await.unwrap();
         let op = store
-            .begin_payment_operation(pay, "authorize", "カード決済オーソリ", 6160, now)
+            .begin_payment_operation(pay, "authorize", "カード決済オーソリ", 6160, None, now)
             .await
             .unwrap()
             .expect("nothing else is in flight");
@@ -77,7 +79,7 @@ async fn a_payment_operation_is_pending_until_completed_once() {
         );
         assert_eq!(
             store
-                .begin_payment_operation(pay, "capture", "カード決済売上", 0, now)
+                .begin_payment_operation(pay, "capture", "カード決済売上", 0, None, now)
                 .await
                 .unwrap(),
             None,
@@ -101,10 +103,17 @@ async fn a_payment_operation_is_pending_until_completed_once() {
             state: "authorized",
             amount: 6160,
         };
-        store
-            .update_payment_status(pay, &update, now)
+        assert!(store
+            .apply_payment_status(pay, 0, Some(&update), None, now)
             .await
-            .unwrap();
+            .unwrap());
+        assert!(
+            !store
+                .apply_payment_status(pay, 0, Some(&update), None, now)
+                .await
+                .unwrap(),
+            "{backend}: a report decided on an old version of the payment is not written"
+        );
         let p = store.payment(pay).await.unwrap().unwrap();
         assert_eq!(
             (p.state.as_str(), p.provider_payment_id.as_deref()),
@@ -339,6 +348,8 @@ async fn a_logged_checkout_becomes_exactly_one_order_with_its_follow_up_jobs_whe
             link_key: "LK-RACE",
             state: "pending",
             amount: 6160,
+            environment: "test",
+            origin: "checkout",
         };
         store.start_checkout(&log, &payment, now).await.unwrap();
         // The browser return and the notification, each on its own connection pool.

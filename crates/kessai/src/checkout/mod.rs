@@ -1,25 +1,25 @@
 //! Checkout: a buyer's cart, customer, delivery and payment method are validated, written
 //! to the pre-payment log (決済直前ログ) under a fresh link key together with a pending
-//! payment, and only then handed to the provider: a redirect form (link type), an in-site
-//! token form (module type), or a widget.
+//! payment, and only then handed to the provider ([`handoff`]): a redirect form (link
+//! type), an in-site token form (module type), or a widget.
 //!
 //! The order is created from the log when the provider confirms the payment, by whichever
-//! comes first of the browser's return and the provider's notification; [`confirm`] does it
-//! exactly once.
+//! comes first of the hand-off, the browser's return and the provider's notification
+//! ([`crate::payments::orders::confirm`] does it exactly once).
 
-pub mod paygent;
-pub mod paygent_services;
+pub mod handoff;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
+use crate::domain::buyer::Buyer;
+use crate::domain::input::{self, Invalid};
 use crate::domain::order::OrderStatus;
 use crate::domain::payment::PaymentState;
 use crate::payments::Payments;
 use crate::providers;
 use crate::store::{
-    DeliveryMethod, NewOrder, NewOrderItem, NewPayment, NewPrepaymentLog, OrderFromLog, Payment,
+    DeliveryMethod, LoggedCheckout, NewOrder, NewOrderItem, NewPayment, NewPrepaymentLog, Payment,
     PaymentMethod, PrepaymentLog, StoreError,
 };
 
@@ -28,7 +28,7 @@ use crate::store::{
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     pub items: Vec<CartLine>,
-    pub customer: Customer,
+    pub customer: Buyer,
     /// The logged-in member buying, if any.
     #[serde(default)]
     pub member_id: Option<i64>,
@@ -54,84 +54,6 @@ pub struct CheckoutRequest {
 pub struct CartLine {
     pub product_code: String,
     pub quantity: i64,
-}
-
-/// The buyer (お客様情報).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Customer {
-    pub email: String,
-    pub family_name: String,
-    pub given_name: String,
-    pub family_kana: String,
-    pub given_kana: String,
-    pub postal_code: String,
-    pub prefecture: String,
-    pub address1: String,
-    #[serde(default)]
-    pub address2: String,
-    pub phone: String,
-}
-
-impl Customer {
-    /// Validates the buyer's details and returns them cleaned (postal code as `123-4567`), or
-    /// every error, each naming its field as `{prefix}{field}`. Names and addresses must be
-    /// text a provider can carry ([`input::provider_safe`]), so a 機種依存文字 is refused here
-    /// rather than by the provider after the hand-off.
-    pub fn parse(&self, prefix: &str) -> Result<Customer, Vec<Invalid>> {
-        let mut errors = Vec::new();
-        let field = |name: &str| format!("{prefix}{name}");
-        let mut keep = |r: Result<String, Invalid>| match r {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(e);
-                String::new()
-            }
-        };
-        let carried = |name: &str, label: &str, value: &str, max: usize| {
-            let v = input::text(&field(name), label, value, max)?;
-            input::provider_safe(&field(name), label, &v)?;
-            Ok(v)
-        };
-        let customer = Customer {
-            email: keep(Email::parse(&field("email"), &self.email).map(|e| e.as_str().to_owned())),
-            family_name: keep(carried("family_name", "姓", &self.family_name, 30)),
-            given_name: keep(carried("given_name", "名", &self.given_name, 30)),
-            family_kana: keep(
-                Kana::parse(&field("family_kana"), "セイ", &self.family_kana)
-                    .map(|k| k.as_str().to_owned()),
-            ),
-            given_kana: keep(
-                Kana::parse(&field("given_kana"), "メイ", &self.given_kana)
-                    .map(|k| k.as_str().to_owned()),
-            ),
-            postal_code: keep(
-                PostalCode::parse(&field("postal_code"), &self.postal_code)
-                    .map(|p| p.as_str().to_owned()),
-            ),
-            prefecture: keep(input::prefecture(&field("prefecture"), &self.prefecture)),
-            address1: keep(carried("address1", "住所", &self.address1, 100)),
-            address2: if self.address2.trim().is_empty() {
-                String::new()
-            } else {
-                keep(carried("address2", "建物名", &self.address2, 100))
-            },
-            phone: keep(Phone::parse(&field("phone"), &self.phone).map(|p| p.as_str().to_owned())),
-        };
-        if errors.is_empty() {
-            Ok(customer)
-        } else {
-            Err(errors)
-        }
-    }
-}
-
-/// What the log keeps besides the order: enough to finish the hand-off and create the
-/// order later, never card data.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct LoggedCheckout {
-    pub order: NewOrder,
-    pub return_url: Option<String>,
 }
 
 /// Why a checkout cannot start.
@@ -164,6 +86,10 @@ pub struct Prepared {
 /// field is wrong.
 pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started, CheckoutError> {
     let Prepared { order, provider } = prepare(payments, req).await?;
+    let environment = match payments.connector_of(provider).await? {
+        Some(connector) => connector.environment(),
+        None => return Err(CheckoutError::Invalid(vec![not_offered()])),
+    };
     let amount = order.total();
     let settlement_kind = order.settlement_kind.clone();
     let customer_name = format!("{} {}", order.family_name, order.given_name);
@@ -191,6 +117,8 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
                 link_key: &link_key,
                 state: PaymentState::Pending.as_str(),
                 amount,
+                environment: environment.as_str(),
+                origin: "checkout",
             },
             payments.clock().now(),
         )
@@ -284,11 +212,20 @@ pub async fn prepare(
     let service = method
         .as_ref()
         .and_then(|m| providers::service(&m.settlement_kind));
+    let payable = match (&method, service) {
+        (Some(m), Some((spec, _))) if providers::has_checkout(&m.settlement_kind) => payments
+            .connector_of(spec.key)
+            .await?
+            .is_some_and(|c| c.offers(&m.settlement_kind)),
+        _ => false,
+    };
     if service.is_none() {
         errors.push(Invalid::new(
             "payment_method_id",
             "支払方法を選択してください",
         ));
+    } else if !payable {
+        errors.push(not_offered());
     }
     let member_id = match req.member_id {
         Some(id) => match store.member(id).await? {
@@ -317,7 +254,7 @@ pub async fn prepare(
         return Err(CheckoutError::Invalid(errors));
     }
 
-    let Customer {
+    let Buyer {
         email,
         family_name,
         given_name,
@@ -372,26 +309,6 @@ pub async fn prepare(
     })
 }
 
-/// What the buyer needs to pay a payment made after ordering, as (label, value) rows for
-/// the 購入完了 page and the thank-you mail: the payment number and store of a convenience
-/// store payment, 収納機関番号 / お客様番号 / 確認番号 of an ATM payment, the bank choice
-/// page of net banking, then the deadline (お支払い期限, Japan time). Empty for a card.
-pub fn payment_details(payment: &Payment) -> Vec<(String, String)> {
-    let rows: Vec<paygent_services::DetailRow> =
-        serde_json::from_str(&payment.details_json).unwrap_or_default();
-    let mut rows: Vec<(String, String)> = rows.into_iter().map(|r| (r.0, r.1)).collect();
-    if let Some(deadline) = payment.deadline {
-        rows.push((
-            "お支払い期限".to_owned(),
-            deadline
-                .with_timezone(&crate::clock::jst())
-                .format("%Y年%m月%d日 %H:%M")
-                .to_string(),
-        ));
-    }
-    rows
-}
-
 /// The 配達希望日 and 配達時間帯 chosen for a delivery method on `order_date`: each empty
 /// (none chosen) or one the method offers.
 pub fn delivery_choice(
@@ -442,13 +359,25 @@ pub async fn payment_deadline_notice(
     payments: &Payments,
     method: &PaymentMethod,
 ) -> Result<Option<String>, StoreError> {
+    let Some((spec, _)) = providers::service(&method.settlement_kind) else {
+        return Ok(None);
+    };
     Ok(payments
-        .paygent()
+        .connector_of(spec.key)
         .await?
-        .deadline_notice(&method.settlement_kind))
+        .and_then(|c| c.deadline_notice(&method.settlement_kind)))
 }
 
-/// A fresh link key: 20 characters Paygent accepts as a trading id (at most 25, alphanumeric).
+/// The refusal of a payment method whose provider cannot take the payment now (未対応, or
+/// switched off in the provider's settings).
+fn not_offered() -> Invalid {
+    Invalid::new(
+        "payment_method_id",
+        "この支払方法は現在ご利用いただけません。別の支払方法を選択してください",
+    )
+}
+
+/// A fresh link key: 20 alphanumeric characters, a trading id every provider accepts.
 pub fn new_link_key() -> String {
     use rand::Rng;
     rand::thread_rng()
@@ -474,118 +403,10 @@ pub async fn load(payments: &Payments, link_key: &str) -> Result<Option<Pending>
     ) else {
         return Ok(None);
     };
-    let checkout: LoggedCheckout = serde_json::from_str(&log.checkout_json)
-        .map_err(|e| StoreError::Corrupt(format!("pre-payment log {link_key}: {e}")))?;
+    let checkout = log.checkout()?;
     Ok(Some(Pending {
         log,
         checkout,
         payment,
     }))
-}
-
-/// Who or what turns a logged checkout into an order; it decides the order's mails.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OrderOrigin {
-    /// The buyer's checkout: the card form, or the browser's return from the provider.
-    Buyer,
-    /// A payment notification or status inquiry reported the payment before (or without)
-    /// the browser's return. The buyer finished paying, so the order is theirs as much as
-    /// with [`OrderOrigin::Buyer`] and gets the same mails.
-    Recovered,
-    /// The operator's 受注データ登録 from the pre-payment log: the manuals say no thank-you
-    /// mail goes out until the operator sends one from the order, and the shop needs no
-    /// order mail about an order it entered itself.
-    Operator,
-}
-
-impl OrderOrigin {
-    /// Whether the new order queues the サンキューメール and the 受注メール.
-    pub fn sends_mails(self) -> bool {
-        match self {
-            Self::Buyer | Self::Recovered => true,
-            Self::Operator => false,
-        }
-    }
-}
-
-/// Creates the order of a confirmed checkout, exactly once however many confirmations
-/// (browser return, notification, inquiry) arrive and in whichever order. The order's
-/// mails are enqueued in the same transaction, by the confirmation that creates it.
-pub async fn confirm(
-    payments: &Payments,
-    link_key: &str,
-    origin: OrderOrigin,
-) -> Result<OrderFromLog, StoreError> {
-    create_from_log(payments, link_key, OrderTime::Now, origin).await
-}
-
-/// The 受注日時 of an order the operator registers from the pre-payment log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OrderTime {
-    /// 受注日時に登録日を設定: when the checkout was logged.
-    Logged,
-    /// 受注日時に現在の時刻を設定: now.
-    Now,
-}
-
-/// 受注データ登録: the operator creates the order of a logged checkout (a lost order), with
-/// the same exactly-once guarantee as [`confirm`]; a second call gets the existing order.
-/// Unlike a buyer's confirmation it is audited, and nothing is sent to the buyer.
-pub async fn register_from_log(
-    payments: &Payments,
-    link_key: &str,
-    time: OrderTime,
-    actor: &str,
-) -> Result<OrderFromLog, StoreError> {
-    let result = create_from_log(payments, link_key, time, OrderOrigin::Operator).await?;
-    if let OrderFromLog::Created(order_id) = result {
-        let when = match time {
-            OrderTime::Logged => "受注日時に登録日を設定",
-            OrderTime::Now => "受注日時に現在の時刻を設定",
-        };
-        payments
-            .store()
-            .audit(
-                actor,
-                "決済直前ログから受注データ登録",
-                &format!("order:{order_id}"),
-                &format!("リンクキー {link_key} / {when}"),
-                payments.clock().now(),
-            )
-            .await?;
-    }
-    Ok(result)
-}
-
-async fn create_from_log(
-    payments: &Payments,
-    link_key: &str,
-    time: OrderTime,
-    origin: OrderOrigin,
-) -> Result<OrderFromLog, StoreError> {
-    let store = payments.store();
-    let log = store
-        .prepayment_log(link_key)
-        .await?
-        .ok_or(StoreError::NotFound("pre-payment log"))?;
-    if let Some(order_id) = log.order_id {
-        return Ok(OrderFromLog::Existing(order_id));
-    }
-    let mut checkout: LoggedCheckout = serde_json::from_str(&log.checkout_json)
-        .map_err(|e| StoreError::Corrupt(format!("pre-payment log {link_key}: {e}")))?;
-    checkout.order.order_number = format!("{:08}", log.id);
-    let now = payments.clock().now();
-    let created_at = match time {
-        OrderTime::Logged => log.created_at,
-        OrderTime::Now => now,
-    };
-    store
-        .create_order_from_log(link_key, &checkout.order, created_at, now, |order_id| {
-            if origin.sends_mails() {
-                vec![crate::mail::order_mails_job(order_id, now)]
-            } else {
-                Vec::new()
-            }
-        })
-        .await
 }

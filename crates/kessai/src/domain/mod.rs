@@ -2,6 +2,7 @@
 //! 入金状況), the normalized payment state and the operations on a payment, carriers, and
 //! validated input parsed at the boundary with errors that name the field.
 
+pub mod buyer;
 pub mod input;
 pub mod money;
 pub mod order;

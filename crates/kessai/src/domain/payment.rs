@@ -157,15 +157,32 @@ pub enum OperationOutcome {
     Succeeded,
     /// The provider refused it.
     Failed,
+    /// No answer came and the provider has no status inquiry: the operator checks the
+    /// provider's own screen (要確認).
+    Unconfirmed,
 }
 
 impl OperationOutcome {
+    /// Every outcome.
+    pub const ALL: [OperationOutcome; 4] = [
+        Self::Pending,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Unconfirmed,
+    ];
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
     /// Stored form.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::Unconfirmed => "unconfirmed",
         }
     }
 
@@ -175,6 +192,7 @@ impl OperationOutcome {
             Self::Pending => "処理中",
             Self::Succeeded => "正常終了",
             Self::Failed => "エラー",
+            Self::Unconfirmed => "要確認",
         }
     }
 }

@@ -8,7 +8,8 @@ pub mod checkout;
 pub mod error;
 pub mod notify;
 pub mod shop;
-pub mod templates;
+
+pub use crate::templates;
 
 use std::sync::Arc;
 
@@ -48,32 +49,16 @@ pub fn router(state: SharedState) -> Router {
         .nest("/checkout", checkout::router())
         .merge(shop::router(state.clone()))
         .merge(notify::router())
-        .route("/index.php", post(notify::welcart))
-        .nest("/sandbox", sandbox_router(&state));
+        .nest(
+            "/sandbox",
+            crate::sandbox_server::mounted(&state.config.public_url, &state.clock),
+        );
     if state.clock.is_movable() {
         router = router.route("/test/clock", post(advance_clock));
     }
     router
         .fallback(|| async { error::HttpError::NotFound })
         .with_state(state)
-}
-
-/// The provider sandboxes, reading time from the application clock so the test clock moves
-/// their deadlines and authorization expiry too. Paygent pushes its notifications to our
-/// own notification endpoint; under the test clock they go out only when a test asks the
-/// sandbox to deliver them, so tests stay deterministic.
-fn sandbox_router(state: &AppState) -> Router<SharedState> {
-    let clock = state.clock.clone();
-    sandbox::router_with(sandbox::Options {
-        clock: std::sync::Arc::new(move || clock.now()),
-        paygent: sandbox::paygent::Options {
-            notify_url: Some(format!(
-                "{}/notify/paygent",
-                state.config.public_url.trim_end_matches('/')
-            )),
-            auto_push: !state.clock.is_movable(),
-        },
-    })
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -17,7 +17,8 @@ impl Job for Housekeeping {
     const MAX_ATTEMPTS: i32 = 3;
 }
 
-pub(super) fn register(registry: &mut Registry, store: Store, clock: Clock) {
+/// Registers the housekeeping job.
+pub fn register(registry: &mut Registry, store: Store, clock: Clock) {
     registry.register(move |_: Housekeeping| {
         let (store, clock) = (store.clone(), clock.clone());
         async move {
@@ -28,9 +29,7 @@ pub(super) fn register(registry: &mut Registry, store: Store, clock: Clock) {
             let shop_sessions = store.purge_expired_shop_sessions(now).await?;
             let jobs = store.purge_done_jobs(now - Duration::days(30)).await?;
             let idempotency = store
-                .purge_idempotency_keys(
-                    now - Duration::hours(crate::http::api::idempotency::KEEP_HOURS),
-                )
+                .purge_idempotency_keys(now - Duration::hours(crate::store::IDEMPOTENCY_KEEP_HOURS))
                 .await?;
             tracing::info!(
                 access,
@@ -45,15 +44,15 @@ pub(super) fn register(registry: &mut Registry, store: Store, clock: Clock) {
 }
 
 /// Enqueues this hour's housekeeping once, whichever instance asks first.
-pub(super) async fn schedule(store: &Store, clock: &Clock) -> Result<(), StoreError> {
+pub async fn schedule(store: Store, clock: Clock) -> Result<(), StoreError> {
     let now = clock.now();
     let hour = now
         .with_minute(0)
         .and_then(|t| t.with_second(0))
         .unwrap_or(now);
     enqueue(
-        store,
-        clock,
+        &store,
+        &clock,
         &Housekeeping,
         Some(format!("housekeeping:{}", hour.format("%Y-%m-%dT%H"))),
         None,

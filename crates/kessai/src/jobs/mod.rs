@@ -6,7 +6,7 @@
 //! attempt. Handlers must be idempotent: a job whose worker crashed is run again once its
 //! lease expires.
 
-mod housekeeping;
+pub mod housekeeping;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,6 +24,23 @@ use crate::config::WorkerConfig;
 use crate::store::{ClaimedJob, NewJob, Store, StoreError};
 
 pub use housekeeping::Housekeeping;
+
+/// Something a worker enqueues every minute (a periodic job's run of that minute, under a
+/// dedup key so several instances enqueue it once).
+pub type Schedule = Arc<
+    dyn Fn(Store, Clock) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// A [`Schedule`] from an async function.
+pub fn schedule<F, Fut>(f: F) -> Schedule
+where
+    F: Fn(Store, Clock) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), StoreError>> + Send + 'static,
+{
+    Arc::new(move |store, clock| Box::pin(f(store, clock)))
+}
 
 /// A kind of background job.
 pub trait Job: Serialize + DeserializeOwned + Send + 'static {
@@ -131,10 +148,11 @@ pub struct Worker {
     registry: Arc<Registry>,
     config: WorkerConfig,
     owner: String,
+    schedules: Vec<Schedule>,
 }
 
 impl Worker {
-    /// A worker with a unique owner name.
+    /// A worker with a unique owner name and no periodic schedule.
     pub fn new(store: Store, clock: Clock, registry: Registry, config: WorkerConfig) -> Self {
         let owner = format!(
             "worker-{}-{}",
@@ -147,7 +165,14 @@ impl Worker {
             registry: Arc::new(registry),
             config,
             owner,
+            schedules: Vec::new(),
         }
+    }
+
+    /// The worker, also enqueueing `schedules` every minute while it runs.
+    pub fn with_schedules(mut self, schedules: Vec<Schedule>) -> Self {
+        self.schedules = schedules;
+        self
     }
 
     /// This worker's lease owner name.
@@ -239,16 +264,11 @@ impl Worker {
         let mut stop = shutdown.clone();
         loops.spawn(async move {
             while !*stop.borrow() {
-                if let Err(e) = housekeeping::schedule(&scheduler.store, &scheduler.clock).await {
-                    tracing::error!(error = %e, "cannot schedule housekeeping");
-                }
-                if let Err(e) = crate::payments::notifications::schedule_poll(
-                    &scheduler.store,
-                    &scheduler.clock,
-                )
-                .await
-                {
-                    tracing::error!(error = %e, "cannot schedule the notification poll");
+                for schedule in &scheduler.schedules {
+                    if let Err(e) = schedule(scheduler.store.clone(), scheduler.clock.clone()).await
+                    {
+                        tracing::error!(error = %e, "cannot schedule a periodic job");
+                    }
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
@@ -258,19 +278,6 @@ impl Worker {
         });
         while loops.join_next().await.is_some() {}
     }
-}
-
-/// The registry of every job kind the application runs.
-pub fn registry(payments: &crate::payments::Payments, mailer: &crate::mail::Mailer) -> Registry {
-    let mut registry = Registry::new();
-    housekeeping::register(
-        &mut registry,
-        payments.store().clone(),
-        payments.clock().clone(),
-    );
-    crate::payments::register(&mut registry, payments.clone());
-    crate::mail::register(&mut registry, mailer.clone());
-    registry
 }
 
 #[cfg(test)]

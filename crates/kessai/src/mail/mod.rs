@@ -4,7 +4,7 @@
 //! [`SendMail`] job each, over SMTP or as `.eml` files ([`transport`]).
 //!
 //! An order's two mails are caused by its creation: the transaction that creates the order
-//! enqueues [`OrderMails`] (see [`crate::checkout::confirm`]), whose handler composes both
+//! enqueues [`OrderMails`] (see [`crate::payments::orders::confirm`]), whose handler composes both
 //! mails and queues them with their delivery jobs in one transaction. Composing needs the
 //! stored order and the shop's settings, which the store's order transaction does not read;
 //! the job makes the mails as durable as the order all the same. Each mail has a dedup key
@@ -120,13 +120,6 @@ impl MailStatus {
             Self::Queued | Self::Failed => false,
         }
     }
-}
-
-/// The お支払い情報 block of an order's mails: (label, value) pairs such as a convenience
-/// store payment number and deadline ([`crate::checkout::payment_details`]); a card payment
-/// has none.
-pub fn payment_details(payment: &Payment) -> Vec<(String, String)> {
-    crate::checkout::payment_details(payment)
 }
 
 /// Composes and queues the two mails of a new order.
@@ -250,11 +243,11 @@ impl Mailer {
             .order(order_id)
             .await?
             .ok_or(MailError::NoOrder)?;
-        let payment = self.store.payment_of_order(order_id).await?;
+        let payment = self.store.checkout_payment(order_id).await?;
         Ok(OrderForMail {
             shop: self.settings.shop().await?,
             items: self.store.order_items(order_id).await?,
-            payment_details: payment.as_ref().map(payment_details).unwrap_or_default(),
+            payment_details: payment.as_ref().map(Payment::details).unwrap_or_default(),
             order,
         })
     }
@@ -312,7 +305,8 @@ struct OrderForMail {
     shop: ShopInfo,
     order: Order,
     items: Vec<OrderItem>,
-    /// お支払い情報 ([`payment_details`]).
+    /// お支払い情報 ([`Payment::details`]): a convenience store payment number and
+    /// deadline, …; none for a card.
     payment_details: Vec<(String, String)>,
 }
 
@@ -332,7 +326,7 @@ fn compose(kind: MailKind, o: &OrderForMail) -> Result<NewMail, MailError> {
         MailKind::ThankYou => o.order.email.clone(),
         MailKind::OrderNotice => address(&o.shop.order_email, "受注メールアドレス")?.to_string(),
     };
-    let text = crate::http::templates::render(
+    let text = crate::templates::render(
         kind.template(),
         context! {
             shop => &o.shop,
@@ -414,7 +408,7 @@ mod tests {
                 phone: "03-1234-5678".into(),
                 delivery_method_id: None,
                 delivery_name: "宅急便".into(),
-                carrier: "yamato".into(),
+                carrier: "japanpost".into(),
                 delivery_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 26),
                 delivery_time: "14時～16時".into(),
                 tracking_number: None,
@@ -427,7 +421,7 @@ mod tests {
                 receipt_status: "none".into(),
                 payment_method_id: None,
                 payment_method_name: "クレジットカード".into(),
-                settlement_kind: "paygent_card".into(),
+                settlement_kind: "card".into(),
                 note: String::new(),
                 created_at: at,
                 updated_at: at,

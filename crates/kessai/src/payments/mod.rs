@@ -1,29 +1,39 @@
-//! Payments after the checkout: the operator's operations (売上処理, 金額変更, キャンセル処理,
-//! 返金処理, 状態更新), provider status reports (from operations, notifications and
-//! inquiries) applied to the payment and its history, and the payment error log.
+//! Payments once a provider has them: the operator's operations (売上処理, 金額変更,
+//! キャンセル処理, 返金処理, 状態更新), the one "authorize once" step of every hand-off,
+//! provider status reports (from operations, notifications and inquiries) applied to the
+//! payment, its history and its order ([`apply`]), orders created from the pre-payment log
+//! exactly once ([`orders`]), the notification inbox ([`notifications`]), kept cards
+//! ([`cards`]), the background jobs that settle what a crash left open ([`jobs`]), and the
+//! payment error log.
 //!
 //! Every provider call is persisted first (a `pending` history row, at most one per
 //! payment), then made, then completed. A call whose outcome is unknown keeps its row
-//! pending and schedules a status inquiry ([`RefreshPayment`]), which settles it.
+//! pending; a status inquiry settles it. The core never names a provider: it asks the
+//! provider's [`Connector`] and reads the capability table.
 
+pub mod apply;
+pub mod cards;
+pub mod jobs;
 pub mod notifications;
-pub mod provider;
+pub mod offers;
+pub mod orders;
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use chrono::Duration;
-use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::domain::order::{OrderStatus, ReceiptStatus};
-use crate::domain::payment::{Operation, PaymentState};
-use crate::jobs::{self, Job, JobError, Registry};
-use crate::providers::{self, paygent};
+use crate::domain::payment::{Operation, OperationOutcome, PaymentState};
+use crate::providers::{
+    self, Authorized, Capabilities, Connector, Context, Done, PaymentRef, ProviderError, Report,
+    Shipment,
+};
 use crate::settings::Settings;
-use crate::store::{NewPaymentError, Payment, PaymentStatusUpdate, Store, StoreError};
-use provider::{Connector, Done, ProviderError, Report};
+use crate::store::{NewPaymentError, Payment, Store, StoreError};
 
 /// Why an operation was not carried out.
 #[derive(Debug, thiserror::Error)]
@@ -65,15 +75,15 @@ pub struct Payments {
     clock: Clock,
     public_url: String,
     data_dir: PathBuf,
-    cache: Arc<Mutex<Option<CachedConfig>>>,
+    cache: Arc<Mutex<HashMap<String, CachedConnector>>>,
 }
 
-/// Paygent's settings as read at an instant and settings generation.
+/// A provider's connector as its settings were at an instant and settings generation.
 #[derive(Debug)]
-struct CachedConfig {
+struct CachedConnector {
     at: Instant,
     generation: u64,
-    config: Arc<paygent::Config>,
+    connector: Option<Connector>,
 }
 
 /// The actor of changes kessai makes by itself (the 操作ログ's 操作者).
@@ -81,6 +91,64 @@ pub const SYSTEM_ACTOR: &str = "system";
 
 /// How long provider settings are reused before they are read again.
 pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// An operator operation on a payment.
+#[derive(Clone, Debug)]
+pub struct OperationRequest<'a> {
+    pub operation: Operation,
+    /// The new amount (金額変更) or the amount to refund (返金処理; none or 0 refunds the
+    /// whole payment, as the manual's Paidy 返金 says 「全額返金であれば「0」を入力」); other
+    /// operations ignore it.
+    pub amount: Option<i64>,
+    /// The shipment a capture registers, where the provider captures on shipment.
+    pub shipment: Option<Shipment>,
+    /// Who asked (the 操作ログ's 操作者).
+    pub actor: &'a str,
+    /// The request that asked (an API Idempotency-Key): a retry of a request whose call
+    /// was made gets that call's answer, even after a crash between the call and its record.
+    pub request_key: Option<&'a str>,
+}
+
+impl<'a> OperationRequest<'a> {
+    /// `operation` asked for by `actor`, without an amount, a shipment or a request key.
+    pub fn new(operation: Operation, actor: &'a str) -> Self {
+        Self {
+            operation,
+            amount: None,
+            shipment: None,
+            actor,
+            request_key: None,
+        }
+    }
+}
+
+/// What the one "authorize once" step did.
+#[derive(Debug)]
+pub enum Authorizing {
+    /// The provider authorized (or applied) it; its status is recorded.
+    Done(Box<Authorized>),
+    /// An earlier call already did (a second click): nothing was sent.
+    AlreadyConfirmed,
+    /// The payment has ended (cancelled, expired, failed): nothing was sent.
+    Ended,
+    /// Another call on the payment is still waiting for its answer.
+    Busy,
+    /// The provider refused, or did not answer (`Unknown`: the worker settles it).
+    Failed(ProviderError),
+}
+
+/// A payment as its provider's connector sees it.
+pub fn payment_ref(p: &Payment) -> PaymentRef {
+    PaymentRef {
+        kind: p.settlement_kind.clone(),
+        trading_id: p.link_key.clone(),
+        provider_payment_id: p.provider_payment_id.clone(),
+        status_code: p.provider_status_code.clone(),
+        state: p.state(),
+        amount: p.amount,
+        scratch: p.handoff_json.clone(),
+    }
+}
 
 impl Payments {
     /// A payments service; `public_url` locates the built-in sandboxes.
@@ -116,90 +184,165 @@ impl Payments {
         &self.clock
     }
 
-    /// Paygent's settings, read at most every [`SETTINGS_TTL`]: a change saved on another
-    /// instance takes effect within that time, one saved here at once. The client inside
-    /// keeps its connections.
-    pub async fn paygent(&self) -> Result<Arc<paygent::Config>, StoreError> {
+    /// kessai's public address.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// A provider's connector with its settings, read at most every [`SETTINGS_TTL`]: a
+    /// change saved on another instance takes effect within that time, one saved here at
+    /// once. The connector keeps its connections. `None` for a provider kessai only has the
+    /// settings of.
+    pub async fn connector_of(&self, provider: &str) -> Result<Option<Connector>, StoreError> {
         let generation = self.settings.generation();
         if let Some(cached) = self
             .cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
+            .get(provider)
         {
             if cached.at.elapsed() < SETTINGS_TTL && cached.generation == generation {
-                return Ok(cached.config.clone());
+                return Ok(cached.connector.clone());
             }
         }
-        let values = self.settings.provider(&paygent::settings::SETTINGS).await?;
-        let config = Arc::new(paygent::Config::from_values(
-            &values,
-            &self.public_url,
-            &self.data_dir,
-        ));
-        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(CachedConfig {
-            at: Instant::now(),
-            generation,
-            config: config.clone(),
-        });
-        Ok(config)
+        let connector = match providers::provider(provider) {
+            Some(spec) if providers::connects(provider) => {
+                let values = self.settings.provider(spec).await?;
+                let context = Context {
+                    public_url: &self.public_url,
+                    data_dir: &self.data_dir,
+                };
+                providers::connect(provider, &values, &context)
+            }
+            _ => None,
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                provider.to_owned(),
+                CachedConnector {
+                    at: Instant::now(),
+                    generation,
+                    connector: connector.clone(),
+                },
+            );
+        Ok(connector)
     }
 
-    /// The connector of a provider.
+    /// A provider's connector, or why there is none.
     pub async fn connector(&self, provider: &str) -> Result<Connector, PaymentsError> {
-        match provider {
-            "paygent" => Ok(Connector::Paygent((*self.paygent().await?).clone())),
-            other => Err(ProviderError::NotConfigured(format!(
+        self.connector_of(provider).await?.ok_or_else(|| {
+            ProviderError::NotConfigured(format!(
                 "{}の決済連携はまだ利用できません。",
-                providers::provider(other).map_or(other, |p| p.label)
+                providers::provider(provider).map_or(provider, |p| p.label)
             ))
-            .into()),
-        }
+            .into()
+        })
     }
 
-    /// The operations the payment allows now (the buttons of the 決済情報 dialog).
-    pub fn allowed(payment: &Payment) -> &'static [Operation] {
-        provider::capabilities(
-            &payment.provider,
-            &payment.settlement_kind,
-            payment.provider_status_code.as_deref(),
-        )
+    /// What the payment allows now (the buttons of the 決済情報 dialog).
+    pub async fn capabilities(&self, payment: &Payment) -> Result<Capabilities, StoreError> {
+        Ok(match self.connector_of(&payment.provider).await? {
+            Some(c) => c.capabilities(
+                &payment.settlement_kind,
+                payment.provider_status_code.as_deref(),
+            ),
+            None => Capabilities::NONE,
+        })
     }
 
-    /// Performs an operator operation. `amount` is the new amount (金額変更) or the amount to
-    /// refund (返金処理; none or 0 refunds the whole payment, as the manual's Paidy 返金 says
-    /// 「全額返金であれば「0」を入力」); other operations ignore it.
+    /// Performs an operator operation (see [`OperationRequest`]).
     pub async fn perform(
         &self,
         payment_id: i64,
-        operation: Operation,
-        amount: Option<i64>,
-        actor: &str,
+        request: &OperationRequest<'_>,
     ) -> Result<Payment, PaymentsError> {
-        let payment = self
-            .store
-            .payment(payment_id)
-            .await?
-            .ok_or(PaymentsError::NotFound)?;
-        if operation == Operation::Refresh {
+        let payment = self.payment(payment_id).await?;
+        if let Some(key) = request.request_key {
+            if let Some(done) = self.answer_of_request(&payment, key).await? {
+                return done;
+            }
+        }
+        if request.operation == Operation::Refresh {
             self.refresh(&payment).await?;
         } else {
-            self.operate(&payment, operation, amount, actor).await?;
+            self.operate(&payment, request).await?;
         }
+        self.payment(payment_id).await
+    }
+
+    async fn payment(&self, payment_id: i64) -> Result<Payment, PaymentsError> {
         self.store
             .payment(payment_id)
             .await?
             .ok_or(PaymentsError::NotFound)
     }
 
+    /// The answer of a request that already asked for a call: its success, its refusal, or
+    /// (while its call has no answer) what an inquiry now says about it.
+    async fn answer_of_request(
+        &self,
+        payment: &Payment,
+        key: &str,
+    ) -> Result<Option<Result<Payment, PaymentsError>>, PaymentsError> {
+        let Some(mut row) = self.store.operation_of_request(payment.id, key).await? else {
+            return Ok(None);
+        };
+        if row.outcome == OperationOutcome::Pending.as_str() {
+            // The call went out and its answer was never recorded (a crash, a timeout):
+            // the provider knows what happened.
+            match self.refresh(payment).await {
+                Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => {}
+                Err(e) => return Ok(Some(Err(e))),
+            }
+            row = self
+                .store
+                .operation_of_request(payment.id, key)
+                .await?
+                .unwrap_or(row);
+        }
+        let answer = match OperationOutcome::parse(&row.outcome) {
+            Some(OperationOutcome::Succeeded) => Ok(self.payment(payment.id).await?),
+            Some(OperationOutcome::Pending) => Err(PaymentsError::Provider(
+                ProviderError::Unknown("前回の処理の結果を確認しています".to_owned()),
+            )),
+            _ => Err(PaymentsError::Provider(ProviderError::Refused {
+                code: row.result_code.clone().unwrap_or_default(),
+                message: row
+                    .result_message
+                    .clone()
+                    .unwrap_or_else(|| "決済会社が処理を受け付けませんでした。".to_owned()),
+                detail: String::new(),
+            })),
+        };
+        Ok(Some(answer))
+    }
+
     async fn operate(
         &self,
         payment: &Payment,
-        operation: Operation,
-        amount: Option<i64>,
-        actor: &str,
+        request: &OperationRequest<'_>,
     ) -> Result<(), PaymentsError> {
-        if !Self::allowed(payment).contains(&operation) {
+        let OperationRequest {
+            operation,
+            amount,
+            ref shipment,
+            actor,
+            request_key,
+        } = *request;
+        let connector = self.connector(&payment.provider).await?;
+        let capabilities = connector.capabilities(
+            &payment.settlement_kind,
+            payment.provider_status_code.as_deref(),
+        );
+        let label = providers::operation_label(
+            &payment.provider,
+            &payment.settlement_kind,
+            payment.provider_status_code.as_deref(),
+            operation,
+        );
+        if !capabilities.allows(operation) {
             return Err(PaymentsError::NotAllowed {
                 operation: operation.label(),
                 status: payment
@@ -208,44 +351,25 @@ impl Payments {
                     .unwrap_or_else(|| "未確定".to_owned()),
             });
         }
-        let amount = match operation {
-            Operation::ChangeAmount => {
-                let a = amount.ok_or_else(|| {
-                    PaymentsError::Amount("決済金額を入力してください。".to_owned())
-                })?;
-                if a < 1 || a == payment.amount {
-                    return Err(PaymentsError::Amount(
-                        "決済金額は1円以上で、現在の金額と異なる金額を入力してください。"
-                            .to_owned(),
-                    ));
-                }
-                a
-            }
-            Operation::Refund => {
-                let a = amount.filter(|a| *a != 0).unwrap_or(payment.amount);
-                if a < 1 || a > payment.amount {
-                    return Err(PaymentsError::Amount(format!(
-                        "返金額は1円以上{}円以下で入力してください。",
-                        payment.amount
-                    )));
-                }
-                a
-            }
-            _ => payment.amount,
-        };
-        let connector = self.connector(&payment.provider).await?;
-        let label = operation.label();
-        let now = self.clock.now();
+        let amount = operation_amount(payment, operation, amount, capabilities)?;
         let row = self
             .store
-            .begin_payment_operation(payment.id, operation.as_str(), label, amount, now)
+            .begin_payment_operation(
+                payment.id,
+                operation.as_str(),
+                label,
+                amount,
+                request_key,
+                self.clock.now(),
+            )
             .await?
             .ok_or(PaymentsError::Busy)?;
+        let p = payment_ref(payment);
         let result = match operation {
-            Operation::Capture => connector.capture(payment).await,
-            Operation::ChangeAmount => connector.change_amount(payment, amount).await,
-            Operation::Cancel => connector.cancel(payment).await,
-            Operation::Refund => connector.refund(payment, amount).await,
+            Operation::Capture => connector.capture(&p, shipment.as_ref()).await,
+            Operation::ChangeAmount => connector.change_amount(&p, amount).await,
+            Operation::Cancel => connector.cancel(&p).await,
+            Operation::Refund => connector.refund(&p, amount).await,
             Operation::Authorize | Operation::Refresh => unreachable!("not an operator call"),
         };
         let target = format!("payment:{}", payment.id);
@@ -273,6 +397,77 @@ impl Payments {
         }
     }
 
+    /// The one "authorize once" step of every hand-off: persists the pending call (at most
+    /// one per payment), checks the payment did not move meanwhile (a second click that
+    /// passed the first checks finds it authorized once it holds the row), makes the call
+    /// and records it. The status is written before the row is released.
+    pub async fn authorize_once<F>(
+        &self,
+        payment: &Payment,
+        label: &str,
+        call: F,
+    ) -> Result<Authorizing, StoreError>
+    where
+        F: Future<Output = Result<Authorized, ProviderError>>,
+    {
+        let now = self.clock.now();
+        let Some(row) = self
+            .store
+            .begin_payment_operation(
+                payment.id,
+                Operation::Authorize.as_str(),
+                label,
+                payment.amount,
+                None,
+                now,
+            )
+            .await?
+        else {
+            return Ok(Authorizing::Busy);
+        };
+        let current = self
+            .store
+            .payment(payment.id)
+            .await?
+            .ok_or(StoreError::NotFound("payment"))?;
+        let confirmed = current.provider_status_code.as_deref().is_some_and(|code| {
+            providers::confirms_order(&current.provider, &current.settlement_kind, code)
+        });
+        if confirmed || current.state().is_final() {
+            self.store.abandon_payment_operation(row).await?;
+            return Ok(if confirmed {
+                Authorizing::AlreadyConfirmed
+            } else {
+                Authorizing::Ended
+            });
+        }
+        match call.await {
+            Ok(authorized) => {
+                if !authorized.details.is_empty() || authorized.deadline.is_some() {
+                    let details =
+                        serde_json::to_string(&authorized.details).expect("details serialize");
+                    self.store
+                        .set_payment_details(
+                            payment.id,
+                            &details,
+                            authorized.deadline,
+                            self.clock.now(),
+                        )
+                        .await?;
+                }
+                self.complete(row, &current, &authorized.done).await?;
+                self.store
+                    .set_payment_handoff(payment.id, "", self.clock.now())
+                    .await?;
+                Ok(Authorizing::Done(Box::new(authorized)))
+            }
+            Err(e) => {
+                self.fail(row, &current, &e).await?;
+                Ok(Authorizing::Failed(e))
+            }
+        }
+    }
+
     /// Completes a successful call's row and applies the status it implies.
     ///
     /// The status is written before the row is released wherever the history allows it, so
@@ -284,9 +479,6 @@ impl Payments {
         done: &Done,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        // The call itself tells which payment id is current now (a new one after 補正).
-        let mut current = payment.clone();
-        current.provider_payment_id = Some(done.payment_id.clone());
         match &done.replaced {
             // The replaced payment's end (売上取消済) comes before the new payment
             // (補正売上) and its status in the history, as the manual shows it.
@@ -302,14 +494,16 @@ impl Payments {
                         now,
                     )
                     .await?;
-                self.apply(&current, &done.status).await
+                self.apply_replacing(payment.id, &done.status, Some(&old.payment_id))
+                    .await
+                    .map(drop)
             }
             None => {
-                self.apply(&current, &done.status).await?;
+                self.apply(payment.id, &done.status).await?;
                 self.store
                     .complete_payment_operation(
                         row,
-                        "succeeded",
+                        OperationOutcome::Succeeded.as_str(),
                         (!done.payment_id.is_empty()).then_some(done.payment_id.as_str()),
                         None,
                         None,
@@ -343,7 +537,7 @@ impl Payments {
             self.store
                 .complete_payment_operation(
                     row,
-                    "failed",
+                    OperationOutcome::Failed.as_str(),
                     None,
                     Some(code),
                     Some(&e.to_string()),
@@ -383,7 +577,7 @@ impl Payments {
     /// 状態更新: asks the provider and applies what it says; settles calls left pending.
     pub async fn refresh(&self, payment: &Payment) -> Result<Report, PaymentsError> {
         let connector = self.connector(&payment.provider).await?;
-        let report = match connector.refresh(payment).await {
+        let report = match connector.refresh(&payment_ref(payment)).await {
             Ok(report) => report,
             Err(ProviderError::NoSuchPayment) => {
                 self.settle_never_received(payment.id).await?;
@@ -391,12 +585,13 @@ impl Payments {
             }
             Err(e) => {
                 if !matches!(e, ProviderError::Unknown(_)) {
-                    self.log_error(payment, "", &e.to_string(), "").await?;
+                    self.log_error(payment, e.code(), &e.to_string(), "")
+                        .await?;
                 }
                 return Err(e.into());
             }
         };
-        self.apply(payment, &report).await?;
+        self.apply(payment.id, &report).await?;
         self.settle_pending(payment, &report).await?;
         Ok(report)
     }
@@ -406,11 +601,11 @@ impl Payments {
     async fn settle_never_received(&self, payment_id: i64) -> Result<(), StoreError> {
         let now = self.clock.now();
         for row in self.store.payment_operations(payment_id).await? {
-            if row.outcome == "pending" {
+            if row.outcome == OperationOutcome::Pending.as_str() {
                 self.store
                     .complete_payment_operation(
                         row.id,
-                        "failed",
+                        OperationOutcome::Failed.as_str(),
                         None,
                         None,
                         Some("状態照会の結果、決済会社に決済はありません"),
@@ -428,7 +623,7 @@ impl Payments {
     async fn settle_pending(&self, payment: &Payment, report: &Report) -> Result<(), StoreError> {
         let now = self.clock.now();
         for row in self.store.payment_operations(payment.id).await? {
-            if row.outcome != "pending" {
+            if row.outcome != OperationOutcome::Pending.as_str() {
                 continue;
             }
             let reached = match Operation::parse(&row.operation) {
@@ -442,7 +637,7 @@ impl Payments {
                 }
                 Some(Operation::ChangeAmount) => report.amount == Some(row.amount),
                 // An authorization, or the application of a payment made after ordering.
-                Some(Operation::Authorize) => provider::confirms_order(
+                Some(Operation::Authorize) => providers::confirms_order(
                     &payment.provider,
                     &payment.settlement_kind,
                     &report.code,
@@ -451,19 +646,19 @@ impl Payments {
             };
             let (outcome, message) = if reached {
                 (
-                    "succeeded",
+                    OperationOutcome::Succeeded,
                     format!("状態照会で確認しました({})", report.label),
                 )
             } else {
                 (
-                    "failed",
+                    OperationOutcome::Failed,
                     format!("状態照会の結果、処理は反映されていません({})", report.label),
                 )
             };
             self.store
                 .complete_payment_operation(
                     row.id,
-                    outcome,
+                    outcome.as_str(),
                     Some(&report.payment_id),
                     None,
                     Some(&message),
@@ -475,229 +670,53 @@ impl Payments {
         Ok(())
     }
 
-    /// Applies a provider status to a payment: a report about the current payment id moves
-    /// the payment (never out of a final state) and adds a history row when something changed;
-    /// a report about a replaced payment id, or about a declined attempt under another id,
-    /// only adds its history row once.
-    pub async fn apply(&self, payment: &Payment, report: &Report) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        let amount = report.amount.unwrap_or(payment.amount);
-        let current_id = payment.provider_payment_id.as_deref().unwrap_or("");
-        let history = self.store.payment_operations(payment.id).await?;
-        let seen = history.iter().any(|row| {
-            row.operation == crate::store::STATUS_ROW
-                && row.label == report.label
-                && row.provider_payment_id.as_deref().unwrap_or("") == report.payment_id
-                && row.amount == amount
-        });
-        let about_other_id = !report.payment_id.is_empty() && current_id != report.payment_id;
-        // A replaced payment id (after 補正売上), or a declined attempt the buyer followed
-        // with another card: its status belongs in the history, never on the payment.
-        let about_replaced = about_other_id
-            && !current_id.is_empty()
-            && history
-                .iter()
-                .any(|row| row.provider_payment_id.as_deref() == Some(report.payment_id.as_str()));
-        let declined_attempt = about_other_id && report.state == PaymentState::Failed;
-        if about_replaced || declined_attempt {
-            if !seen {
-                self.store
-                    .record_payment_status(
-                        payment.id,
-                        &report.label,
-                        amount,
-                        Some(&report.payment_id),
-                        now,
-                    )
-                    .await?;
-            }
-            return Ok(());
-        }
-        let state = payment.state();
-        let unchanged = payment.provider_status_code.as_deref() == Some(report.code.as_str())
-            && payment.amount == amount
-            && current_id == report.payment_id;
-        if unchanged && seen {
-            return Ok(());
-        }
-        if !state.can_become(report.state) {
-            tracing::info!(payment.id, from = %state, to = %report.state, "late status report ignored");
-            return Ok(());
-        }
-        let update = PaymentStatusUpdate {
-            provider_payment_id: (!report.payment_id.is_empty())
-                .then_some(report.payment_id.as_str()),
-            status_code: &report.code,
-            status_label: &report.label,
-            state: report.state.as_str(),
-            amount,
-        };
-        self.store
-            .update_payment_status(payment.id, &update, now)
-            .await?;
-        if !seen {
-            self.store
-                .record_payment_status(
-                    payment.id,
-                    &report.label,
-                    amount,
-                    update.provider_payment_id,
-                    now,
-                )
-                .await?;
-        }
-        if let Some(order_id) = payment.order_id {
-            self.settle_order(order_id, &payment.settlement_kind, report)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Keeps an order paid after ordering (convenience store, ATM, net banking: its 入金状況
-    /// starts 未入金) in step with its payment: paid (消込済) makes it 入金済み; the deadline
-    /// passing (支払期限切) cancels it (対応状況 キャンセル), as the Welcart manuals treat an
-    /// unpaid payment deadline (「支払い期限日を過ぎると受注はキャンセル扱いになります」).
-    /// Other orders are left alone.
-    pub async fn settle_order(
-        &self,
-        order_id: i64,
-        kind: &str,
-        report: &Report,
-    ) -> Result<(), StoreError> {
-        if providers::initial_receipt_status(kind) != ReceiptStatus::Unpaid {
-            return Ok(());
-        }
-        let Some(order) = self.store.order(order_id).await? else {
-            return Ok(());
-        };
-        let now = self.clock.now();
-        let target = format!("order:{order_id}");
-        match report.state {
-            PaymentState::Captured if order.receipt_status != ReceiptStatus::Paid.as_str() => {
-                self.store
-                    .set_order_receipt_status(order_id, ReceiptStatus::Paid.as_str(), now)
-                    .await?;
-                self.store
-                    .audit(
-                        SYSTEM_ACTOR,
-                        "入金状況を入金済みに変更",
-                        &target,
-                        &report.label,
-                        now,
-                    )
-                    .await?;
-            }
-            PaymentState::Expired if order.order_status != OrderStatus::Cancelled.as_str() => {
-                self.store
-                    .set_order_status(order_id, OrderStatus::Cancelled.as_str(), now)
-                    .await?;
-                self.store
-                    .audit(
-                        SYSTEM_ACTOR,
-                        "対応状況をキャンセルに変更",
-                        &target,
-                        &report.label,
-                        now,
-                    )
-                    .await?;
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Keeps a member's card at Paygent (025, given as a card token) and its reference here.
-    pub async fn add_stored_card(
-        &self,
-        member_id: i64,
-        card_token: &str,
-    ) -> Result<crate::store::StoredCard, PaymentsError> {
-        let customer_id = paygent::Config::customer_id(member_id);
-        let client = self
-            .paygent()
-            .await?
-            .client()
-            .map_err(ProviderError::from)?;
-        let card = client
-            .store_card(&customer_id, card_token)
-            .await
-            .map_err(ProviderError::from)?;
-        let masked = card.masked_card_number;
-        let last4 = masked.get(masked.len().saturating_sub(4)..).unwrap_or("");
-        Ok(self
-            .store
-            .add_stored_card(
-                &crate::store::NewStoredCard {
-                    member_id,
-                    provider: "paygent",
-                    customer_id: &customer_id,
-                    card_ref: &card.customer_card_id,
-                    last4,
-                    expiry: &card.card_valid_term,
-                    brand: &card.card_brand,
-                },
-                self.clock.now(),
-            )
-            .await?)
-    }
-
-    /// Removes a member's stored card: at the provider (026), then the reference here. A card
-    /// the provider no longer has is only forgotten here.
-    pub async fn remove_stored_card(&self, card_id: i64, actor: &str) -> Result<(), PaymentsError> {
-        let card = self
-            .store
-            .stored_card(card_id)
-            .await?
-            .ok_or(PaymentsError::NotFound)?;
-        if card.provider != "paygent" {
-            return Err(ProviderError::NotConfigured(
-                "この決済会社のカード登録はまだ解除できません。".to_owned(),
-            )
-            .into());
-        }
-        let client = self
-            .paygent()
-            .await?
-            .client()
-            .map_err(ProviderError::from)?;
-        match client.delete_card(&card.customer_id, &card.card_ref).await {
-            Ok(()) => {}
-            Err(paygent::client::PaygentError::Rejected { code, .. })
-                if matches!(code.as_str(), "P022" | "P025" | "P026") => {}
-            Err(e) => return Err(ProviderError::from(e).into()),
-        }
-        self.store.delete_stored_card(card.id).await?;
-        self.store
-            .audit(
-                actor,
-                "登録カードを解除",
-                &format!("member:{}", card.member_id),
-                &format!("下4桁 {}", card.last4),
-                self.clock.now(),
-            )
-            .await?;
-        Ok(())
-    }
-
     /// Schedules a status inquiry of a payment (once per payment while one is waiting).
     pub async fn schedule_refresh(
         &self,
         payment_id: i64,
         after: Duration,
     ) -> Result<(), StoreError> {
-        let at = self.clock.now() + after;
-        jobs::enqueue(
-            &self.store,
-            &self.clock,
-            &RefreshPayment { payment_id },
-            Some(format!(
-                "refresh-payment:{payment_id}:{}",
-                at.timestamp() / 60
-            )),
-            Some(at),
-        )
-        .await
-        .map(drop)
+        jobs::schedule_refresh(&self.store, &self.clock, payment_id, after).await
+    }
+}
+
+/// The amount an operation is sent with: the new amount of 金額変更, the amount to refund of
+/// 返金処理 (the whole payment when none or 0 is given, or when the provider refunds only
+/// whole payments), the payment's amount otherwise.
+fn operation_amount(
+    payment: &Payment,
+    operation: Operation,
+    amount: Option<i64>,
+    capabilities: Capabilities,
+) -> Result<i64, PaymentsError> {
+    match operation {
+        Operation::ChangeAmount => {
+            let a = amount
+                .ok_or_else(|| PaymentsError::Amount("決済金額を入力してください。".to_owned()))?;
+            if a < 1 || a == payment.amount {
+                return Err(PaymentsError::Amount(
+                    "決済金額は1円以上で、現在の金額と異なる金額を入力してください。".to_owned(),
+                ));
+            }
+            Ok(a)
+        }
+        Operation::Refund => {
+            let a = amount.filter(|a| *a != 0).unwrap_or(payment.amount);
+            if a < 1 || a > payment.amount {
+                return Err(PaymentsError::Amount(format!(
+                    "返金額は1円以上{}円以下で入力してください。",
+                    payment.amount
+                )));
+            }
+            if a != payment.amount && !capabilities.partial_refund {
+                return Err(PaymentsError::Amount(format!(
+                    "この決済は一部だけの返金はできません。返金額は{}円(全額)にしてください。",
+                    payment.amount
+                )));
+            }
+            Ok(a)
+        }
+        _ => Ok(payment.amount),
     }
 }
 
@@ -724,37 +743,6 @@ pub fn mask_card_numbers(text: &str) -> String {
     }
     flush(&mut digits, &mut out);
     out
-}
-
-/// Asks the provider for a payment's status and settles calls left pending (timeouts,
-/// crashes between the call and its record).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RefreshPayment {
-    pub payment_id: i64,
-}
-
-impl Job for RefreshPayment {
-    const KIND: &'static str = "refresh_payment";
-}
-
-/// Registers the payment jobs.
-pub fn register(registry: &mut Registry, payments: Payments) {
-    let p = payments.clone();
-    registry.register(move |job: RefreshPayment| {
-        let p = p.clone();
-        async move {
-            let payment = p
-                .store
-                .payment(job.payment_id)
-                .await?
-                .ok_or_else(|| JobError(format!("payment {} is gone", job.payment_id)))?;
-            match p.refresh(&payment).await {
-                Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => Ok(()),
-                Err(e) => Err(JobError(e.to_string())),
-            }
-        }
-    });
-    notifications::register(registry, payments);
 }
 
 #[cfg(test)]

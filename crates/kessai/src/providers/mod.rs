@@ -1,8 +1,15 @@
-//! Payment service providers: each provider's folder holds its connector and the
-//! declarative description of its settings tab; [`validate`] checks submitted settings
-//! against those descriptions for all providers alike.
+//! Payment service providers: the whole provider boundary lives here.
+//!
+//! Each provider is one folder: its settings tab as data (`settings.rs`) and, once kessai
+//! runs its payments, its connector (wire types, status mapping, hand-off, notifications,
+//! operations, kept cards, page templates). [`interface`] holds the types every connector
+//! speaks; this file is the registry: [`PROVIDERS`] lists every provider's settings tab, and
+//! [`Connector`] is the closed set of connectors, one arm per provider. Nothing here touches
+//! the database or names the core's modules: `checkout` and `payments` call in, never the
+//! other way round.
 
 pub mod atone;
+pub mod interface;
 pub mod paygent;
 pub mod remise;
 pub mod schema;
@@ -10,8 +17,15 @@ pub mod timing;
 pub mod validate;
 pub mod yamato;
 
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
 use crate::domain::order::ReceiptStatus;
-use schema::{ProviderSpec, Service};
+use crate::domain::payment::Operation;
+pub use interface::*;
+use schema::{ProviderSpec, Service, Values};
 
 /// Every provider kessai supports, in the order the settings screen offers them.
 pub static PROVIDERS: [&ProviderSpec; 4] = [
@@ -20,6 +34,74 @@ pub static PROVIDERS: [&ProviderSpec; 4] = [
     &atone::settings::SETTINGS,
     &yamato::settings::SETTINGS,
 ];
+
+/// What connecting a provider needs besides its settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// kessai's public address (the built-in sandboxes live under it).
+    pub public_url: &'a str,
+    /// Where uploaded certificates are kept.
+    pub data_dir: &'a Path,
+}
+
+/// A provider's connector with its settings, ready to call: the closed set of providers
+/// whose payments kessai runs, one arm each.
+#[derive(Clone, Debug)]
+pub enum Connector {
+    Paygent(Arc<paygent::Config>),
+}
+
+/// A hand-off step's input in the provider's own shape: what the buyer's browser brought
+/// back, or what a headless shop submits through the API as `{"<provider>": {…}}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Submission {
+    Paygent(paygent::Submission),
+}
+
+impl Submission {
+    /// The provider the submission is for.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            Self::Paygent(_) => paygent::KEY,
+        }
+    }
+}
+
+/// The authorizing call of a hand-off, in the provider's own shape (see [`Next::Authorize`]).
+#[derive(Debug)]
+pub enum Call {
+    Paygent(paygent::Call),
+}
+
+/// A card to keep for a member, in the provider's own shape.
+#[derive(Debug)]
+pub enum CardSubmission {
+    Paygent(paygent::cards::CardSubmission),
+}
+
+/// The connector of `provider` with its saved settings, or `None` while kessai only has the
+/// provider's settings tab (its checkout is not built yet).
+pub fn connect(provider: &str, values: &Values, context: &Context) -> Option<Connector> {
+    match provider {
+        paygent::KEY => Some(Connector::Paygent(Arc::new(paygent::Config::from_values(
+            values, context,
+        )))),
+        _ => None,
+    }
+}
+
+/// Whether kessai runs payments of `provider` (it has a connector).
+pub fn connects(provider: &str) -> bool {
+    matches!(provider, paygent::KEY)
+}
+
+/// Whether buyers can pay with a settlement kind: its provider has a connector, which runs
+/// every kind of its settings tab to the end. Payment methods of other kinds are 未対応 and
+/// never offered.
+pub fn has_checkout(kind: &str) -> bool {
+    service(kind).is_some_and(|(p, _)| connects(p.key))
+}
 
 /// The provider with that key.
 pub fn provider(key: &str) -> Option<&'static ProviderSpec> {
@@ -39,21 +121,11 @@ pub fn service_label(kind: &str) -> &str {
     service(kind).map(|(_, s)| s.label).unwrap_or(kind)
 }
 
-/// Settlement kinds the buyer pays after ordering (convenience store, ATM, net banking):
-/// their orders start 未入金 until the provider reports the payment.
-const PAID_AFTER_ORDER: [&str; 5] = [
-    "paygent_conv",
-    "paygent_atm",
-    "paygent_netbank",
-    "remise_multi",
-    "remise_conv",
-];
-
 /// The 入金状況 an order of a settlement kind starts with, whoever creates it (the buyer's
 /// checkout, a notification, or the operator's 受注データ登録): 未入金 for payments made
 /// after ordering, none for cards and other payments settled at checkout.
 pub fn initial_receipt_status(kind: &str) -> ReceiptStatus {
-    if PAID_AFTER_ORDER.contains(&kind) {
+    if service(kind).is_some_and(|(_, s)| s.paid_after_order) {
         ReceiptStatus::Unpaid
     } else {
         ReceiptStatus::NotApplicable
@@ -62,8 +134,270 @@ pub fn initial_receipt_status(kind: &str) -> ReceiptStatus {
 
 /// Settlement kinds whose provider allows only one payment method.
 pub fn single_method_kinds() -> &'static [&'static str] {
-    // Kuroneko Web Collect: 「クロネコ Web コレクトの決済種別で複数の支払方法を登録することは出来ません。」
-    &["yamato_card"]
+    yamato::SINGLE_METHOD_KINDS
+}
+
+/// What a provider's status code means for a payment of settlement kind `kind`: the
+/// manual's word, the normalized state and the step. An unknown code is pending, settled by
+/// an inquiry rather than guessed.
+pub fn describe(provider: &str, kind: &str, code: &str) -> StatusInfo {
+    match provider {
+        paygent::KEY => paygent::map::Status::parse(code).info(paygent::map::service_of(kind)),
+        _ => StatusInfo {
+            label: format!("不明なステータス({code})"),
+            state: crate::domain::payment::PaymentState::Pending,
+            step: 0,
+        },
+    }
+}
+
+/// Whether a checkout whose payment is in status `code` has become an order: authorized or
+/// captured, or a payment made after ordering applied for (the buyer has what to pay with).
+pub fn confirms_order(provider: &str, kind: &str, code: &str) -> bool {
+    match (provider, paygent::map::Service::from_kind(kind)) {
+        (paygent::KEY, Some(service)) => paygent::map::Status::parse(code).confirms_order(service),
+        _ => false,
+    }
+}
+
+/// The 決済情報 dialog's button for an operation on a payment in status `code`.
+pub fn operation_label(
+    provider: &str,
+    kind: &str,
+    code: Option<&str>,
+    operation: Operation,
+) -> &'static str {
+    match provider {
+        paygent::KEY => paygent::map::operation_label(kind, code, operation),
+        _ => operation.label(),
+    }
+}
+
+/// The URLs the operator registers in the provider's back office, from kessai's public
+/// address (shown on the provider's settings tab).
+pub fn registered_urls(provider: &str, public_url: &str) -> Vec<RegisteredUrl> {
+    match provider {
+        paygent::KEY => paygent::registered_urls(public_url),
+        _ => Vec::new(),
+    }
+}
+
+/// The provider a Welcart notification address (`/index.php?acting=…`) belongs to.
+pub fn legacy_notifier(acting: &str) -> Option<&'static str> {
+    paygent::is_legacy_acting(acting).then_some(paygent::KEY)
+}
+
+/// The provider whose manual registers the site's root address (`https://shop/`) as its
+/// notification URL: a POST there is that provider's notification.
+pub fn site_root_notifier() -> Option<&'static str> {
+    Some(paygent::KEY)
+}
+
+/// Every provider's page templates (name, source), compiled into the binary.
+pub fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
+    paygent::handoff::TEMPLATES.iter().copied()
+}
+
+/// A provider's script or style for its pages, by name: (content type, body).
+pub fn asset(name: &str) -> Option<(&'static str, &'static str)> {
+    paygent::handoff::ASSETS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, content_type, body)| (*content_type, *body))
+}
+
+impl Connector {
+    /// The provider's key.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            Self::Paygent(_) => paygent::KEY,
+        }
+    }
+
+    /// The environment the settings point at.
+    pub fn environment(&self) -> Environment {
+        match self {
+            Self::Paygent(c) => c.environment,
+        }
+    }
+
+    /// Whether a settlement kind is switched on in the settings.
+    pub fn offers(&self, kind: &str) -> bool {
+        match self {
+            Self::Paygent(c) => c.offers(kind),
+        }
+    }
+
+    /// The capability table for a payment of `kind` in status `code` (nothing before the
+    /// provider has reported a status, but 状態更新 where an inquiry exists).
+    pub fn capabilities(&self, kind: &str, code: Option<&str>) -> Capabilities {
+        match self {
+            Self::Paygent(c) => c.capabilities(kind, code),
+        }
+    }
+
+    /// The line 内容確認 shows about the payment deadline, if the kind has one.
+    pub fn deadline_notice(&self, kind: &str) -> Option<String> {
+        match self {
+            Self::Paygent(c) => c.deadline_notice(kind),
+        }
+    }
+
+    // --- Hand-off
+
+    /// The hand-off page of a logged checkout (with the buyer's message after a refusal).
+    pub fn handoff(&self, checkout: &Checkout, error: Option<&str>) -> Page {
+        match self {
+            Self::Paygent(c) => c.handoff(checkout, error),
+        }
+    }
+
+    /// Reads what the browser brought back to hand-off step `step`.
+    pub fn form_submission(&self, step: &str, fields: &Fields) -> Result<Submission, FormError> {
+        match self {
+            Self::Paygent(c) => c.form_submission(step, fields).map(Submission::Paygent),
+        }
+    }
+
+    /// Takes a hand-off step: what to do next.
+    pub async fn resume(&self, checkout: &Checkout, submission: Submission) -> Resumed {
+        match (self, submission) {
+            (Self::Paygent(c), Submission::Paygent(s)) => c.resume(checkout, s).await,
+        }
+    }
+
+    /// Makes the authorizing call a hand-off step asked for.
+    pub async fn authorize(
+        &self,
+        checkout: &Checkout,
+        call: &Call,
+    ) -> Result<Authorized, ProviderError> {
+        match (self, call) {
+            (Self::Paygent(c), Call::Paygent(call)) => c.authorize(checkout, call).await,
+        }
+    }
+
+    // --- Operations
+
+    /// 売上処理, with the shipment where the provider captures by registering one.
+    pub async fn capture(
+        &self,
+        p: &PaymentRef,
+        shipment: Option<&Shipment>,
+    ) -> Result<Done, ProviderError> {
+        match self {
+            Self::Paygent(c) => c.capture(p, shipment).await,
+        }
+    }
+
+    /// 金額変更 to `amount`.
+    pub async fn change_amount(&self, p: &PaymentRef, amount: i64) -> Result<Done, ProviderError> {
+        match self {
+            Self::Paygent(c) => c.change_amount(p, amount).await,
+        }
+    }
+
+    /// キャンセル処理.
+    pub async fn cancel(&self, p: &PaymentRef) -> Result<Done, ProviderError> {
+        match self {
+            Self::Paygent(c) => c.cancel(p).await,
+        }
+    }
+
+    /// 返金処理 of `amount` (the whole payment when it equals the payment's amount).
+    pub async fn refund(&self, p: &PaymentRef, amount: i64) -> Result<Done, ProviderError> {
+        match self {
+            Self::Paygent(c) => c.refund(p, amount).await,
+        }
+    }
+
+    /// 状態更新: the payment's current status at the provider.
+    pub async fn refresh(&self, p: &PaymentRef) -> Result<Report, ProviderError> {
+        match self {
+            Self::Paygent(c) => c.refresh(p).await,
+        }
+    }
+
+    /// A charge kessai starts itself on a kept card (recurring billing).
+    pub async fn charge(&self, charge: &Charge<'_>) -> Result<Done, ProviderError> {
+        match self {
+            Self::Paygent(c) => c.charge(charge).await,
+        }
+    }
+
+    // --- Notifications
+
+    /// Reads a notification's raw body: its dedup key, its payment and whether to believe it.
+    pub fn read_notice(&self, body: &[u8]) -> NoticeHead {
+        match self {
+            Self::Paygent(c) => c.read_notice(body),
+        }
+    }
+
+    /// The status a stored notification reports about `payment`, or why it does not fit it.
+    pub fn notice_report(&self, stored: &str, payment: &PaymentRef) -> Result<Report, String> {
+        match self {
+            Self::Paygent(c) => c.notice_report(stored, payment),
+        }
+    }
+
+    /// The exact answer the provider expects once a notification is stored.
+    pub fn ack(&self) -> Ack {
+        match self {
+            Self::Paygent(_) => paygent::notify::ACK,
+        }
+    }
+
+    /// The next notification the provider kept for us (a polling inquiry); `None` when
+    /// there is none or the provider has no such inquiry.
+    pub async fn fetch_notice(&self) -> Result<Option<Fetched>, ProviderError> {
+        match self {
+            Self::Paygent(c) => c.fetch_notice().await,
+        }
+    }
+
+    // --- Kept cards
+
+    /// Whether members may keep a card at the provider (the card form is in the shop).
+    pub fn keeps_cards(&self) -> bool {
+        match self {
+            Self::Paygent(c) => c.keeps_cards(),
+        }
+    }
+
+    /// The member page that registers a card (クレジットカード登録).
+    pub fn card_page(&self, view: &CardPage) -> Page {
+        match self {
+            Self::Paygent(c) => c.card_page(view),
+        }
+    }
+
+    /// Reads the card page's form.
+    pub fn card_submission(&self, fields: &Fields) -> Result<CardSubmission, FormError> {
+        match self {
+            Self::Paygent(c) => c.card_submission(fields).map(CardSubmission::Paygent),
+        }
+    }
+
+    /// Keeps a member's card at the provider.
+    pub async fn register_card(
+        &self,
+        member_id: i64,
+        card: &CardSubmission,
+    ) -> Result<NewCard, ProviderError> {
+        match (self, card) {
+            (Self::Paygent(c), CardSubmission::Paygent(card)) => {
+                c.register_card(member_id, card).await
+            }
+        }
+    }
+
+    /// Deletes a kept card at the provider (a card it no longer has counts as deleted).
+    pub async fn delete_card(&self, card: &CardRef) -> Result<(), ProviderError> {
+        match self {
+            Self::Paygent(c) => c.delete_card(card).await,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -84,19 +418,22 @@ mod tests {
 
     #[test]
     fn orders_paid_after_ordering_start_unpaid_and_cards_have_no_receipt_status() {
-        for kind in PAID_AFTER_ORDER {
-            assert!(service(kind).is_some(), "{kind} is a settlement kind");
-            assert_eq!(initial_receipt_status(kind), ReceiptStatus::Unpaid);
-        }
-        for kind in [
-            "paygent_card",
-            "remise_card",
-            "yamato_card",
-            "atone",
-            "paygent_paidy",
-        ] {
-            assert_eq!(initial_receipt_status(kind), ReceiptStatus::NotApplicable);
-        }
+        let unpaid: Vec<&str> = PROVIDERS
+            .iter()
+            .flat_map(|p| p.services)
+            .filter(|s| initial_receipt_status(s.kind) == ReceiptStatus::Unpaid)
+            .map(|s| s.kind)
+            .collect();
+        assert_eq!(
+            unpaid,
+            [
+                "paygent_conv",
+                "paygent_atm",
+                "paygent_netbank",
+                "remise_multi",
+                "remise_conv"
+            ]
+        );
     }
 
     #[test]
@@ -114,5 +451,14 @@ mod tests {
                 p.key
             );
         }
+    }
+
+    #[test]
+    fn only_kinds_of_a_connected_provider_can_be_paid() {
+        assert!(has_checkout("paygent_card"));
+        assert!(has_checkout("paygent_paidy"));
+        assert!(!has_checkout("remise_card"));
+        assert!(!has_checkout("atone"));
+        assert!(!has_checkout("unknown"));
     }
 }

@@ -125,6 +125,9 @@ pub struct Service {
     pub label: &'static str,
     /// When the provider settings enable this kind.
     pub enabled_when: Cond,
+    /// Whether the buyer pays after ordering (convenience store, ATM, net banking): the
+    /// order starts 未入金 until the provider reports the payment.
+    pub paid_after_order: bool,
 }
 
 /// A validation failure, naming the field by key and by its label.

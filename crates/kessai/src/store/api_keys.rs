@@ -32,6 +32,9 @@ pub struct IdempotencyRecord {
 
 const KEY_COLUMNS: &str = "id, name, prefix, created_at, last_used_at, revoked_at";
 
+/// How long idempotency records are kept (housekeeping purges older ones).
+pub const IDEMPOTENCY_KEEP_HOURS: i64 = 24;
+
 impl Store {
     /// Records a new key by its hash; returns its id.
     pub async fn create_api_key(

@@ -17,6 +17,7 @@ mod members;
 mod notifications;
 mod orders;
 mod payment_logs;
+mod payments;
 mod settings;
 mod shop_sessions;
 mod stored_cards;
@@ -29,7 +30,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use admin::{AdminSession, AdminUser};
-pub use api_keys::{ApiKey, IdempotencyRecord};
+pub use api_keys::{ApiKey, IdempotencyRecord, IDEMPOTENCY_KEEP_HOURS};
 pub use audit::{AuditEntry, AuditNote};
 pub use catalog::{DeliveryMethod, NewDeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
@@ -37,11 +38,14 @@ pub use mails::{Mail, NewMail};
 pub use members::{Member, MemberDetails, NewMember};
 pub use notifications::{NewNotification, Notification};
 pub use orders::{
-    NewOrder, NewOrderItem, NewPayment, Order, OrderEdit, OrderFilter, OrderItem, OrderRow,
-    OrderUpdate, Payment, PaymentOperation, PaymentStatusUpdate, STATUS_ROW,
+    NewOrder, NewOrderItem, Order, OrderEdit, OrderFilter, OrderItem, OrderRow, OrderUpdate,
 };
 pub use payment_logs::{
-    LogFilter, NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError, PrepaymentLog,
+    LogFilter, LoggedCheckout, NewPaymentError, NewPrepaymentLog, OrderFromLog, PaymentError,
+    PrepaymentLog,
+};
+pub use payments::{
+    NewPayment, Payment, PaymentOperation, PaymentStatusUpdate, StatusRow, STATUS_ROW,
 };
 pub use settings::StoredProviderSettings;
 pub use shop_sessions::{NewShopSession, ShopSessionRow};

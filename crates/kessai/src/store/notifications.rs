@@ -16,8 +16,10 @@ pub struct Notification {
     pub raw_body: String,
     /// The trading id / link key it names, when it names one.
     pub link_key: String,
-    /// `received`, `unverified` (no hash key set: settled by an inquiry), `processed`,
-    /// `unmatched` (no such payment: kept and flagged), or `rejected` (hash or amount wrong).
+    /// `received` (verified), `unverified` (not verifiable: settled by an inquiry),
+    /// `checked` (not verifiable and no inquiry: applied only if the amount fits and the
+    /// payment still waits), `processed`, `unmatched` (no such payment: kept and flagged), or
+    /// `rejected` (hash, service or amount wrong).
     pub status: String,
     pub detail: String,
     pub received_at: DateTime<Utc>,

@@ -1,14 +1,10 @@
-//! Orders (受注) with their items, their payment, and the payment operations history
-//! (決済情報: 処理日時, 決済ID, 処理区分, 金額, 処理結果).
-//!
-//! A payment operation row is written before the provider is called and completed after,
-//! so a crash in between leaves a `pending` row that a status inquiry can settle.
+//! Orders (受注) with their items: created from a checkout, listed and searched for the
+//! 受注リスト, edited by the operator. Their payments are in [`super::payments`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::audit::{insert_audit, AuditNote};
 use super::{on_pool, Store, StoreError};
-use crate::domain::payment::PaymentState;
 
 /// A new order as checkout or recovery creates it.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -71,8 +67,8 @@ impl OrderRow {
 /// The 受注リスト's search and filters; empty fields do not filter.
 #[derive(Clone, Debug, Default)]
 pub struct OrderFilter {
-    /// Part of the 注文番号, the name (漢字 or フリガナ, spaces ignored), the e-mail address or
-    /// the 決済ID.
+    /// Part of the 注文番号, the name (漢字 or フリガナ, spaces ignored), the e-mail address,
+    /// the 決済ID or the 取引ID (link key).
     pub keyword: String,
     /// Ordered at or after this instant.
     pub from: Option<DateTime<Utc>>,
@@ -85,12 +81,13 @@ pub struct OrderFilter {
     pub payment_method_id: Option<i64>,
 }
 
-/// The orders an [`OrderFilter`] selects (binds `$1`-`$7`), each with its latest payment `p`.
+/// The orders an [`OrderFilter`] selects (binds `$1`-`$7`), each with the payment of its
+/// checkout `p` (one at most: a unique index says so).
 const FILTERED_ORDERS: &str = "FROM orders o
-    LEFT JOIN payments p ON p.id = (SELECT MAX(id) FROM payments WHERE order_id = o.id)
+    LEFT JOIN payments p ON p.order_id = o.id AND p.origin = 'checkout'
     WHERE ($1 = '' OR o.order_number LIKE $2 ESCAPE '\\' OR (o.family_name || o.given_name) LIKE $2 ESCAPE '\\'
            OR (o.family_kana || o.given_kana) LIKE $2 ESCAPE '\\' OR LOWER(o.email) LIKE LOWER($2) ESCAPE '\\'
-           OR p.provider_payment_id LIKE $2 ESCAPE '\\')
+           OR p.provider_payment_id LIKE $2 ESCAPE '\\' OR p.link_key LIKE $2 ESCAPE '\\')
       AND ($3 IS NULL OR o.created_at >= $3) AND ($4 IS NULL OR o.created_at < $4)
       AND ($5 = '' OR o.order_status = $5) AND ($6 = '' OR o.receipt_status = $6)
       AND ($7 IS NULL OR o.payment_method_id = $7)";
@@ -168,6 +165,22 @@ pub struct NewOrderItem {
 }
 
 impl NewOrder {
+    /// The buyer's name, address and contact.
+    pub fn buyer(&self) -> crate::domain::buyer::Buyer {
+        crate::domain::buyer::Buyer {
+            email: self.email.clone(),
+            family_name: self.family_name.clone(),
+            given_name: self.given_name.clone(),
+            family_kana: self.family_kana.clone(),
+            given_kana: self.given_kana.clone(),
+            postal_code: self.postal_code.clone(),
+            prefecture: self.prefecture.clone(),
+            address1: self.address1.clone(),
+            address2: self.address2.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+
     /// Sum of the item lines.
     pub fn subtotal(&self) -> i64 {
         lines_total(&self.items)
@@ -229,78 +242,6 @@ pub struct OrderItem {
     pub quantity: i64,
 }
 
-/// A payment at a provider.
-#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
-pub struct Payment {
-    pub id: i64,
-    pub order_id: Option<i64>,
-    pub provider: String,
-    pub settlement_kind: String,
-    pub link_key: String,
-    pub provider_payment_id: Option<String>,
-    pub provider_status_code: Option<String>,
-    pub provider_status_label: Option<String>,
-    pub state: String,
-    pub amount: i64,
-    /// Scratch data of the hand-off between browser steps (JSON, never card numbers).
-    pub handoff_json: String,
-    /// What the buyer needs to pay (payment number, ATM numbers…) as JSON `[[label,
-    /// value], …]`; empty when there is nothing to tell. Read it with
-    /// [`crate::checkout::payment_details`].
-    pub details_json: String,
-    /// The deadline to pay, for payments made after ordering.
-    pub deadline: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Payment {
-    /// The normalized state.
-    pub fn state(&self) -> PaymentState {
-        PaymentState::parse(&self.state).unwrap_or(PaymentState::Pending)
-    }
-}
-
-/// A payment about to be handed to a provider.
-#[derive(Clone, Debug)]
-pub struct NewPayment<'a> {
-    pub order_id: Option<i64>,
-    pub provider: &'a str,
-    pub settlement_kind: &'a str,
-    pub link_key: &'a str,
-    pub state: &'a str,
-    pub amount: i64,
-}
-
-/// What a provider reported about a payment.
-#[derive(Clone, Debug)]
-pub struct PaymentStatusUpdate<'a> {
-    /// The provider's payment id, when it gave one (a new id replaces the old).
-    pub provider_payment_id: Option<&'a str>,
-    pub status_code: &'a str,
-    pub status_label: &'a str,
-    pub state: &'a str,
-    pub amount: i64,
-}
-
-/// One call to a provider about a payment.
-#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
-pub struct PaymentOperation {
-    pub id: i64,
-    pub payment_id: i64,
-    /// An [`crate::domain::payment::Operation`] stored form, or `status` for a status row.
-    pub operation: String,
-    /// 処理区分 as the history shows it.
-    pub label: String,
-    pub amount: i64,
-    pub provider_payment_id: Option<String>,
-    pub outcome: String,
-    pub result_code: Option<String>,
-    pub result_message: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub completed_at: Option<DateTime<Utc>>,
-}
-
 /// The columns of [`Order`] from `orders o`.
 const ORDER_COLUMNS: &str = "o.id, o.order_number, o.member_id, o.email, o.family_name, o.given_name, o.family_kana,
     o.given_kana, o.postal_code, o.prefecture, o.address1, o.address2, o.phone, o.delivery_method_id, o.delivery_name,
@@ -357,24 +298,6 @@ macro_rules! insert_items {
     }};
 }
 pub(crate) use insert_items;
-
-const PAYMENT_COLUMNS: &str =
-    "id, order_id, provider, settlement_kind, link_key, provider_payment_id,
-    provider_status_code, provider_status_label, state, amount, handoff_json, details_json, deadline,
-    created_at, updated_at";
-
-/// Inserts a payment (binds: order_id, provider, settlement_kind, link_key, state, amount,
-/// now) and returns its id.
-pub(super) const INSERT_PAYMENT: &str =
-    "INSERT INTO payments (order_id, provider, settlement_kind, link_key, state,
-    amount, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
-
-/// The `operation` of a history row that records a status the provider reported.
-pub const STATUS_ROW: &str = "status";
-
-const OPERATION_COLUMNS: &str =
-    "id, payment_id, operation, label, amount, provider_payment_id, outcome, result_code,
-    result_message, created_at, completed_at";
 
 impl Store {
     /// Creates an order and its items in one transaction; returns the order id.
@@ -554,202 +477,5 @@ impl Store {
             return Err(StoreError::NotFound("order"));
         }
         Ok(())
-    }
-
-    /// Creates a payment (before anything is sent to the provider).
-    pub async fn create_payment(
-        &self,
-        p: &NewPayment<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        Ok(on_pool!(self, pool => sqlx::query_scalar(INSERT_PAYMENT)
-            .bind(p.order_id).bind(p.provider).bind(p.settlement_kind).bind(p.link_key).bind(p.state).bind(p.amount).bind(now)
-            .fetch_one(pool).await?))
-    }
-
-    /// One payment.
-    pub async fn payment(&self, id: i64) -> Result<Option<Payment>, StoreError> {
-        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
-    }
-
-    /// Records what the provider says about a payment.
-    pub async fn update_payment_status(
-        &self,
-        id: i64,
-        u: &PaymentStatusUpdate<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let sql = "UPDATE payments SET provider_payment_id = COALESCE($2, provider_payment_id), provider_status_code = $3,
-                   provider_status_label = $4, state = $5, amount = $6, updated_at = $7 WHERE id = $1";
-        on_pool!(self, p => sqlx::query(sql).bind(id).bind(u.provider_payment_id).bind(u.status_code).bind(u.status_label)
-            .bind(u.state).bind(u.amount).bind(now).execute(p).await?.rows_affected());
-        Ok(())
-    }
-
-    /// One payment by its link key.
-    pub async fn payment_by_link_key(&self, link_key: &str) -> Result<Option<Payment>, StoreError> {
-        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE link_key = $1");
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(link_key).fetch_optional(p).await?))
-    }
-
-    /// An order's payment (the latest one, should there be several).
-    pub async fn payment_of_order(&self, order_id: i64) -> Result<Option<Payment>, StoreError> {
-        let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
-        );
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(order_id).fetch_optional(p).await?))
-    }
-
-    /// Keeps (or, with an empty string, clears) a payment's hand-off scratch data.
-    pub async fn set_payment_handoff(
-        &self,
-        id: i64,
-        handoff_json: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let sql = "UPDATE payments SET handoff_json = $2, updated_at = $3 WHERE id = $1";
-        on_pool!(self, p => sqlx::query(sql).bind(id).bind(handoff_json).bind(now).execute(p).await?.rows_affected());
-        Ok(())
-    }
-
-    /// Keeps what the buyer needs to pay a payment (JSON `[[label, value], …]`) and the
-    /// deadline to pay it.
-    pub async fn set_payment_details(
-        &self,
-        id: i64,
-        details_json: &str,
-        deadline: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let sql =
-            "UPDATE payments SET details_json = $2, deadline = $3, updated_at = $4 WHERE id = $1";
-        on_pool!(self, p => sqlx::query(sql).bind(id).bind(details_json).bind(deadline).bind(now).execute(p).await?.rows_affected());
-        Ok(())
-    }
-
-    /// Writes a `pending` operation row before the provider is called and returns its id, or
-    /// `None` when another operation on the payment is still waiting for its answer.
-    pub async fn begin_payment_operation(
-        &self,
-        payment_id: i64,
-        operation: &str,
-        label: &str,
-        amount: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i64>, StoreError> {
-        let sql = "INSERT INTO payment_operations (payment_id, operation, label, amount, outcome, created_at)
-                   VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id";
-        let inserted = on_pool!(self, p => sqlx::query_scalar(sql).bind(payment_id).bind(operation).bind(label)
-            .bind(amount).bind(now).fetch_one(p).await);
-        match inserted {
-            Ok(id) => Ok(Some(id)),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Completes a successful call that replaced the provider's payment id: the replaced id's
-    /// final status row goes first, then the call's row (moved after it), in one transaction.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn complete_payment_operation_after_status(
-        &self,
-        id: i64,
-        status_label: &str,
-        old_amount: i64,
-        old_payment_id: &str,
-        new_payment_id: &str,
-        label: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let take = format!("DELETE FROM payment_operations WHERE id = $1 AND outcome = 'pending' RETURNING {OPERATION_COLUMNS}");
-        let status = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
-                      created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $6)";
-        let call = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
-                    created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)";
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let row: Option<PaymentOperation> = sqlx::query_as(&take).bind(id).fetch_optional(&mut *tx).await?;
-            let Some(row) = row else {
-                return Err(StoreError::NotFound("pending payment operation"));
-            };
-            sqlx::query(status).bind(row.payment_id).bind(STATUS_ROW).bind(status_label).bind(old_amount)
-                .bind(old_payment_id).bind(now).execute(&mut *tx).await?;
-            sqlx::query(call).bind(row.payment_id).bind(&row.operation).bind(label).bind(row.amount)
-                .bind(new_payment_id).bind(row.created_at).bind(now).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// Removes a pending row whose call was never made.
-    pub async fn abandon_payment_operation(&self, id: i64) -> Result<(), StoreError> {
-        let sql = "DELETE FROM payment_operations WHERE id = $1 AND outcome = 'pending'";
-        on_pool!(self, p => sqlx::query(sql).bind(id).execute(p).await?.rows_affected());
-        Ok(())
-    }
-
-    /// Adds a status row to a payment's history (a status the provider reported).
-    pub async fn record_payment_status(
-        &self,
-        payment_id: i64,
-        label: &str,
-        amount: i64,
-        provider_payment_id: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO payment_operations (payment_id, operation, label, amount, provider_payment_id, outcome,
-                   created_at, completed_at) VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $6) RETURNING id";
-        Ok(
-            on_pool!(self, p => sqlx::query_scalar(sql).bind(payment_id).bind(STATUS_ROW).bind(label).bind(amount)
-            .bind(provider_payment_id).bind(now).fetch_one(p).await?),
-        )
-    }
-
-    /// Completes an operation row with the provider's answer (`succeeded` or `failed`);
-    /// `label` replaces the row's 処理区分 when the provider's name for the call is known.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn complete_payment_operation(
-        &self,
-        id: i64,
-        outcome: &str,
-        provider_payment_id: Option<&str>,
-        result_code: Option<&str>,
-        result_message: Option<&str>,
-        label: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let sql = "UPDATE payment_operations SET outcome = $2, provider_payment_id = $3, result_code = $4,
-                   result_message = $5, label = COALESCE($6, label), completed_at = $7 WHERE id = $1 AND outcome = 'pending'";
-        let n = on_pool!(self, p => sqlx::query(sql).bind(id).bind(outcome).bind(provider_payment_id).bind(result_code)
-            .bind(result_message).bind(label).bind(now).execute(p).await?.rows_affected());
-        if n == 0 {
-            return Err(StoreError::NotFound("pending payment operation"));
-        }
-        Ok(())
-    }
-
-    /// A payment's operations, oldest first.
-    pub async fn payment_operations(
-        &self,
-        payment_id: i64,
-    ) -> Result<Vec<PaymentOperation>, StoreError> {
-        let sql = format!(
-            "SELECT {OPERATION_COLUMNS} FROM payment_operations WHERE payment_id = $1 ORDER BY id"
-        );
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(payment_id).fetch_all(p).await?))
-    }
-
-    /// Operation rows still waiting for an answer whose call started before `before`, oldest
-    /// first (a crash or a timeout left them; a status inquiry settles them).
-    pub async fn stale_payment_operations(
-        &self,
-        before: DateTime<Utc>,
-    ) -> Result<Vec<PaymentOperation>, StoreError> {
-        let sql = format!(
-            "SELECT {OPERATION_COLUMNS} FROM payment_operations WHERE outcome = 'pending'
-                           AND created_at < $1 ORDER BY id"
-        );
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(before).fetch_all(p).await?))
     }
 }

@@ -42,6 +42,23 @@ impl OrderFromLog {
     }
 }
 
+/// What the log keeps of a checkout (its `checkout_json`): the order it creates and where
+/// the buyer goes after paying; never card data.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct LoggedCheckout {
+    pub order: NewOrder,
+    /// A headless shop's page to send the buyer back to; kessai's 購入完了 when absent.
+    pub return_url: Option<String>,
+}
+
+impl PrepaymentLog {
+    /// The logged checkout.
+    pub fn checkout(&self) -> Result<LoggedCheckout, StoreError> {
+        serde_json::from_str(&self.checkout_json)
+            .map_err(|e| StoreError::Corrupt(format!("pre-payment log {}: {e}", self.link_key)))
+    }
+}
+
 /// A checkout about to be logged.
 #[derive(Clone, Debug)]
 pub struct NewPrepaymentLog<'a> {
@@ -131,9 +148,9 @@ impl Store {
                 .bind(log.link_key).bind(log.provider).bind(log.settlement_kind).bind(log.amount)
                 .bind(log.customer_name).bind(log.checkout_json).bind(false).bind(now)
                 .fetch_one(&mut *tx).await?;
-            let payment_id: i64 = sqlx::query_scalar(super::orders::INSERT_PAYMENT)
+            let payment_id: i64 = sqlx::query_scalar(super::payments::INSERT_PAYMENT)
                 .bind(payment.order_id).bind(payment.provider).bind(payment.settlement_kind).bind(payment.link_key)
-                .bind(payment.state).bind(payment.amount).bind(now)
+                .bind(payment.state).bind(payment.amount).bind(now).bind(payment.environment).bind(payment.origin)
                 .fetch_one(&mut *tx).await?;
             tx.commit().await?;
             Ok((log_id, payment_id))

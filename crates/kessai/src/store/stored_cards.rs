@@ -19,6 +19,9 @@ pub struct StoredCard {
     /// `MMYY`.
     pub expiry: String,
     pub brand: String,
+    /// The provider environment the card was kept in (`test`, `production`): a card kept
+    /// in one is never offered in the other.
+    pub environment: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -32,10 +35,11 @@ pub struct NewStoredCard<'a> {
     pub last4: &'a str,
     pub expiry: &'a str,
     pub brand: &'a str,
+    pub environment: &'a str,
 }
 
 const COLUMNS: &str =
-    "id, member_id, provider, customer_id, card_ref, last4, expiry, brand, created_at";
+    "id, member_id, provider, customer_id, card_ref, last4, expiry, brand, environment, created_at";
 
 impl Store {
     /// Keeps a card reference (the same provider card twice is kept once) and returns it.
@@ -44,30 +48,38 @@ impl Store {
         c: &NewStoredCard<'_>,
         now: DateTime<Utc>,
     ) -> Result<StoredCard, StoreError> {
-        let sql = "INSERT INTO stored_cards (member_id, provider, customer_id, card_ref, last4, expiry, brand, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (provider, customer_id, card_ref) DO NOTHING";
+        let sql = "INSERT INTO stored_cards (member_id, provider, customer_id, card_ref, last4, expiry, brand, created_at, environment)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (provider, customer_id, card_ref) DO NOTHING";
         let kept = format!(
             "SELECT {COLUMNS} FROM stored_cards WHERE provider = $1 AND customer_id = $2 AND card_ref = $3"
         );
         on_pool!(self, p => {
             sqlx::query(sql).bind(c.member_id).bind(c.provider).bind(c.customer_id).bind(c.card_ref)
-                .bind(c.last4).bind(c.expiry).bind(c.brand).bind(now).execute(p).await?;
+                .bind(c.last4).bind(c.expiry).bind(c.brand).bind(now).bind(c.environment).execute(p).await?;
             Ok(sqlx::query_as(&kept).bind(c.provider).bind(c.customer_id).bind(c.card_ref).fetch_one(p).await?)
         })
     }
 
-    /// A member's cards at a provider, newest first.
+    /// A member's cards at a provider in one of its environments, newest first.
     pub async fn stored_cards(
         &self,
         member_id: i64,
         provider: &str,
+        environment: &str,
     ) -> Result<Vec<StoredCard>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM stored_cards WHERE member_id = $1 AND provider = $2 ORDER BY id DESC"
+            "SELECT {COLUMNS} FROM stored_cards WHERE member_id = $1 AND provider = $2 AND environment = $3 ORDER BY id DESC"
         );
         Ok(
-            on_pool!(self, p => sqlx::query_as(&sql).bind(member_id).bind(provider).fetch_all(p).await?),
+            on_pool!(self, p => sqlx::query_as(&sql).bind(member_id).bind(provider).bind(environment).fetch_all(p).await?),
         )
+    }
+
+    /// Every card a member keeps, at any provider and in any environment, newest first.
+    pub async fn member_cards(&self, member_id: i64) -> Result<Vec<StoredCard>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM stored_cards WHERE member_id = $1 ORDER BY id DESC");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(member_id).fetch_all(p).await?))
     }
 
     /// One card reference.

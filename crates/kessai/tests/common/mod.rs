@@ -477,7 +477,7 @@ pub fn checkout_request(
             product_code: "DEMO-TEA-01".into(),
             quantity: 1,
         }],
-        customer: kessai::checkout::Customer {
+        customer: kessai::domain::buyer::Buyer {
             email: "buyer@example.jp".into(),
             family_name: "山田".into(),
             given_name: "太郎".into(),

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use minijinja::context;
+use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Admin;
@@ -141,7 +141,20 @@ async fn render(
     form: &MemberForm,
     errors: Vec<Invalid>,
 ) -> Result<Response, HttpError> {
-    let cards = state.store.stored_cards(member.id, "paygent").await?;
+    let cards: Vec<Value> = state
+        .store
+        .member_cards(member.id)
+        .await?
+        .iter()
+        .map(|c| {
+            context! {
+                provider_label => crate::providers::provider(&c.provider).map_or("", |p| p.label),
+                environment_label => crate::providers::Environment::parse(&c.environment)
+                    .map_or("", crate::providers::Environment::label),
+                ..Value::from_serialize(c)
+            }
+        })
+        .collect();
     page(
         status,
         admin,
@@ -206,7 +219,7 @@ pub async fn update(
             errors.push(email_taken());
         }
     }
-    let cards = state.store.stored_cards(id, "paygent").await?;
+    let cards = state.store.member_cards(id).await?;
     if form
         .remove_card
         .iter()

@@ -10,7 +10,7 @@ pub mod csv;
 mod delivery;
 mod jobs;
 pub mod list;
-mod mails;
+pub(crate) mod mails;
 mod members;
 mod orders;
 mod payment_errors;

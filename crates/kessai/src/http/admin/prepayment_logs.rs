@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use super::auth::Admin;
 use super::list::{self, Page, PageQuery};
 use super::{page, redirect_with};
-use crate::checkout::{self, OrderTime};
+use crate::checkout;
 use crate::domain::input::Invalid;
 use crate::domain::order::{Carrier, OrderStatus, ReceiptStatus};
 use crate::http::error::HttpError;
 use crate::http::SharedState;
+use crate::payments::orders::{self, OrderTime};
 use crate::providers;
 use crate::store::{LogFilter, OrderFromLog, PrepaymentLog, StoreError};
 
@@ -173,7 +174,7 @@ pub async fn register(
             ))
         }
     };
-    match checkout::register_from_log(&state.payments, &link_key, time, admin.login()).await {
+    match orders::register_from_log(&state.payments, &link_key, time, admin.login()).await {
         Ok(OrderFromLog::Created(id)) => Ok(redirect_with(
             &format!("/admin/orders/{id}"),
             "ok",

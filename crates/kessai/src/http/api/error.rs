@@ -10,8 +10,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::domain::input::Invalid;
-use crate::payments::provider::ProviderError;
 use crate::payments::PaymentsError;
+use crate::providers::ProviderError;
 use crate::store::StoreError;
 
 /// Everything an API request can fail with.
@@ -66,10 +66,10 @@ pub enum ApiError {
     /// Another call on the payment is waiting for the provider's answer.
     #[error("{0}")]
     PaymentBusy(String),
-    /// The card payment did not go through; the buyer may try again (another card, new
-    /// token).
+    /// The payment did not go through at the hand-off; the buyer may try again (another
+    /// card, a new token, another payment method).
     #[error("{0}")]
-    CardDeclined(String),
+    PaymentDeclined(String),
     /// The provider refused the operation.
     #[error("{message}")]
     ProviderRefused {
@@ -113,7 +113,7 @@ impl ApiError {
             Self::IdempotencyKeyInProgress => "idempotency_key_in_progress",
             Self::OperationNotAllowed(_) => "operation_not_allowed",
             Self::PaymentBusy(_) => "payment_busy",
-            Self::CardDeclined(_) => "card_declined",
+            Self::PaymentDeclined(_) => "payment_declined",
             Self::ProviderRefused { .. } => "provider_refused",
             Self::ProviderPaymentNotFound => "provider_payment_not_found",
             Self::ProviderUnavailable(_) => "provider_unavailable",
@@ -138,7 +138,7 @@ impl ApiError {
             Self::IdempotencyKeyInProgress
             | Self::OperationNotAllowed(_)
             | Self::PaymentBusy(_) => StatusCode::CONFLICT,
-            Self::CardDeclined(_) | Self::ProviderRefused { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::PaymentDeclined(_) | Self::ProviderRefused { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::ProviderUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -159,7 +159,7 @@ impl ApiError {
     fn changed_something(&self) -> bool {
         matches!(
             self,
-            Self::CardDeclined(_) | Self::ProviderRefused { .. } | Self::ProviderPaymentNotFound
+            Self::PaymentDeclined(_) | Self::ProviderRefused { .. } | Self::ProviderPaymentNotFound
         )
     }
 }

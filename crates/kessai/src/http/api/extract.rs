@@ -117,6 +117,23 @@ impl ApiClient {
     }
 }
 
+/// The request's Idempotency-Key, scoped to its API key: a provider call made for the
+/// request carries it, so a retry after a crash gets that call's answer.
+#[derive(Clone, Debug)]
+pub struct RequestKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestKey>()
+            .cloned()
+            .ok_or(ApiError::MissingHeader(super::idempotency::HEADER))
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ApiClient {
     type Rejection = ApiError;
 

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use super::error::{ApiError, NothingChanged};
-use super::extract::ApiClient;
+use super::extract::{ApiClient, RequestKey};
 use crate::http::SharedState;
 
 /// The request header.
@@ -33,8 +33,6 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A claim without a response for this long belongs to a request that died (a crash); the
 /// same request may take it over. Longer than any provider call may take.
 const STALE_AFTER_MINUTES: i64 = 10;
-/// How long records are kept (housekeeping purges older ones).
-pub const KEEP_HOURS: i64 = 24;
 
 /// Checks, claims, and saves or replays the Idempotency-Key of every POST.
 pub async fn guard(State(state): State<SharedState>, request: Request, next: Next) -> Response {
@@ -97,7 +95,10 @@ async fn run(state: SharedState, request: Request, next: Next) -> Result<Respons
         return Ok(replay);
     }
     tracing::debug!(api_key.id = client.key_id, idempotency_key = %key, "claimed");
-    let request = Request::from_parts(parts, Body::from(body));
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request
+        .extensions_mut()
+        .insert(RequestKey(format!("{}:{key}", client.key_id)));
     let task_state = state.clone();
     let task_key = key.clone();
     let work = tokio::spawn(crate::providers::timing::carry(

@@ -1,5 +1,5 @@
-//! The JSON API for headless shops, under `/api`: checkouts (start, pay in-site with card
-//! tokens, read), orders with their payment and history, and the payment operations. Every
+//! The JSON API for headless shops, under `/api`: checkouts (start, receive the hand-off,
+//! submit the in-site result, read), orders with their payment and history, and the payment operations. Every
 //! `/api/v1` route needs `Authorization: Bearer <key>` ([`auth`]); every POST needs an
 //! `Idempotency-Key` ([`idempotency`]); every failure answers in one format ([`error`]).
 //! `/api/openapi.json` describes it all.
@@ -59,13 +59,8 @@ pub fn routes() -> Vec<Route> {
         route(Method::GET, "/checkouts/{link_key}", checkouts::show),
         route(
             Method::POST,
-            "/checkouts/{link_key}/card",
-            checkouts::submit_card,
-        ),
-        route(
-            Method::POST,
-            "/checkouts/{link_key}/three_ds",
-            checkouts::three_ds_result,
+            "/checkouts/{link_key}/submit",
+            checkouts::submit,
         ),
         route(Method::GET, "/orders/{id}", orders::show),
         route(

@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::extract::{ApiClient, ApiJson};
+use super::extract::{ApiClient, ApiJson, RequestKey};
 use crate::domain::order::{OrderStatus, ReceiptStatus};
 use crate::domain::payment::Operation;
 use crate::http::SharedState;
-use crate::payments::provider::ProviderError;
-use crate::payments::{Payments, PaymentsError};
-use crate::store::{Order, Payment, Store};
+use crate::payments::{OperationRequest, Payments, PaymentsError};
+use crate::providers::ProviderError;
+use crate::store::{Order, Payment};
 
 const NO_ORDER: &str = "受注が見つかりません。";
 
@@ -92,7 +92,10 @@ struct OrderView {
     receipt_status: Status,
     payment_method: PaymentMethod,
     note: String,
+    /// The payment of the order's checkout (the one the operations below act on).
     payment: Option<PaymentView>,
+    /// Every payment of the order, oldest first: its checkout's and any charge kessai made.
+    payments: Vec<PaymentView>,
 }
 
 /// One row of the payment's history (処理日時, 決済ID, 処理区分, 金額, 処理結果).
@@ -120,6 +123,10 @@ pub struct PaymentView {
     provider_status_label: Option<String>,
     state: String,
     amount: i64,
+    /// The provider environment (`test`, `production`) it was made in.
+    environment: String,
+    /// `checkout`, or `charge` for a charge kessai made on a kept card.
+    origin: String,
     allowed_operations: Vec<&'static str>,
     /// What the buyer needs to pay (payment number, ATM numbers, deadline), as the 購入完了
     /// page shows it.
@@ -134,8 +141,9 @@ struct Detail {
     value: String,
 }
 
-async fn payment_view(store: &Store, p: Payment) -> Result<PaymentView, ApiError> {
-    let history = store
+async fn payment_view(payments: &Payments, p: Payment) -> Result<PaymentView, ApiError> {
+    let history = payments
+        .store()
         .payment_operations(p.id)
         .await?
         .into_iter()
@@ -148,8 +156,15 @@ async fn payment_view(store: &Store, p: Payment) -> Result<PaymentView, ApiError
             message: row.result_message,
         })
         .collect();
-    let allowed_operations = Payments::allowed(&p).iter().map(|op| op.as_str()).collect();
-    let payment_details = crate::checkout::payment_details(&p)
+    let allowed_operations = payments
+        .capabilities(&p)
+        .await?
+        .operations
+        .iter()
+        .map(|op| op.as_str())
+        .collect();
+    let payment_details = p
+        .details()
         .into_iter()
         .map(|(label, value)| Detail { label, value })
         .collect();
@@ -164,6 +179,8 @@ async fn payment_view(store: &Store, p: Payment) -> Result<PaymentView, ApiError
         provider_status_label: p.provider_status_label,
         state: p.state,
         amount: p.amount,
+        environment: p.environment,
+        origin: p.origin,
         allowed_operations,
         payment_details,
         history,
@@ -208,8 +225,12 @@ pub async fn show(
             quantity: i.quantity,
         })
         .collect();
-    let payment = match state.store.payment_of_order(o.id).await? {
-        Some(p) => Some(payment_view(&state.store, p).await?),
+    let mut payments = Vec::new();
+    for p in state.store.order_payments(o.id).await? {
+        payments.push(payment_view(&state.payments, p).await?);
+    }
+    let payment = match state.store.checkout_payment(o.id).await? {
+        Some(p) => Some(payment_view(&state.payments, p).await?),
         None => None,
     };
     let order_label = OrderStatus::parse(&o.order_status).map(OrderStatus::label);
@@ -257,6 +278,7 @@ pub async fn show(
         },
         note: o.note,
         payment,
+        payments,
     }))
 }
 
@@ -278,6 +300,7 @@ pub struct NoParameters {}
 async fn operate(
     state: &SharedState,
     client: &ApiClient,
+    request_key: &RequestKey,
     id: &str,
     operation: Operation,
     amount: Option<i64>,
@@ -285,13 +308,16 @@ async fn operate(
     let o = order(state, order_id(id)?).await?;
     let payment = state
         .store
-        .payment_of_order(o.id)
+        .checkout_payment(o.id)
         .await?
         .ok_or(ApiError::NotFound("この受注には決済がありません。"))?;
-    let result = state
-        .payments
-        .perform(payment.id, operation, amount, &client.actor())
-        .await;
+    let actor = client.actor();
+    let request = OperationRequest {
+        amount,
+        request_key: Some(&request_key.0),
+        ..OperationRequest::new(operation, &actor)
+    };
+    let result = state.payments.perform(payment.id, &request).await;
     tracing::info!(
         order.id = o.id,
         payment.id = payment.id,
@@ -313,7 +339,7 @@ async fn operate(
         }
         Err(e) => return Err(e.into()),
     };
-    let view = payment_view(&state.store, payment).await?;
+    let view = payment_view(&state.payments, payment).await?;
     Ok((status, Json(view)).into_response())
 }
 
@@ -321,48 +347,61 @@ async fn operate(
 pub async fn capture(
     State(state): State<SharedState>,
     client: ApiClient,
+    key: RequestKey,
     Path(id): Path<String>,
     ApiJson(NoParameters {}): ApiJson<NoParameters>,
 ) -> Result<Response, ApiError> {
-    operate(&state, &client, &id, Operation::Capture, None).await
+    operate(&state, &client, &key, &id, Operation::Capture, None).await
 }
 
 /// POST /orders/{id}/payment/change_amount (金額変更)
 pub async fn change_amount(
     State(state): State<SharedState>,
     client: ApiClient,
+    key: RequestKey,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AmountRequest>,
 ) -> Result<Response, ApiError> {
-    operate(&state, &client, &id, Operation::ChangeAmount, body.amount).await
+    operate(
+        &state,
+        &client,
+        &key,
+        &id,
+        Operation::ChangeAmount,
+        body.amount,
+    )
+    .await
 }
 
 /// POST /orders/{id}/payment/cancel (キャンセル処理)
 pub async fn cancel(
     State(state): State<SharedState>,
     client: ApiClient,
+    key: RequestKey,
     Path(id): Path<String>,
     ApiJson(NoParameters {}): ApiJson<NoParameters>,
 ) -> Result<Response, ApiError> {
-    operate(&state, &client, &id, Operation::Cancel, None).await
+    operate(&state, &client, &key, &id, Operation::Cancel, None).await
 }
 
 /// POST /orders/{id}/payment/refund (返金処理)
 pub async fn refund(
     State(state): State<SharedState>,
     client: ApiClient,
+    key: RequestKey,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AmountRequest>,
 ) -> Result<Response, ApiError> {
-    operate(&state, &client, &id, Operation::Refund, body.amount).await
+    operate(&state, &client, &key, &id, Operation::Refund, body.amount).await
 }
 
 /// POST /orders/{id}/payment/refresh (状態更新)
 pub async fn refresh(
     State(state): State<SharedState>,
     client: ApiClient,
+    key: RequestKey,
     Path(id): Path<String>,
     ApiJson(NoParameters {}): ApiJson<NoParameters>,
 ) -> Result<Response, ApiError> {
-    operate(&state, &client, &id, Operation::Refresh, None).await
+    operate(&state, &client, &key, &id, Operation::Refresh, None).await
 }

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use super::session::{CartItem, DeliveryChoice, SessionData, ShopSession};
 use super::{page, SharedState};
-use crate::checkout::{self, CartLine, CheckoutError, CheckoutRequest, Customer};
+use crate::checkout::{self, CartLine, CheckoutError, CheckoutRequest};
 use crate::clock::format_date_ja;
+use crate::domain::buyer::Buyer;
 use crate::domain::input::{self, Invalid, PREFECTURES};
 use crate::http::error::HttpError;
 use crate::store::{DeliveryMethod, PaymentMethod, Product};
@@ -296,7 +297,7 @@ pub async fn update(
 #[serde(default)]
 pub struct CustomerForm {
     #[serde(flatten)]
-    customer: Customer,
+    customer: Buyer,
     email_confirm: String,
 }
 

@@ -1,28 +1,29 @@
 //! The member pages under `/member`: ログイン / ログアウト, 新規会員登録, マイページ (member
 //! information, 購入履歴 and the stored card), 会員情報編集, クレジットカード登録 (register,
-//! change, delete, with Paygent's token script like the checkout's card form) and 退会.
+//! change, delete, on the card-keeping provider's own page, like the checkout's card form)
+//! and 退会.
 //!
 //! Logging in, logging out and withdrawing replace the session under a new token, so a token
 //! known before the login is worth nothing after it.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use minijinja::context;
+use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
 use super::session::{SessionData, ShopSession};
 use super::{page, redirect_setting, SharedState};
-use crate::checkout::paygent::{self as card, TokenReceipt};
 use crate::domain::input::{Invalid, PREFECTURES};
 use crate::domain::order::OrderStatus;
 use crate::http::error::HttpError;
 use crate::members::{self, LoginError, MemberError, MemberForm, WithdrawError};
 use crate::payments::PaymentsError;
-use crate::providers::paygent::CardType;
+use crate::providers::{CardPage, Connector, FormError, Page};
 use crate::store::{Member, StoredCard};
 
 /// How many orders 購入履歴 lists.
@@ -285,20 +286,20 @@ struct HistoryRow {
     status: &'static str,
 }
 
-/// Paygent's stored cards are offered when its settings keep cards and the card form is
-/// the in-site token form.
-async fn cards_enabled(state: &SharedState) -> Result<bool, HttpError> {
-    let config = card::config(&state.payments).await?;
-    Ok(config.stored_cards && config.card == CardType::Module)
+/// The provider members keep cards at, while its settings keep them with the card form in
+/// the shop; the card pages exist only then.
+async fn card_keeper(state: &SharedState) -> Result<Option<Connector>, HttpError> {
+    Ok(state.payments.card_keeper().await?)
 }
 
-/// The logged-in member on the card page, which exists only while cards can be kept.
-async fn card_member(state: &SharedState, session: &ShopSession) -> Result<Member, HttpError> {
+/// The logged-in member on the card page, and the provider that keeps the card.
+async fn card_member(
+    state: &SharedState,
+    session: &ShopSession,
+) -> Result<(Member, Connector), HttpError> {
     let m = member(state, session, "/member/card").await?;
-    if !cards_enabled(state).await? {
-        return Err(HttpError::NotFound);
-    }
-    Ok(m)
+    let keeper = card_keeper(state).await?.ok_or(HttpError::NotFound)?;
+    Ok((m, keeper))
 }
 
 /// The member's kept card whose id a form posted; none when the id is not a number or
@@ -337,11 +338,11 @@ pub async fn home(
             total: o.total,
         })
         .collect();
-    let cards_enabled = cards_enabled(&state).await?;
-    let cards = if cards_enabled {
-        state.store.stored_cards(m.id, "paygent").await?
-    } else {
-        Vec::new()
+    let keeper = card_keeper(&state).await?;
+    let cards_enabled = keeper.is_some();
+    let cards = match &keeper {
+        Some(keeper) => state.payments.member_cards(m.id, keeper).await?,
+        None => Vec::new(),
     };
     let joined = crate::clock::format_date_ja(
         m.created_at
@@ -409,35 +410,51 @@ async fn render_card(
     state: &SharedState,
     session: &mut ShopSession,
     m: &Member,
+    keeper: &Connector,
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, HttpError> {
-    let config = card::config(&state.payments).await?;
-    let cards = state.store.stored_cards(m.id, "paygent").await?;
-    let (months, years) = crate::http::checkout::card_expiry_choices(state);
-    let title = if cards.is_empty() {
-        "クレジットカード登録"
-    } else {
-        "クレジットカード変更"
+    let cards = state
+        .payments
+        .member_cards(m.id, keeper)
+        .await?
+        .iter()
+        .map(crate::payments::cards::card_ref)
+        .collect();
+    let year = state
+        .clock
+        .now()
+        .with_timezone(&crate::clock::jst())
+        .format("%Y")
+        .to_string()
+        .parse()
+        .unwrap_or(2026);
+    let view = CardPage {
+        cards,
+        action: "/member/card".to_owned(),
+        year,
+        error,
     };
-    page(
-        state,
-        session,
-        status,
-        "member_card.html",
-        title,
-        context! {
-            cards,
-            merchant_id => config.merchant_id.clone(),
-            token_key => config.token_key.clone(),
-            token_script => format!("{}/js/PaygentToken.js", config.token_url),
-            security_code => config.security_code,
-            months,
-            years,
-            error,
-        },
-    )
-    .await
+    match keeper.card_page(&view) {
+        Page::Template {
+            template,
+            title,
+            context,
+        } => {
+            page(
+                state,
+                session,
+                status,
+                template,
+                &title,
+                Value::from_serialize(&context),
+            )
+            .await
+        }
+        Page::Redirect(url) => Ok(Redirect::to(&url).into_response()),
+        Page::Html(html) => Ok(Html(html).into_response()),
+        Page::RedirectForm { .. } => Err(HttpError::NotFound),
+    }
 }
 
 /// GET /member/card: クレジットカード登録はこちら (or 変更 when a card is kept).
@@ -445,45 +462,40 @@ pub async fn card_form(
     State(state): State<SharedState>,
     mut session: ShopSession,
 ) -> Result<Response, HttpError> {
-    let m = card_member(&state, &session).await?;
-    render_card(&state, &mut session, &m, StatusCode::OK, None).await
+    let (m, keeper) = card_member(&state, &session).await?;
+    render_card(&state, &mut session, &m, &keeper, StatusCode::OK, None).await
 }
 
-/// What the card page posts: the token receipt, and the kept card the new one replaces.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CardForm {
-    card_json: String,
-    replace_card_id: String,
-}
-
-/// POST /member/card: keeps the card at Paygent (025) and, when it replaces one, deletes
-/// the old one (026).
+/// POST /member/card: keeps the card at the provider and, when it replaces one (the form's
+/// `replace_card_id`), deletes the old one.
 pub async fn save_card(
     State(state): State<SharedState>,
     mut session: ShopSession,
-    Form(form): Form<CardForm>,
+    Form(fields): Form<BTreeMap<String, String>>,
 ) -> Result<Response, HttpError> {
-    let m = card_member(&state, &session).await?;
-    let config = card::config(&state.payments).await?;
-    let receipt: Option<TokenReceipt> = serde_json::from_str(&form.card_json).ok();
-    let Some(receipt) = receipt.filter(|r| card::token_is_genuine(&config, r)) else {
-        tracing::warn!(
-            member_id = m.id,
-            "member card form with a missing or forged token"
-        );
-        let message = "カード情報を確認できませんでした。もう一度入力してください。";
-        return render_card(
-            &state,
-            &mut session,
-            &m,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message.to_owned()),
-        )
-        .await;
+    let (m, keeper) = card_member(&state, &session).await?;
+    let submission = match keeper.card_submission(&fields) {
+        Ok(submission) => submission,
+        Err(FormError::Invalid(message)) => {
+            tracing::warn!(
+                member_id = m.id,
+                "member card form with a missing or forged token"
+            );
+            return render_card(
+                &state,
+                &mut session,
+                &m,
+                &keeper,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+            )
+            .await;
+        }
+        Err(FormError::UnknownStep) => return Err(HttpError::NotFound),
     };
-    let replaced = own_card(&state, &m, &form.replace_card_id).await?;
-    let kept = match state.payments.add_stored_card(m.id, &receipt.token).await {
+    let replace_card_id = fields.get("replace_card_id").map_or("", String::as_str);
+    let replaced = own_card(&state, &m, replace_card_id).await?;
+    let kept = match state.payments.keep_card(m.id, &keeper, &submission).await {
         Ok(kept) => kept,
         Err(PaymentsError::Store(e)) => return Err(e.into()),
         Err(e) => {
@@ -492,6 +504,7 @@ pub async fn save_card(
                 &state,
                 &mut session,
                 &m,
+                &keeper,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(format!("カードを登録できませんでした。{e}")),
             )
@@ -520,7 +533,7 @@ pub struct DeleteCardForm {
     card_id: String,
 }
 
-/// POST /member/card/delete: deletes a kept card at Paygent (026) and here.
+/// POST /member/card/delete: deletes a kept card at the provider and here.
 pub async fn delete_card(
     State(state): State<SharedState>,
     mut session: ShopSession,

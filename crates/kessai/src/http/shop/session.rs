@@ -17,7 +17,7 @@ use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::checkout::Customer;
+use crate::domain::buyer::Buyer;
 use crate::http::admin::auth::{cookie, form_csrf, token_hash};
 use crate::http::error::HttpError;
 use crate::http::SharedState;
@@ -37,7 +37,7 @@ pub struct SessionData {
     /// The cart, in the order the buyer added the products.
     pub cart: Vec<CartItem>,
     /// お客様情報 as validated on the customer step.
-    pub customer: Option<Customer>,
+    pub customer: Option<Buyer>,
     /// 発送・支払方法 as chosen on the delivery step.
     pub delivery: Option<DeliveryChoice>,
     /// The checkouts started from this cart (「上記内容で注文する」 pressed again after going

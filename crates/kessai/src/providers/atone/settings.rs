@@ -138,6 +138,7 @@ static SECTIONS: &[Section] = &[Section {
 static SERVICES: &[Service] = &[Service {
     kind: "atone",
     label: "atone",
+    paid_after_order: false,
     enabled_when: Cond::Always,
 }];
 

@@ -10,7 +10,11 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use super::tls::{CertificateError, Tls};
-use super::wire::{self, Charset, Response};
+use super::wire::{
+    self, AtmApplication, AtmNumbers, Authorize, BankApplication, BankPage, Charset,
+    ConvApplication, ConvNumber, Inquiry, PaidyCheck, PaymentResult, Response, StoredCardInfo,
+    ThreeDsRequest, ThreeDsStart,
+};
 use crate::secrets::Secret;
 
 /// Paygent's production module host.
@@ -86,51 +90,6 @@ pub fn path_of(kind: &str) -> &'static str {
             _ => "/n/card/request",
         },
     }
-}
-
-/// A card authorization (020) with a token.
-#[derive(Clone, Debug)]
-pub struct Authorize<'a> {
-    pub trading_id: &'a str,
-    pub amount: i64,
-    pub card_token: &'a str,
-    /// `10` one-time, `23` bonus, `61` instalments (with `split_count`), `80` revolving.
-    pub payment_class: &'a str,
-    pub split_count: Option<u8>,
-    /// Authorize and capture in one step (同時売上モード 売上).
-    pub capture: bool,
-    /// 3-D Secure not contracted: skip it.
-    pub skip_3ds: bool,
-    /// The authentication of a completed 3-D Secure (450) to authorize with.
-    pub three_ds_auth_id: Option<&'a str>,
-    /// The security code is mandatory.
-    pub security_code_use: bool,
-    /// Store the card for the member (stored-card mode with a customer id).
-    pub stored_card: Option<StoredCard<'a>>,
-}
-
-/// A stored card reference (customer id + Paygent's card id).
-#[derive(Clone, Debug)]
-pub struct StoredCard<'a> {
-    pub customer_id: &'a str,
-    pub customer_card_id: &'a str,
-}
-
-/// What Paygent said about one payment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentResult {
-    pub payment_id: String,
-    /// Masked card number on authorization (`************1111`), never the full number.
-    pub masked_card_number: String,
-    pub card_valid_term: String,
-}
-
-/// A payment inquiry (094) result.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Inquiry {
-    pub payment_id: String,
-    pub status_code: String,
-    pub amount: Option<i64>,
 }
 
 /// A Paygent module client for one merchant.
@@ -633,129 +592,6 @@ impl Client {
             ))),
         }
     }
-}
-
-/// A 3-D Secure request (450).
-#[derive(Clone, Debug)]
-pub struct ThreeDsRequest<'a> {
-    pub trading_id: &'a str,
-    pub amount: i64,
-    /// Where Paygent sends the buyer's browser back with the result.
-    pub term_url: &'a str,
-    /// The shop's name in ASCII (at most 40 characters).
-    pub merchant_name: &'a str,
-    pub cardholder_name: &'a str,
-    /// The card as a token, unless `stored_card` is given.
-    pub card_token: &'a str,
-    pub stored_card: Option<StoredCard<'a>>,
-}
-
-/// What 450 answered: the authentication id and the page to show the buyer.
-#[derive(Clone, Debug)]
-pub struct ThreeDsStart {
-    pub auth_id: String,
-    pub acs_html: String,
-}
-
-/// What 343 said about a Paidy payment id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaidyCheck {
-    /// Paidy holds it (`retrieve_result=0`).
-    pub exists: bool,
-    /// Paygent's payment id, when Paygent has the payment already.
-    pub payment_id: String,
-    pub trading_id: String,
-    pub amount: Option<i64>,
-}
-
-/// An ATM (Pay-easy) application (010).
-#[derive(Clone, Debug)]
-pub struct AtmApplication<'a> {
-    pub trading_id: &'a str,
-    pub amount: i64,
-    /// What the ATM shows (full width, at most 12 characters).
-    pub payment_detail: &'a str,
-    /// The same in half-width kana.
-    pub payment_detail_kana: &'a str,
-    /// Days to pay (0 = today).
-    pub limit_days: u32,
-}
-
-/// The numbers of an ATM payment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AtmNumbers {
-    pub payment_id: String,
-    /// 収納機関番号.
-    pub pay_center_number: String,
-    /// お客様番号.
-    pub customer_number: String,
-    /// 確認番号.
-    pub conf_number: String,
-    /// `YYYYMMDD`.
-    pub limit_date: String,
-}
-
-/// A convenience store application (030).
-#[derive(Clone, Debug)]
-pub struct ConvApplication<'a> {
-    pub trading_id: &'a str,
-    pub amount: i64,
-    /// The store the buyer chose (`00C001` …).
-    pub cvs_company_id: &'a str,
-    /// The buyer's family and given name (full width).
-    pub family_name: &'a str,
-    pub given_name: &'a str,
-    /// The buyer's phone number, digits only.
-    pub tel: &'a str,
-    pub limit_days: u32,
-    /// 支払種別 後払い (else 前払い).
-    pub postpay: bool,
-}
-
-/// The payment number of a convenience store payment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConvNumber {
-    pub payment_id: String,
-    pub receipt_number: String,
-    pub receipt_print_url: String,
-    /// The stores the number works at, joined by `-`.
-    pub usable_cvs_company_id: String,
-    /// `YYYYMMDD`.
-    pub limit_date: String,
-}
-
-/// A net banking application (060).
-#[derive(Clone, Debug)]
-pub struct BankApplication<'a> {
-    pub trading_id: &'a str,
-    pub amount: i64,
-    /// What the bank shows, in half-width kana and in full width.
-    pub claim_kana: &'a str,
-    pub claim_kanji: &'a str,
-    pub merchant_name: &'a str,
-    /// Where the 戻る link of the bank choice page leads.
-    pub return_url: &'a str,
-    pub stop_return_url: &'a str,
-    /// `asp_payment_term` (spec §6.9).
-    pub asp_payment_term: &'a str,
-}
-
-/// Paygent's bank choice page for a net banking application.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BankPage {
-    pub asp_url: String,
-    /// `asp_limit_date` (`YYYYMMDDhhmmss`).
-    pub limit_date: String,
-}
-
-/// A stored card as Paygent describes it (masked).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredCardInfo {
-    pub customer_card_id: String,
-    pub masked_card_number: String,
-    /// `MMYY`.
-    pub card_valid_term: String,
-    pub card_brand: String,
 }
 
 #[cfg(test)]

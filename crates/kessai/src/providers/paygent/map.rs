@@ -4,6 +4,7 @@
 //! does not know maps to `Pending` and is settled by a status inquiry (094), never guessed.
 
 use crate::domain::payment::{Operation, PaymentState};
+use crate::providers::interface::{Capabilities, Report, StatusInfo};
 
 /// The Paygent services kessai offers (決済種別).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,14 +300,18 @@ impl Status {
         }
     }
 
-    /// The operations the 決済情報 dialog offers for a payment of `service` in this status.
-    /// 状態更新 (refresh) is always offered.
-    pub fn allowed(&self, service: Service) -> &'static [Operation] {
+    /// The operations the 決済情報 dialog offers for a payment of `service` in this status
+    /// (状態更新 always). A cancellation Paygent has not finished (売上取消中, 売上取消集計中,
+    /// オーソリ取消中) may be sent again, as the manual's FAQ says.
+    pub fn allowed(&self, service: Service) -> Capabilities {
         use Operation::*;
-        const REFRESH: &[Operation] = &[Refresh];
-        match (service, self) {
+        let operations: &'static [Operation] = match (service, self) {
             (Service::Card, Self::Authorized) => &[Capture, ChangeAmount, Cancel, Refresh],
             (Service::Card, Self::Cleared) => &[ChangeAmount, Cancel, Refresh],
+            (
+                Service::Card,
+                Self::AuthCancelPending | Self::SalesCancelPending | Self::SalesCancelAggregating,
+            ) => &[Cancel, Refresh],
             (Service::Paidy, Self::Authorized) => &[Capture, Cancel, Refresh],
             (Service::Paidy, Self::Cleared) => &[Refund, Refresh],
             // Convenience store, ATM and net banking amounts cannot be changed or cancelled
@@ -314,8 +319,94 @@ impl Status {
             (
                 Service::Card | Service::Paidy | Service::Conv | Service::Atm | Service::Netbank,
                 _,
-            ) => REFRESH,
+            ) => &[Refresh],
+        };
+        Capabilities {
+            operations,
+            // A card is refunded in part by an amount change; Paidy's 342 takes an amount.
+            partial_refund: matches!(service, Service::Card | Service::Paidy),
         }
+    }
+
+    /// How far along Paygent's life cycle the status is (spec §10): within one normalized
+    /// state a later step is never replaced by an earlier one.
+    pub fn step(&self) -> u16 {
+        match self {
+            Self::Applying => 0,
+            Self::Applied | Self::ThreeDsAuthenticating => 10,
+            Self::PreliminaryDetected => 20,
+            Self::Authorized | Self::AuthorizationCompleted => 30,
+            Self::CorrectionPending => 35,
+            Self::CapturePending | Self::CaptureHeld => 40,
+            Self::CaptureRequested => 45,
+            Self::Cleared | Self::ClearedCancelExpired | Self::ClearingCompleted => 50,
+            Self::AuthCancelPending | Self::SalesCancelPending | Self::SalesCancelAggregating => 60,
+            Self::AuthDeclined
+            | Self::PaymentExpired
+            | Self::ThreeDsAborted
+            | Self::ApplicationAborted
+            | Self::ExpiredNotCleared
+            | Self::ValidityCheckFailed
+            | Self::ValidityChecked
+            | Self::AuthCancelled
+            | Self::AuthExpired
+            | Self::CaptureRefused
+            | Self::SalesCancelled
+            | Self::PreliminaryCancelled
+            | Self::CancelCompleted => 90,
+            Self::Unknown(_) => 0,
+        }
+    }
+
+    /// The status of a payment of `service` as the core keeps it.
+    pub fn info(&self, service: Service) -> StatusInfo {
+        StatusInfo {
+            label: self.label(service),
+            state: self.state(service),
+            step: self.step(),
+        }
+    }
+}
+
+/// The service of a settlement kind, a card when the kind is not Paygent's.
+pub fn service_of(kind: &str) -> Service {
+    Service::from_kind(kind).unwrap_or(Service::Card)
+}
+
+/// A status report of a payment of settlement kind `kind` in status `code`: the one place a
+/// Paygent status becomes a [`Report`].
+pub fn report(payment_id: &str, kind: &str, code: &str, amount: Option<i64>) -> Report {
+    let service = service_of(kind);
+    let status = Status::parse(code);
+    let info = status.info(service);
+    Report {
+        payment_id: payment_id.to_owned(),
+        code: status.code().to_owned(),
+        label: info.label,
+        state: info.state,
+        step: info.step,
+        amount,
+    }
+}
+
+/// The 決済情報 dialog's button for `operation` on a payment of `kind` in status `code`:
+/// Paidy's cancel is [オーソリキャンセル処理] (the manual), a cancellation Paygent has not
+/// finished is sent again with 「もう一度、取消処理を実行」 (the FAQ); every other button is the
+/// operation's own label.
+pub fn operation_label(kind: &str, code: Option<&str>, operation: Operation) -> &'static str {
+    let status = code.map(Status::parse);
+    match (Service::from_kind(kind), operation, status) {
+        (
+            _,
+            Operation::Cancel,
+            Some(
+                Status::AuthCancelPending
+                | Status::SalesCancelPending
+                | Status::SalesCancelAggregating,
+            ),
+        ) => "もう一度、取消処理を実行",
+        (Some(Service::Paidy), Operation::Cancel, _) => "オーソリキャンセル処理",
+        _ => operation.label(),
     }
 }
 
@@ -423,7 +514,10 @@ mod tests {
     fn an_unknown_code_is_pending_and_only_refreshable() {
         let status = Status::parse("99");
         assert_eq!(status.state(Service::Card), PaymentState::Pending);
-        assert_eq!(status.allowed(Service::Card), &[Operation::Refresh]);
+        assert_eq!(
+            status.allowed(Service::Card).operations,
+            &[Operation::Refresh]
+        );
         assert_eq!(status.label(Service::Card), "不明なステータス(99)");
     }
 
@@ -444,16 +538,18 @@ mod tests {
 
     #[test]
     fn an_authorized_card_offers_capture_change_and_cancel_but_a_captured_one_no_capture() {
-        let authorized = Status::Authorized.allowed(Service::Card);
+        let authorized = Status::Authorized.allowed(Service::Card).operations;
         assert!(
             authorized.contains(&Operation::Capture) && authorized.contains(&Operation::Cancel)
         );
-        let captured = Status::Cleared.allowed(Service::Card);
+        let captured = Status::Cleared.allowed(Service::Card).operations;
         assert!(
             !captured.contains(&Operation::Capture) && captured.contains(&Operation::ChangeAmount)
         );
         assert_eq!(
-            Status::ClearedCancelExpired.allowed(Service::Card),
+            Status::ClearedCancelExpired
+                .allowed(Service::Card)
+                .operations,
             &[Operation::Refresh],
             "41 cannot be cancelled"
         );
@@ -492,7 +588,7 @@ mod tests {
         for service in [Service::Conv, Service::Atm, Service::Netbank] {
             for code in CODES {
                 assert_eq!(
-                    Status::parse(code).allowed(service),
+                    Status::parse(code).allowed(service).operations,
                     &[Operation::Refresh],
                     "{service:?} {code}"
                 );

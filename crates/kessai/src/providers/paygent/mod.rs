@@ -1,26 +1,37 @@
-//! The Paygent (ペイジェント) connector: its settings tab ([`settings`]), its wire format
-//! ([`wire`]), its status codes and capabilities ([`map`]), the module-type client
-//! ([`client`]), and [`Config`], the operator's settings resolved into what a checkout or an
+//! The Paygent (ペイジェント) connector: its settings tab ([`settings`]), its wire format and
+//! telegram structs ([`wire`]), its status codes, capabilities and reports ([`map`]), the
+//! module-type client ([`client`], with [`tls`]), the buyer's hand-off ([`handoff`] for the
+//! card, [`services`] for convenience store, ATM, net banking and Paidy), notifications and
+//! the 091 poll ([`notify`]), kept cards ([`cards`]) and the operator's operations
+//! ([`operations`]). [`Config`] is the operator's settings resolved into what a checkout or an
 //! operation needs (hosts, keys, card options).
 //!
 //! Stateless: it never touches the database. `payments` and `checkout` persist before and
 //! after every call.
 
+pub mod cards;
 pub mod client;
+pub mod handoff;
 pub mod map;
+pub mod notify;
+pub mod operations;
+pub mod services;
 pub mod settings;
 pub mod tls;
 pub mod wire;
 
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use crate::domain::payment::PaymentState;
-use crate::payments::provider::{Done, ProviderError, Report};
-use crate::providers::schema::Values;
+use super::interface::{Environment, ProviderError, RegisteredUrl};
+use super::schema::Values;
+use super::Context;
 use crate::secrets::Secret;
-use crate::store::Payment;
 use client::{Client, Credentials, PaygentError};
+
+pub use handoff::{Call, Submission};
+
+/// The provider's key (settings, payments, notification route).
+pub const KEY: &str = "paygent";
 
 /// Paygent's production link-type host.
 pub const LINK_PRODUCTION_URL: &str = "https://link.paygent.co.jp";
@@ -58,7 +69,8 @@ pub const CONV_DEFAULT_DAYS: u32 = 5;
 pub const ATM_DEFAULT_DAYS: u32 = 30;
 
 /// The Paygent settings a checkout or an operation needs, with the hosts resolved for the
-/// environment (built-in sandbox, Paygent's test environment, or production).
+/// environment (built-in sandbox, another test URL, Paygent's test environment, or
+/// production).
 #[derive(Clone, Debug)]
 pub struct Config {
     pub merchant_id: String,
@@ -101,7 +113,7 @@ pub struct Config {
     pub paidy: bool,
     /// Paidy's パブリックキー.
     pub paidy_public_key: String,
-    /// Paidy Checkout's script (the sandbox's stand-in in the built-in sandbox).
+    /// Paidy Checkout's script (the sandbox's stand-in in a test environment of ours).
     pub paidy_script_url: String,
     pub three_d_hash_key: Secret,
     /// チャージバックリスク回避 優先する: an authentication whose chargeback risk stays with
@@ -113,8 +125,9 @@ pub struct Config {
     pub link_url: String,
     /// Base URL of the token service (PaygentToken.js and the token API).
     pub token_url: String,
+    pub environment: Environment,
     /// Whether the built-in sandbox answers (no client certificate needed then).
-    pub sandbox: bool,
+    pub builtin_sandbox: bool,
     /// Client certificate and CA file paths, when uploaded.
     pub client_cert: Option<std::path::PathBuf>,
     pub ca_file: Option<std::path::PathBuf>,
@@ -123,32 +136,44 @@ pub struct Config {
 }
 
 impl Config {
-    /// Resolves the saved settings; `public_url` locates the built-in sandbox and `data_dir`
-    /// the uploaded certificates.
-    pub fn from_values(values: &Values, public_url: &str, data_dir: &Path) -> Config {
+    /// Resolves the saved settings; the context locates the built-in sandbox and the
+    /// uploaded certificates.
+    pub fn from_values(values: &Values, context: &Context) -> Config {
         let get = |key: &str| values.get(key).cloned().unwrap_or_default();
         let on = |key: &str, yes: &str| values.get(key).map(String::as_str) == Some(yes);
         let production = on("env", "production");
-        let sandbox = !production && get("test_target") != "provider";
-        let (module_url, link_url, token_url) = if sandbox {
-            let base = format!("{}/sandbox/paygent", public_url.trim_end_matches('/'));
-            (base.clone(), base.clone(), base)
-        } else if production {
+        let target = get("test_target");
+        let builtin_sandbox = !production && !matches!(target.as_str(), "provider" | "url");
+        let (module_url, link_url, token_url) = if production {
             (
                 client::PRODUCTION_URL.to_owned(),
                 LINK_PRODUCTION_URL.to_owned(),
                 TOKEN_PRODUCTION_URL.to_owned(),
             )
+        } else if target == "provider" {
+            let test = client::TEST_URL.to_owned();
+            (test.clone(), test.clone(), test)
         } else {
-            (
-                client::TEST_URL.to_owned(),
-                client::TEST_URL.to_owned(),
-                client::TEST_URL.to_owned(),
-            )
+            // The built-in sandbox, or another one (`kessai sandbox` on its own port): it
+            // serves the telegrams, the link pages and the token service under one base.
+            let base = if target == "url" {
+                get("test_url").trim_end_matches('/').to_owned()
+            } else {
+                format!(
+                    "{}/sandbox/paygent",
+                    context.public_url.trim_end_matches('/')
+                )
+            };
+            (base.clone(), base.clone(), base)
         };
         let file = |key: &str| {
             let name = get(key);
-            (!name.is_empty()).then(|| data_dir.join(get("cert_dir")).join(name))
+            (!name.is_empty()).then(|| context.data_dir.join(get("cert_dir")).join(name))
+        };
+        let paidy_script_url = if production || target == "provider" {
+            PAIDY_SCRIPT_URL.to_owned()
+        } else {
+            format!("{module_url}/paidy/paidy.js")
         };
         Config {
             merchant_id: get("merchant_id"),
@@ -174,11 +199,7 @@ impl Config {
             paidy: on("paidy", "on"),
             netbank_term: get("netbank_term"),
             paidy_public_key: get("paidy_public_key"),
-            paidy_script_url: if sandbox {
-                format!("{module_url}/paidy/paidy.js")
-            } else {
-                PAIDY_SCRIPT_URL.to_owned()
-            },
+            paidy_script_url,
             payment_class: get("payment_class"),
             security_code: on("card_conf", "on"),
             stored_cards: on("stock_card", "on"),
@@ -189,7 +210,12 @@ impl Config {
             module_url,
             link_url,
             token_url,
-            sandbox,
+            environment: if production {
+                Environment::Production
+            } else {
+                Environment::Test
+            },
+            builtin_sandbox,
             client_cert: file("client_cert"),
             ca_file: file("ca_file"),
             client: Arc::default(),
@@ -197,12 +223,12 @@ impl Config {
     }
 
     /// A module-type client for these settings: with the uploaded client certificate and CA
-    /// file when talking to Paygent itself (the built-in sandbox needs neither).
+    /// file when talking to anything but the built-in sandbox (which needs neither).
     pub fn client(&self) -> Result<Client, PaygentError> {
         if let Some(client) = self.client.get() {
             return Ok(client.clone());
         }
-        let tls = match (&self.client_cert, self.sandbox) {
+        let tls = match (&self.client_cert, self.builtin_sandbox) {
             (Some(cert), false) => Some(tls::Tls::from_files(cert, self.ca_file.as_deref())?),
             _ => None,
         };
@@ -217,6 +243,14 @@ impl Config {
             tls.as_ref(),
         )?;
         Ok(self.client.get_or_init(|| built).clone())
+    }
+
+    /// Whether the shop has the module-type contract (a 接続ID). Without it only link type
+    /// works: no telegram can be sent, so there is no operation from the admin, no status
+    /// inquiry (094) and no difference inquiry (091); the manual says the admin's operations
+    /// need the module contract.
+    pub fn module_contract(&self) -> bool {
+        !self.connect_id.trim().is_empty()
     }
 
     /// The `payment_class` codes (and instalment counts) the buyer may choose, per 支払区分.
@@ -244,11 +278,6 @@ impl Config {
             "no_bonus" => NO_BONUS,
             _ => ONCE,
         }
-    }
-
-    /// The Paygent customer id of a member (stored cards).
-    pub fn customer_id(member_id: i64) -> String {
-        format!("kessai{member_id}")
     }
 
     /// Whether a settlement kind is offered now (its service is on in the settings); the
@@ -319,6 +348,31 @@ impl Config {
     }
 }
 
+/// The URLs the operator registers at Paygent: the manual's 「ペイジェントに申告する URL」 is
+/// the site address followed by `/` (決済情報差分照会URL); Paidy's webhook goes to the
+/// same notification.
+pub fn registered_urls(public_url: &str) -> Vec<RegisteredUrl> {
+    let site = format!("{}/", public_url.trim_end_matches('/'));
+    vec![
+        RegisteredUrl {
+            label: "決済情報差分通知URL(ペイジェントに申告する URL)",
+            url: site,
+            note: "コンビニ決済を利用しない場合も必ず申請してください。試験環境と本番環境で別々に申請します。",
+        },
+        RegisteredUrl {
+            label: "決済情報差分通知URL(kessai専用)",
+            url: format!("{}/notify/{KEY}", public_url.trim_end_matches('/')),
+            note: "上のURLの代わりに申請することもできます。どちらに届いても同じように処理します。",
+        },
+    ]
+}
+
+/// Welcart's notification addresses (`/index.php?acting=paygent…`): a shop moving from
+/// Welcart keeps what it registered at Paygent.
+pub fn is_legacy_acting(acting: &str) -> bool {
+    acting.starts_with("paygent")
+}
+
 /// Splits a payment choice (`61-3`) into Paygent's `payment_class` and `split_count`.
 pub fn split_payment_choice(choice: &str) -> (&str, Option<u8>) {
     match choice.split_once('-') {
@@ -327,192 +381,56 @@ pub fn split_payment_choice(choice: &str) -> (&str, Option<u8>) {
     }
 }
 
-/// A status report of a card payment in `code`.
-fn report(payment_id: &str, kind: &str, code: &str, amount: Option<i64>) -> Report {
-    let service = map::Service::from_kind(kind).unwrap_or(map::Service::Card);
-    let status = map::Status::parse(code);
-    Report {
-        payment_id: payment_id.to_owned(),
-        code: status.code().to_owned(),
-        label: status.label(service),
-        state: status.state(service),
-        amount,
-    }
-}
-
-/// The provider's payment id, or a refusal when Paygent never gave one.
-fn payment_id_of(p: &Payment) -> Result<&str, ProviderError> {
-    p.provider_payment_id
-        .as_deref()
-        .filter(|id| !id.is_empty())
-        .ok_or_else(|| {
-            ProviderError::NotConfigured(
-                "この決済にはペイジェントの決済IDがありません。".to_owned(),
-            )
-        })
-}
-
-// The operator operations (spec §6.2, §6.3, §6.10, §6.11). Which of them a status allows
-// is `map::Status::allowed`; the payments core checks that before calling.
-impl Config {
-    /// 022 売上 (card), 341 Paidy売上.
-    pub async fn capture(&self, p: &Payment) -> Result<Done, ProviderError> {
-        let id = payment_id_of(p)?;
-        let client = self.client()?;
-        let kind = match service_of(p) {
-            map::Service::Card => client.capture(id).await.map(|()| "022")?,
-            map::Service::Paidy => client.paidy_capture(id).await.map(|()| "341")?,
-            other => return Err(not_offered(other, "売上処理")),
-        };
-        Ok(Done {
-            label: map::telegram_label(kind),
-            payment_id: id.to_owned(),
-            status: report(id, &p.settlement_kind, "40", Some(p.amount)),
-            replaced: None,
-        })
-    }
-
-    /// Card: 021 オーソリキャンセル before capture, 023 売上キャンセル after. Paidy: 340
-    /// オーソリキャンセル (a captured Paidy payment is refunded instead).
-    pub async fn cancel(&self, p: &Payment) -> Result<Done, ProviderError> {
-        let id = payment_id_of(p)?;
-        let client = self.client()?;
-        let (kind, code) = match (service_of(p), captured(p)) {
-            (map::Service::Card, true) => client.cancel_sale(id).await.map(|()| ("023", "60"))?,
-            (map::Service::Card, false) => client
-                .cancel_authorization(id)
-                .await
-                .map(|()| ("021", "32"))?,
-            (map::Service::Paidy, false) => {
-                client.paidy_cancel(id).await.map(|()| ("340", "32"))?
+/// A refusal, an unknown outcome or a missing payment, as the core sees a failed telegram.
+impl From<PaygentError> for ProviderError {
+    fn from(e: PaygentError) -> Self {
+        match e {
+            PaygentError::Transport(_) | PaygentError::Protocol(_) => {
+                ProviderError::Unknown(e.to_string())
             }
-            (other, _) => return Err(not_offered(other, "キャンセル処理")),
-        };
-        Ok(Done {
-            label: map::telegram_label(kind),
-            payment_id: id.to_owned(),
-            status: report(id, &p.settlement_kind, code, Some(p.amount)),
-            replaced: None,
-        })
-    }
-
-    /// 028 補正オーソリ before capture, 029 補正売上 after: Paygent replaces the payment by
-    /// a new one for `amount`; the old one ends as オーソリ取消済 or 売上取消済. Cards only.
-    pub async fn change_amount(&self, p: &Payment, amount: i64) -> Result<Done, ProviderError> {
-        let id = payment_id_of(p)?;
-        if service_of(p) != map::Service::Card {
-            return Err(not_offered(service_of(p), "金額変更"));
-        }
-        let captured = captured(p);
-        let new_id = self.client()?.change_amount(id, captured, amount).await?;
-        let (kind, old_code, new_code) = if captured {
-            ("029", "60", "40")
-        } else {
-            ("028", "32", "20")
-        };
-        Ok(Done {
-            label: map::telegram_label(kind),
-            payment_id: new_id.clone(),
-            status: report(&new_id, &p.settlement_kind, new_code, Some(amount)),
-            replaced: Some(report(id, &p.settlement_kind, old_code, Some(p.amount))),
-        })
-    }
-
-    /// Refunds `amount`. A card is refunded by cancelling the sale (whole) or by an amount
-    /// change (part). Paidy: 342 返金 — the whole payment ends 売上取消済; a part leaves the
-    /// rest under a new payment id (消込済) and the old id 売上取消済 (spec §6.11).
-    pub async fn refund(&self, p: &Payment, amount: i64) -> Result<Done, ProviderError> {
-        match service_of(p) {
-            map::Service::Card if amount >= p.amount => self.cancel(p).await,
-            map::Service::Card => self.change_amount(p, p.amount - amount).await,
-            map::Service::Paidy => {
-                let id = payment_id_of(p)?;
-                let whole = amount >= p.amount;
-                let new_id = self
-                    .client()?
-                    .paidy_refund(id, (!whole).then_some(amount))
-                    .await?;
-                let label = map::telegram_label("342");
-                if whole {
-                    return Ok(Done {
-                        label,
-                        payment_id: id.to_owned(),
-                        status: report(id, &p.settlement_kind, "60", Some(p.amount)),
-                        replaced: None,
-                    });
-                }
-                Ok(Done {
-                    label,
-                    payment_id: new_id.clone(),
-                    status: report(&new_id, &p.settlement_kind, "40", Some(p.amount - amount)),
-                    replaced: Some(report(id, &p.settlement_kind, "60", Some(p.amount))),
-                })
+            PaygentError::Rejected { code, .. } if map::is_not_found(&code) => {
+                ProviderError::NoSuchPayment
             }
-            other => Err(not_offered(other, "返金処理")),
+            PaygentError::Rejected { code, detail, .. } if map::is_timeout(&code) => {
+                ProviderError::Unknown(format!("{code}: {detail}"))
+            }
+            PaygentError::Rejected { code, detail, .. } => ProviderError::Refused {
+                message: map::error_message(&code, &detail),
+                code,
+                detail,
+            },
+            PaygentError::Certificate(e) => ProviderError::NotConfigured(e.to_string()),
+            PaygentError::Encode(e) => ProviderError::Refused {
+                code: String::new(),
+                message: format!(
+                    "{}に決済会社へ送れない文字が含まれています: {}",
+                    e.field, e.chars
+                ),
+                detail: e.to_string(),
+            },
         }
     }
-
-    /// 094 決済情報照会 (by trading id while Paygent has not given a payment id yet). A net
-    /// banking application whose buyer has not chosen a bank yet has no payment at Paygent:
-    /// it stays 申込中 (the manual's FAQ).
-    pub async fn refresh(&self, p: &Payment) -> Result<Report, ProviderError> {
-        let id = p.provider_payment_id.as_deref().unwrap_or("");
-        let service = service_of(p);
-        let inquiry = match self
-            .client()?
-            .inquiry(id, &p.link_key, service.payment_type())
-            .await
-        {
-            Err(PaygentError::Rejected { code, .. })
-                if id.is_empty()
-                    && service == map::Service::Netbank
-                    && map::is_not_found(&code) =>
-            {
-                return Ok(report("", &p.settlement_kind, "", Some(p.amount)));
-            }
-            other => other?,
-        };
-        let id = if inquiry.payment_id.is_empty() {
-            id
-        } else {
-            &inquiry.payment_id
-        };
-        Ok(report(
-            id,
-            &p.settlement_kind,
-            &inquiry.status_code,
-            inquiry.amount,
-        ))
-    }
 }
 
-/// The service of a payment (a card when the kind is not Paygent's).
-fn service_of(p: &Payment) -> map::Service {
-    map::Service::from_kind(&p.settlement_kind).unwrap_or(map::Service::Card)
-}
-
-/// The refusal of an operation a service does not have (the capability table never offers
-/// it, so this only answers a direct call).
-fn not_offered(service: map::Service, operation: &str) -> ProviderError {
-    ProviderError::NotConfigured(format!("{}では{operation}はできません。", service.label()))
-}
-
-/// Whether the payment has been captured (売上) at Paygent.
-fn captured(p: &Payment) -> bool {
-    p.state() == PaymentState::Captured
+/// The settings at `pairs` resolved as the test suites use them.
+#[cfg(test)]
+pub(crate) fn config(pairs: &[(&str, &str)]) -> Config {
+    let values: Values = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::from_values(
+        &values,
+        &Context {
+            public_url: "http://localhost",
+            data_dir: std::path::Path::new("/tmp"),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> Config {
-        let values: Values = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_values(&values, "http://localhost", Path::new("/tmp"))
-    }
 
     #[test]
     fn the_deadline_notice_follows_each_services_setting_and_the_manuals_defaults() {
@@ -579,5 +497,30 @@ mod tests {
             config(&[("env", "production")]).paidy_script_url,
             PAIDY_SCRIPT_URL
         );
+    }
+
+    #[test]
+    fn a_test_url_points_every_host_at_a_sandbox_running_on_its_own() {
+        let c = config(&[
+            ("test_target", "url"),
+            ("test_url", "https://127.0.0.1:8443/sandbox/paygent/"),
+        ]);
+
+        assert_eq!(c.module_url, "https://127.0.0.1:8443/sandbox/paygent");
+        assert_eq!(c.link_url, c.module_url);
+        assert_eq!(c.token_url, c.module_url);
+        assert!(
+            !c.builtin_sandbox,
+            "another sandbox gets the client certificate"
+        );
+        assert_eq!(c.environment, Environment::Test);
+    }
+
+    #[test]
+    fn the_site_root_is_the_notification_url_the_manual_asks_to_register() {
+        let urls = registered_urls("https://shop.example.jp");
+
+        assert_eq!(urls[0].url, "https://shop.example.jp/");
+        assert_eq!(urls[1].url, "https://shop.example.jp/notify/paygent");
     }
 }

@@ -47,26 +47,31 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
         Service {
             kind: "paygent_card",
             label: "カード決済(ペイジェント)",
+            paid_after_order: false,
             enabled_when: CARD_ON,
         },
         Service {
             kind: "paygent_conv",
             label: "コンビニ決済(ペイジェント)",
+            paid_after_order: true,
             enabled_when: CONV_ON,
         },
         Service {
             kind: "paygent_atm",
             label: "ATM決済(ペイジェント)",
+            paid_after_order: true,
             enabled_when: Cond::Eq("atm", "on"),
         },
         Service {
             kind: "paygent_netbank",
             label: "銀行ネット決済(ペイジェント)",
+            paid_after_order: true,
             enabled_when: Cond::Eq("netbank", "on"),
         },
         Service {
             kind: "paygent_paidy",
             label: "Paidy(ペイジェント)",
+            paid_after_order: false,
             enabled_when: Cond::Eq("paidy", "on"),
         },
     ],
@@ -205,13 +210,23 @@ const BASIC: &[Field] = &[
     Field {
         key: "test_target",
         label: "テスト環境の接続先",
-        help: "内蔵サンドボックスはネットワークに接続せずに動作します。「ペイジェントの試験環境」を選ぶと、ペイジェントが提供する実際の試験環境に接続します。",
+        help: "内蔵サンドボックスはネットワークに接続せずに動作します。「ペイジェントの試験環境」を選ぶと、ペイジェントが提供する実際の試験環境に接続します。「URLを指定」は別に起動したサンドボックス(kessai sandbox)などに接続します。",
         input: Input::Radio(&[
             Choice { value: "sandbox", label: "内蔵サンドボックス" },
             Choice { value: "provider", label: "ペイジェントの試験環境" },
+            Choice { value: "url", label: "URLを指定" },
         ]),
         default: "sandbox",
         shown_when: Cond::Eq("env", "test"),
+        required_when: Cond::Always,
+    },
+    Field {
+        key: "test_url",
+        label: "テスト環境のURL",
+        help: "モジュール電文・リンクタイプ・トークンの接続先の共通部分です(例: https://127.0.0.1:8443/sandbox/paygent)。",
+        input: Input::Url,
+        default: "",
+        shown_when: Cond::All(&[Cond::Eq("env", "test"), Cond::Eq("test_target", "url")]),
         required_when: Cond::Always,
     },
 ];

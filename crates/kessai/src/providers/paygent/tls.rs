@@ -96,7 +96,7 @@ impl Tls {
     pub fn from_pem(
         client_cert_pem: &[u8],
         ca_pem: Option<&[u8]>,
-    ) -> Result<Tls, super::client::PaygentError> {
+    ) -> Result<Tls, CertificateError> {
         let identity = identity_pem(client_cert_pem)?;
         let identity = reqwest::Identity::from_pem(identity.as_bytes())
             .map_err(|e| CertificateError::UnusableKey(e.to_string()))?;
@@ -107,10 +107,7 @@ impl Tls {
     }
 
     /// Like [`Tls::from_pem`], reading the two files.
-    pub fn from_files(
-        client_cert: &Path,
-        ca: Option<&Path>,
-    ) -> Result<Tls, super::client::PaygentError> {
+    pub fn from_files(client_cert: &Path, ca: Option<&Path>) -> Result<Tls, CertificateError> {
         let client_pem = read("クライアント証明書ファイル", client_cert)?;
         let ca_pem = ca.map(|path| read("CAファイル", path)).transpose()?;
         Self::from_pem(&client_pem, ca_pem.as_deref())
@@ -118,7 +115,7 @@ impl Tls {
 
     /// Trusts only the CA file and offers no client certificate (for connections that
     /// verify Paygent's server but are not authenticated by certificate).
-    pub fn ca_only(ca_pem: &[u8]) -> Result<Tls, super::client::PaygentError> {
+    pub fn ca_only(ca_pem: &[u8]) -> Result<Tls, CertificateError> {
         Ok(Tls {
             identity: None,
             roots: Some(roots(ca_pem)?),
@@ -259,9 +256,9 @@ mod tests {
         }
     }
 
-    fn certificate_error(result: Result<Tls, super::super::client::PaygentError>) -> String {
+    fn certificate_error(result: Result<Tls, CertificateError>) -> String {
         match result {
-            Err(super::super::client::PaygentError::Certificate(e)) => e.to_string(),
+            Err(e) => e.to_string(),
             other => panic!("expected a certificate error, got {other:?}"),
         }
     }

@@ -129,7 +129,13 @@ pub fn decode_response(bytes: &[u8], charset: Charset) -> Result<Response, Decod
         }
         let (name, value) = line.split_once('=').ok_or(DecodeError::Line(n + 1))?;
         if name.ends_with("_html") {
+            // The spec puts the HTML on the lines after `name=`; some answers start it on
+            // the same line. Either way the value is the HTML itself.
             let html = &text[start + name.len() + 1..];
+            let html = html
+                .strip_prefix("\r\n")
+                .or_else(|| html.strip_prefix('\n'))
+                .unwrap_or(html);
             items.insert(
                 name.to_owned(),
                 html.trim_end_matches(['\r', '\n']).to_owned(),
@@ -312,6 +318,206 @@ pub fn link_hash(items: &[(&str, String)], key: &str) -> String {
     sha256_hex(&parts)
 }
 
+/// `text` cut to `max_bytes` of Shift_JIS (Paygent counts bytes), at a character boundary.
+pub fn cut(text: &str, max_bytes: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let bytes = if c.is_ascii() { 1 } else { 2 };
+        if used + bytes > max_bytes {
+            break;
+        }
+        used += bytes;
+        out.push(c);
+    }
+    out
+}
+
+/// Text for an item Paygent wants in full width (030's buyer name): ASCII letters, digits,
+/// symbols and spaces become their full-width forms, then the text is cut to `max_bytes`.
+pub fn full_width(text: &str, max_bytes: usize) -> String {
+    let wide: String = text
+        .chars()
+        .map(|c| match c {
+            ' ' => '\u{3000}',
+            '!'..='~' => char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    cut(&wide, max_bytes)
+}
+
+// ---------------------------------------------------------------------------------------
+// The telegrams' requests and answers, as the client sends and reads them (spec §6).
+
+/// A card authorization (020) with a token.
+#[derive(Clone, Debug)]
+pub struct Authorize<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    pub card_token: &'a str,
+    /// `10` one-time, `23` bonus, `61` instalments (with `split_count`), `80` revolving.
+    pub payment_class: &'a str,
+    pub split_count: Option<u8>,
+    /// Authorize and capture in one step (同時売上モード 売上).
+    pub capture: bool,
+    /// 3-D Secure not contracted: skip it.
+    pub skip_3ds: bool,
+    /// The authentication of a completed 3-D Secure (450) to authorize with.
+    pub three_ds_auth_id: Option<&'a str>,
+    /// The security code is mandatory.
+    pub security_code_use: bool,
+    /// Store the card for the member (stored-card mode with a customer id).
+    pub stored_card: Option<StoredCard<'a>>,
+}
+
+/// A stored card reference (customer id + Paygent's card id).
+#[derive(Clone, Debug)]
+pub struct StoredCard<'a> {
+    pub customer_id: &'a str,
+    pub customer_card_id: &'a str,
+}
+
+/// What Paygent said about one payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentResult {
+    pub payment_id: String,
+    /// Masked card number on authorization (`************1111`), never the full number.
+    pub masked_card_number: String,
+    pub card_valid_term: String,
+}
+
+/// A payment inquiry (094) result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inquiry {
+    pub payment_id: String,
+    pub status_code: String,
+    pub amount: Option<i64>,
+}
+
+/// A 3-D Secure request (450).
+#[derive(Clone, Debug)]
+pub struct ThreeDsRequest<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// Where Paygent sends the buyer's browser back with the result.
+    pub term_url: &'a str,
+    /// The shop's name in ASCII (at most 40 characters).
+    pub merchant_name: &'a str,
+    pub cardholder_name: &'a str,
+    /// The card as a token, unless `stored_card` is given.
+    pub card_token: &'a str,
+    pub stored_card: Option<StoredCard<'a>>,
+}
+
+/// What 450 answered: the authentication id and the page to show the buyer.
+#[derive(Clone, Debug)]
+pub struct ThreeDsStart {
+    pub auth_id: String,
+    pub acs_html: String,
+}
+
+/// What 343 said about a Paidy payment id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidyCheck {
+    /// Paidy holds it (`retrieve_result=0`).
+    pub exists: bool,
+    /// Paygent's payment id, when Paygent has the payment already.
+    pub payment_id: String,
+    pub trading_id: String,
+    pub amount: Option<i64>,
+}
+
+/// An ATM (Pay-easy) application (010).
+#[derive(Clone, Debug)]
+pub struct AtmApplication<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// What the ATM shows (full width, at most 12 characters).
+    pub payment_detail: &'a str,
+    /// The same in half-width kana.
+    pub payment_detail_kana: &'a str,
+    /// Days to pay (0 = today).
+    pub limit_days: u32,
+}
+
+/// The numbers of an ATM payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AtmNumbers {
+    pub payment_id: String,
+    /// 収納機関番号.
+    pub pay_center_number: String,
+    /// お客様番号.
+    pub customer_number: String,
+    /// 確認番号.
+    pub conf_number: String,
+    /// `YYYYMMDD`.
+    pub limit_date: String,
+}
+
+/// A convenience store application (030).
+#[derive(Clone, Debug)]
+pub struct ConvApplication<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// The store the buyer chose (`00C001` …).
+    pub cvs_company_id: &'a str,
+    /// The buyer's family and given name (full width).
+    pub family_name: &'a str,
+    pub given_name: &'a str,
+    /// The buyer's phone number, digits only.
+    pub tel: &'a str,
+    pub limit_days: u32,
+    /// 支払種別 後払い (else 前払い).
+    pub postpay: bool,
+}
+
+/// The payment number of a convenience store payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvNumber {
+    pub payment_id: String,
+    pub receipt_number: String,
+    pub receipt_print_url: String,
+    /// The stores the number works at, joined by `-`.
+    pub usable_cvs_company_id: String,
+    /// `YYYYMMDD`.
+    pub limit_date: String,
+}
+
+/// A net banking application (060).
+#[derive(Clone, Debug)]
+pub struct BankApplication<'a> {
+    pub trading_id: &'a str,
+    pub amount: i64,
+    /// What the bank shows, in half-width kana and in full width.
+    pub claim_kana: &'a str,
+    pub claim_kanji: &'a str,
+    pub merchant_name: &'a str,
+    /// Where the 戻る link of the bank choice page leads.
+    pub return_url: &'a str,
+    pub stop_return_url: &'a str,
+    /// `asp_payment_term` (spec §6.9).
+    pub asp_payment_term: &'a str,
+}
+
+/// Paygent's bank choice page for a net banking application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankPage {
+    pub asp_url: String,
+    /// `asp_limit_date` (`YYYYMMDDhhmmss`).
+    pub limit_date: String,
+}
+
+/// A stored card as Paygent describes it (masked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCardInfo {
+    pub customer_card_id: String,
+    pub masked_card_number: String,
+    /// `MMYY`.
+    pub card_valid_term: String,
+    pub card_brand: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +584,16 @@ mod tests {
         let r = decode_response(&body, Charset::Cp932).unwrap();
         assert_eq!(r.get("out_acs_html"), "<html>\r\n<body a=b>\r\n</html>");
         assert_eq!(r.get("payment_id"), "1");
+    }
+
+    #[test]
+    fn an_html_item_on_the_lines_after_its_name_keeps_its_first_line() {
+        // Spec §2.1: every line after the `…_html=` line is the value.
+        let body =
+            "result=0\r\n3ds_auth_id=a1\r\nout_acs_html=\r\n<!DOCTYPE html>\r\n<html></html>\r\n";
+        let r = decode_response(body.as_bytes(), Charset::Utf8).unwrap();
+        assert_eq!(r.get("out_acs_html"), "<!DOCTYPE html>\r\n<html></html>");
+        assert_eq!(r.get("3ds_auth_id"), "a1");
     }
 
     #[test]
@@ -499,5 +715,19 @@ mod tests {
         assert_eq!(items["name"], "山田 太郎");
         assert_eq!(items["amount"], "1000");
         assert_eq!(decode_form(b"a=%4", Charset::Cp932).unwrap()["a"], "%4");
+    }
+
+    #[test]
+    fn names_for_full_width_items_widen_ascii_and_keep_within_the_byte_limit() {
+        assert_eq!(full_width("Smith 2", 20), "Ｓｍｉｔｈ\u{3000}２");
+        assert_eq!(full_width("山田", 20), "山田");
+        assert_eq!(full_width("abcdefghijk", 20), "ａｂｃｄｅｆｇｈｉｊ");
+    }
+
+    #[test]
+    fn names_are_cut_at_a_character_within_the_byte_limit() {
+        assert_eq!(cut("山田", 20), "山田");
+        assert_eq!(cut("あいうえおかきくけこさ", 20), "あいうえおかきくけこ");
+        assert_eq!(cut("abc", 2), "ab");
     }
 }

@@ -41,11 +41,13 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
         Service {
             kind: "remise_card",
             label: "カード決済(ルミーズ)",
+            paid_after_order: false,
             enabled_when: CARD_ON,
         },
         Service {
             kind: "remise_multi",
             label: "マルチ決済(ルミーズ)",
+            paid_after_order: true,
             enabled_when: MULTI_ON,
         },
         // The 2022 edition's kind for convenience store / e-money payment. Welcart 2.9.8 renamed
@@ -55,6 +57,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
         Service {
             kind: "remise_conv",
             label: "コンビニ決済(ルミーズ)",
+            paid_after_order: true,
             enabled_when: MULTI_ON,
         },
     ],

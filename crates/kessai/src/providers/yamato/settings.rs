@@ -171,6 +171,7 @@ static SECTIONS: &[Section] = &[Section {
 static SERVICES: &[Service] = &[Service {
     kind: "yamato_card",
     label: "クロネコWebコレクト",
+    paid_after_order: false,
     enabled_when: Cond::Always,
 }];
 

@@ -1,5 +1,6 @@
-//! Server-rendered pages: the templates under `templates/` are compiled into the binary and
-//! rendered by minijinja in strict mode, so a missing variable is an error, not a blank.
+//! Server-rendered pages and mails: the templates under `templates/` and every provider's
+//! own ([`crate::providers::templates`]) are compiled into the binary and rendered by
+//! minijinja in strict mode, so a missing variable is an error, not a blank.
 
 use std::sync::OnceLock;
 
@@ -7,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
     };
 }
 
@@ -38,11 +39,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "list_macros.html",
     "api_keys.html",
     "shop_layout.html",
-    "checkout_card.html",
     "checkout_redirect.html",
     "checkout_done.html",
-    "checkout_payment.html",
-    "checkout_paidy.html",
     "mails.html",
     "mail.html",
     "mail/thank_you.txt",
@@ -61,7 +59,6 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "member_register.html",
     "member_home.html",
     "member_edit.html",
-    "member_card.html",
     "member_withdraw.html",
 ];
 
@@ -70,7 +67,11 @@ fn environment() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        for (name, source) in TEMPLATES {
+        for (name, source) in TEMPLATES
+            .iter()
+            .copied()
+            .chain(crate::providers::templates())
+        {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
         }
@@ -93,7 +94,11 @@ pub fn render(name: &str, context: Value) -> Result<String, minijinja::Error> {
 mod tests {
     #[test]
     fn every_template_compiles() {
-        for (name, _) in super::TEMPLATES {
+        for (name, _) in super::TEMPLATES
+            .iter()
+            .copied()
+            .chain(crate::providers::templates())
+        {
             super::environment().get_template(name).unwrap();
         }
     }

@@ -1,407 +1,28 @@
-//! 受注リスト and 受注データ編集.
-//!
-//! The list searches (注文番号, 氏名, e-mail, 決済ID) and filters (期間, 対応状況, 入金状況,
-//! 支払方法) through the query string, so paging and the CSV exports (受注リスト出力,
-//! 受注明細リスト出力) keep them; 一括操作 sets the 対応状況 of the ticked orders at once.
-//!
-//! The edit page saves every order field with the checkout's validators, and shows the
-//! 支払情報 with its 決済情報: the provider status, exactly the operations the capability
-//! table allows (売上処理, 金額変更, キャンセル処理, 返金処理, 状態更新) and the history
-//! (処理日時, 決済ID, 処理区分, 金額, 処理結果). Welcart leaves the provider alone when an
-//! order is cancelled or its total changes; kessai then offers the matching operation
-//! (キャンセル処理, or 金額変更 to the new total), carried out only when the operator
-//! presses its button.
+//! 受注データ編集: every order field and the item lines, saved with the checkout's
+//! validators in one transaction with its audit entry, unless the order changed since the
+//! form was loaded.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use chrono::{DateTime, Utc};
 use minijinja::{context, Value};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::auth::Admin;
-use super::csv::{Cell, Csv};
-use super::list::{self, Page, PageQuery};
-use super::{page, redirect_with};
-use crate::clock::jst;
+use super::{order_status_label, receipt_options, receipt_status_label, status_options, LIST};
 use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
 use crate::domain::money::Yen;
 use crate::domain::order::{Carrier, OrderStatus, ReceiptStatus};
-use crate::domain::payment::{Operation, OperationOutcome};
+use crate::http::admin::auth::Admin;
+use crate::http::admin::list;
+use crate::http::admin::{page, redirect_with};
 use crate::http::error::HttpError;
 use crate::http::SharedState;
-use crate::payments::{Payments, PaymentsError};
 use crate::providers;
 use crate::store::{
-    AuditNote, DeliveryMethod, NewOrderItem, Order, OrderEdit, OrderFilter, OrderItem, OrderRow,
-    OrderUpdate, Payment, Product,
+    AuditNote, DeliveryMethod, NewOrderItem, Order, OrderEdit, OrderItem, OrderUpdate, Product,
 };
-
-const LIST: &str = "/admin/orders";
-const PAGE_SIZE: i64 = 50;
-
-/// The 受注リスト's search form, read from the query string.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct ListQuery {
-    /// 注文番号, 氏名, メールアドレス or 決済ID.
-    keyword: String,
-    /// 期間 (受注日) from, `YYYY-MM-DD`.
-    from: String,
-    /// 期間 (受注日) to, inclusive.
-    to: String,
-    order_status: String,
-    receipt_status: String,
-    /// A payment method id.
-    payment_method: String,
-}
-
-impl ListQuery {
-    /// The filter, and the fields that could not be read (those do not filter).
-    fn filter(&self) -> (OrderFilter, Vec<Invalid>) {
-        let mut errors = Vec::new();
-        let (from, until) = list::day_range(
-            list::jst_day("from", "期間の開始日", &self.from, false),
-            list::jst_day("to", "期間の終了日", &self.to, true),
-            "to",
-            &mut errors,
-        );
-        let order_status = match self.order_status.as_str() {
-            "" => "",
-            s => OrderStatus::parse(s).map_or_else(
-                || {
-                    errors.push(Invalid::new("order_status", "対応状況が正しくありません"));
-                    ""
-                },
-                OrderStatus::as_str,
-            ),
-        };
-        let receipt_status = match self.receipt_status.as_str() {
-            "" => "",
-            s => ReceiptStatus::parse(s).map_or_else(
-                || {
-                    errors.push(Invalid::new("receipt_status", "入金状況が正しくありません"));
-                    ""
-                },
-                ReceiptStatus::as_str,
-            ),
-        };
-        let payment_method_id = match self.payment_method.trim() {
-            "" => None,
-            s => s
-                .parse()
-                .map_err(|_| {
-                    errors.push(Invalid::new("payment_method", "支払方法が正しくありません"))
-                })
-                .ok(),
-        };
-        let filter = OrderFilter {
-            keyword: self.keyword.trim().to_owned(),
-            from,
-            until,
-            order_status: order_status.to_owned(),
-            receipt_status: receipt_status.to_owned(),
-            payment_method_id,
-        };
-        (filter, errors)
-    }
-
-    /// The query string of the fields given (for paging, export and return links).
-    fn to_query(&self) -> String {
-        list::query_string(&[
-            ("keyword", &self.keyword),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("order_status", &self.order_status),
-            ("receipt_status", &self.receipt_status),
-            ("payment_method", &self.payment_method),
-        ])
-    }
-
-    /// The list URL with these filters.
-    fn list_url(&self) -> String {
-        match self.to_query() {
-            q if q.is_empty() => LIST.to_owned(),
-            q => format!("{LIST}?{q}"),
-        }
-    }
-}
-
-fn order_status_label(s: &str) -> &'static str {
-    OrderStatus::parse(s).map_or("", OrderStatus::label)
-}
-
-fn receipt_status_label(s: &str) -> &'static str {
-    ReceiptStatus::parse(s).map_or("", ReceiptStatus::label)
-}
-
-fn status_options() -> Vec<Value> {
-    OrderStatus::ALL
-        .iter()
-        .map(|s| context! { value => s.as_str(), label => s.label() })
-        .collect()
-}
-
-fn receipt_options() -> Vec<Value> {
-    ReceiptStatus::ALL
-        .iter()
-        .map(|s| context! { value => s.as_str(), label => if s.label().is_empty() { "なし" } else { s.label() } })
-        .collect()
-}
-
-/// GET /admin/orders
-pub async fn index(
-    State(state): State<SharedState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Query(query): Query<ListQuery>,
-    Query(at): Query<PageQuery>,
-) -> Result<Response, HttpError> {
-    let (filter, errors) = query.filter();
-    let at = Page::parse(&at.page, PAGE_SIZE);
-    let total = state.store.order_count(&filter).await?;
-    let rows: Vec<Value> = state
-        .store
-        .orders(&filter, at.size, at.offset())
-        .await?
-        .into_iter()
-        .map(|row| {
-            context! {
-                order_status => order_status_label(&row.order.order_status),
-                receipt_status => receipt_status_label(&row.order.receipt_status),
-                drift => row.drift(),
-                ..Value::from_serialize(&row)
-            }
-        })
-        .collect();
-    let methods = state.store.payment_methods().await?;
-    let recovery = state.settings.system().await?.prepayment_log_recovery;
-    let query_string = query.to_query();
-    page(
-        StatusCode::OK,
-        &admin,
-        &headers,
-        "orders.html",
-        "orders",
-        "受注リスト",
-        context! {
-            query, errors, rows, methods, recovery,
-            statuses => status_options(),
-            receipts => receipt_options(),
-            paging => at.pager(total, query_string.clone()),
-            query_string,
-        },
-    )
-}
-
-/// `?list=` of the export: `orders` (受注リスト出力) or `items` (受注明細リスト出力).
-#[derive(Debug, Default, Deserialize)]
-pub struct ExportQuery {
-    #[serde(default)]
-    list: String,
-}
-
-const ORDER_CSV_HEADER: [&str; 29] = [
-    "注文番号",
-    "受注日時",
-    "対応状況",
-    "入金状況",
-    "支払方法",
-    "決済種別",
-    "決済ID",
-    "決済状況",
-    "決済金額",
-    "商品合計金額",
-    "送料",
-    "手数料",
-    "値引き",
-    "総合計金額",
-    "配送方法",
-    "配送会社名",
-    "送り状番号",
-    "会員No",
-    "姓",
-    "名",
-    "セイ",
-    "メイ",
-    "メールアドレス",
-    "郵便番号",
-    "都道府県",
-    "住所",
-    "建物名",
-    "電話番号",
-    "備考",
-];
-
-const ITEM_CSV_HEADER: [&str; 11] = [
-    "注文番号",
-    "受注日時",
-    "対応状況",
-    "姓",
-    "名",
-    "商品コード",
-    "商品名",
-    "単価",
-    "数量",
-    "金額",
-    "総合計金額",
-];
-
-/// A time as the CSV files show it: Asia/Tokyo, to the second.
-fn csv_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&jst())
-        .format("%Y/%m/%d %H:%M:%S")
-        .to_string()
-}
-
-fn order_csv_row(row: &OrderRow) -> Vec<Cell> {
-    let o = &row.order;
-    vec![
-        o.order_number.as_str().into(),
-        csv_time(o.created_at).into(),
-        order_status_label(&o.order_status).into(),
-        receipt_status_label(&o.receipt_status).into(),
-        o.payment_method_name.as_str().into(),
-        providers::service_label(&o.settlement_kind).into(),
-        row.provider_payment_id.clone().into(),
-        row.provider_status_label.clone().into(),
-        row.payment_amount.into(),
-        o.subtotal.into(),
-        o.shipping_fee.into(),
-        o.fee.into(),
-        o.discount.into(),
-        o.total.into(),
-        o.delivery_name.as_str().into(),
-        Carrier::parse(&o.carrier).map_or("", Carrier::label).into(),
-        o.tracking_number.clone().into(),
-        o.member_id.into(),
-        o.family_name.as_str().into(),
-        o.given_name.as_str().into(),
-        o.family_kana.as_str().into(),
-        o.given_kana.as_str().into(),
-        o.email.as_str().into(),
-        o.postal_code.as_str().into(),
-        o.prefecture.as_str().into(),
-        o.address1.as_str().into(),
-        o.address2.as_str().into(),
-        o.phone.as_str().into(),
-        o.note.as_str().into(),
-    ]
-}
-
-/// GET /admin/orders/export: the orders of the current filter (every page) as CSV.
-pub async fn export(
-    State(state): State<SharedState>,
-    _admin: Admin,
-    Query(query): Query<ListQuery>,
-    Query(export): Query<ExportQuery>,
-) -> Result<Response, HttpError> {
-    let (filter, errors) = query.filter();
-    if let Some(e) = errors.first() {
-        return Ok(redirect_with(&query.list_url(), "error", &e.message));
-    }
-    let orders = state.store.orders(&filter, i64::MAX, 0).await?;
-    let day = state.clock.now().with_timezone(&jst()).format("%Y%m%d");
-    match export.list.as_str() {
-        "items" => {
-            let by_id: HashMap<i64, &Order> =
-                orders.iter().map(|r| (r.order.id, &r.order)).collect();
-            let mut csv = Csv::with_header(&ITEM_CSV_HEADER);
-            for item in state.store.order_items_matching(&filter).await? {
-                // An order created between the two reads has no row here; it is not exported.
-                let Some(o) = by_id.get(&item.order_id) else {
-                    continue;
-                };
-                csv.row([
-                    o.order_number.as_str().into(),
-                    csv_time(o.created_at).into(),
-                    order_status_label(&o.order_status).into(),
-                    o.family_name.as_str().into(),
-                    o.given_name.as_str().into(),
-                    item.product_code.into(),
-                    item.product_name.into(),
-                    item.unit_price.into(),
-                    item.quantity.into(),
-                    (item.unit_price * item.quantity).into(),
-                    o.total.into(),
-                ]);
-            }
-            Ok(csv.into_download(&format!("order_items_{day}.csv")))
-        }
-        _ => {
-            let mut csv = Csv::with_header(&ORDER_CSV_HEADER);
-            for row in &orders {
-                csv.row(order_csv_row(row));
-            }
-            Ok(csv.into_download(&format!("orders_{day}.csv")))
-        }
-    }
-}
-
-/// POST /admin/orders/bulk: 一括操作 — the 対応状況 of the ticked orders, in one
-/// transaction with one audit entry.
-pub async fn bulk(
-    State(state): State<SharedState>,
-    admin: Admin,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response, HttpError> {
-    let back = serde_urlencoded::from_str::<ListQuery>(list::value(&pairs, "query"))
-        .unwrap_or_default()
-        .list_url();
-    let ids = list::ticked(&pairs, "id");
-    let Some(status) = OrderStatus::parse(list::value(&pairs, "bulk_status")) else {
-        return Ok(redirect_with(
-            &back,
-            "error",
-            "一括操作の対応状況を選択してください。",
-        ));
-    };
-    if ids.is_empty() {
-        return Ok(redirect_with(
-            &back,
-            "error",
-            "一括操作する受注にチェックを入れてください。",
-        ));
-    }
-    let numbers = state
-        .store
-        .set_order_statuses(
-            &ids,
-            status.as_str(),
-            admin.login(),
-            &format!("対応状況を一括変更（{}）", status.label()),
-            state.clock.now(),
-        )
-        .await?;
-    let mut message = format!(
-        "{}件の受注の対応状況を「{}」に更新しました。",
-        numbers.len(),
-        status.label()
-    );
-    if status == OrderStatus::Cancelled {
-        let mut still_open = Vec::new();
-        for id in &ids {
-            if let (Some(order), Some(payment)) = (
-                state.store.order(*id).await?,
-                state.store.payment_of_order(*id).await?,
-            ) {
-                if Payments::allowed(&payment).contains(&Operation::Cancel) {
-                    still_open.push(order.order_number);
-                }
-            }
-        }
-        if !still_open.is_empty() {
-            message.push_str(&format!(
-                " 決済は取り消されていません（注文番号 {}）。取り消す場合は各受注の決済情報で[キャンセル処理]を行ってください。",
-                still_open.join(", ")
-            ));
-        }
-    }
-    Ok(redirect_with(&back, "ok", &message))
-}
 
 /// One item line of the edit form.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -820,39 +441,6 @@ fn changes(o: &Order, items: &[OrderItem], e: &OrderEdit) -> Vec<String> {
     changed
 }
 
-/// The provider operation an order's state calls for, offered on its page: キャンセル処理
-/// for a cancelled order whose payment can still be cancelled, else 金額変更 to the order's
-/// total when the two differ and the provider allows it.
-fn offer(order: &Order, payment: &Payment, provider_label: &str) -> Option<Value> {
-    let allowed = Payments::allowed(payment);
-    let status = payment.provider_status_label.as_deref().unwrap_or("未確定");
-    if order.order_status == OrderStatus::Cancelled.as_str() {
-        return allowed.contains(&Operation::Cancel).then(|| {
-            context! {
-                operation => Operation::Cancel.as_str(),
-                label => Operation::Cancel.label(),
-                amount => payment.amount,
-                message => format!(
-                    "対応状況は「キャンセル」ですが、{provider_label}の決済（{status}）は取り消されていません。受注をキャンセルにしても決済は自動では取り消されないため、決済も取り消す場合は[キャンセル処理]を押してください。"
-                ),
-            }
-        });
-    }
-    (payment.amount != order.total && order.total >= 1 && allowed.contains(&Operation::ChangeAmount)).then(|| {
-        context! {
-            operation => Operation::ChangeAmount.as_str(),
-            label => Operation::ChangeAmount.label(),
-            amount => order.total,
-            message => format!(
-                "総合計金額（{}円）と決済金額（{}円）が一致しません。受注の金額を変更しても決済金額は自動では変わらないため、決済金額を{}円に変更する場合は[金額変更]を押してください。",
-                crate::domain::money::group_thousands(order.total),
-                crate::domain::money::group_thousands(payment.amount),
-                crate::domain::money::group_thousands(order.total),
-            ),
-        }
-    })
-}
-
 /// Renders the 受注データ編集 page with `form` (as loaded or as submitted) and its errors.
 async fn render(
     state: &SharedState,
@@ -863,39 +451,8 @@ async fn render(
     form: &OrderForm,
     errors: Vec<Invalid>,
 ) -> Result<Response, HttpError> {
-    let payment = state.store.payment_of_order(order.id).await?;
-    let provider_label = payment
-        .as_ref()
-        .and_then(|p| providers::provider(&p.provider))
-        .map_or("", |p| p.label);
-    let (operations, history, offer) = match &payment {
-        Some(p) => {
-            let operations: Vec<_> = Payments::allowed(p)
-                .iter()
-                .map(|op| context! { key => op.as_str(), label => crate::payments::provider::operation_label(&p.settlement_kind, *op), needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund) })
-                .collect();
-            let history: Vec<_> = state
-                .store
-                .payment_operations(p.id)
-                .await?
-                .into_iter()
-                .rev()
-                .enumerate()
-                .map(|(i, row)| {
-                    let outcome = match row.outcome.as_str() {
-                        "pending" => OperationOutcome::Pending.label(),
-                        "failed" => OperationOutcome::Failed.label(),
-                        _ => "",
-                    };
-                    context! { n => i, outcome, ..Value::from_serialize(&row) }
-                })
-                .collect();
-            (operations, history, offer(order, p, provider_label))
-        }
-        None => (Vec::new(), Vec::new(), None),
-    };
-    let history_len = history.len();
-    let mails = super::mails::of_order(state, order.id).await?;
+    let payment = super::payment::block(state, order).await?;
+    let mails = crate::http::admin::mails::of_order(state, order.id).await?;
     let methods = state.store.delivery_methods().await?;
     let current_method_gone = !order
         .delivery_method_id
@@ -915,7 +472,6 @@ async fn render(
         context! {
             order_status => order_status_label(&order.order_status),
             receipt_status => receipt_status_label(&order.receipt_status),
-            provider_label,
             kind_label => providers::service_label(&order.settlement_kind),
             order,
             form,
@@ -927,12 +483,8 @@ async fn render(
             statuses => status_options(),
             receipts => receipt_options(),
             prefectures => &input::PREFECTURES[..],
-            payment,
-            operations,
-            history,
-            history_len,
             mails,
-            offer,
+            ..payment
         },
     )
 }
@@ -1026,67 +578,5 @@ pub async fn update(
             )
             .await
         }
-    }
-}
-
-/// The 決済情報 form.
-#[derive(Debug, Deserialize)]
-pub struct OperationForm {
-    operation: String,
-    #[serde(default)]
-    amount: String,
-}
-
-/// POST /admin/orders/{id}/payment: one provider operation, after the operator confirmed it.
-pub async fn operate(
-    State(state): State<SharedState>,
-    admin: Admin,
-    Path(id): Path<i64>,
-    Form(form): Form<OperationForm>,
-) -> Result<Response, HttpError> {
-    let back = format!("{LIST}/{id}");
-    let payment = state
-        .store
-        .payment_of_order(id)
-        .await?
-        .ok_or(HttpError::NotFound)?;
-    let Some(operation) =
-        Operation::parse(&form.operation).filter(|op| *op != Operation::Authorize)
-    else {
-        return Ok(redirect_with(
-            &back,
-            "error",
-            "処理区分が正しくありません。",
-        ));
-    };
-    let amount = match form.amount.trim().replace(',', "") {
-        a if a.is_empty() => None,
-        a => match Yen::parse(&a) {
-            Ok(y) => Some(y.get()),
-            Err(_) => {
-                return Ok(redirect_with(
-                    &back,
-                    "error",
-                    "決済金額は半角数字で入力してください。",
-                ))
-            }
-        },
-    };
-    match state
-        .payments
-        .perform(payment.id, operation, amount, admin.login())
-        .await
-    {
-        Ok(p) => Ok(redirect_with(
-            &back,
-            "ok",
-            &format!(
-                "{}を行いました。決済状況: {}",
-                crate::payments::provider::operation_label(&p.settlement_kind, operation),
-                p.provider_status_label.unwrap_or_default()
-            ),
-        )),
-        Err(PaymentsError::Store(e)) => Err(e.into()),
-        Err(e) => Ok(redirect_with(&back, "error", &e.to_string())),
     }
 }

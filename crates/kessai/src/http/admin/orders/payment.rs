@@ -1,0 +1,157 @@
+//! The 決済情報 block of 受注データ編集: the payment's provider status, exactly the operations
+//! the capability table allows, the history, and the operation the order's state calls for
+//! (キャンセル処理, or 金額変更 to the new total), carried out only when the operator presses
+//! its button.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::Form;
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::LIST;
+use crate::domain::money::Yen;
+use crate::domain::payment::{Operation, OperationOutcome};
+use crate::http::admin::auth::Admin;
+use crate::http::admin::redirect_with;
+use crate::http::error::HttpError;
+use crate::http::SharedState;
+use crate::payments::{offers, OperationRequest, PaymentsError};
+use crate::providers::{self, Environment, Shipment};
+use crate::store::Order;
+
+/// What the template's 決済情報 block shows of an order's checkout payment: `payment`,
+/// `provider_label`, `environment_label`, `operations`, `history`, `history_len`, `offer`.
+pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, HttpError> {
+    let Some(p) = state.store.checkout_payment(order.id).await? else {
+        return Ok(context! {
+            payment => None::<()>, provider_label => "", environment_label => "",
+            operations => Vec::<()>::new(), history => Vec::<()>::new(), history_len => 0,
+            offer => None::<()>,
+        });
+    };
+    let provider_label = providers::provider(&p.provider).map_or("", |s| s.label);
+    let capabilities = state.payments.capabilities(&p).await?;
+    let code = p.provider_status_code.as_deref();
+    let operations: Vec<Value> = capabilities
+        .operations
+        .iter()
+        .map(|op| {
+            context! {
+                key => op.as_str(),
+                label => providers::operation_label(&p.provider, &p.settlement_kind, code, *op),
+                needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund),
+            }
+        })
+        .collect();
+    let history: Vec<Value> = state
+        .store
+        .payment_operations(p.id)
+        .await?
+        .into_iter()
+        .rev()
+        .enumerate()
+        .map(|(i, row)| {
+            // A success shows no word; its message (a late report's note, what an inquiry
+            // found) still shows.
+            let outcome = match OperationOutcome::parse(&row.outcome) {
+                Some(OperationOutcome::Succeeded) | None => "",
+                Some(o) => o.label(),
+            };
+            context! { n => i, outcome, ..Value::from_serialize(&row) }
+        })
+        .collect();
+    let offer = offers::offer(order, &p, capabilities, provider_label).map(|o| {
+        context! {
+            operation => o.operation.as_str(),
+            label => o.operation.label(),
+            amount => o.amount,
+            message => o.message,
+        }
+    });
+    let environment_label = Environment::parse(&p.environment).map_or("", Environment::label);
+    Ok(context! {
+        history_len => history.len(),
+        payment => Value::from_serialize(&p),
+        provider_label, environment_label, operations, history, offer,
+    })
+}
+
+/// The 決済情報 form.
+#[derive(Debug, Deserialize)]
+pub struct OperationForm {
+    operation: String,
+    #[serde(default)]
+    amount: String,
+}
+
+/// POST /admin/orders/{id}/payment: one provider operation on the order's checkout payment,
+/// after the operator confirmed it. A capture carries the order's shipment (carrier and
+/// 送り状番号) when it has one, for providers that capture on shipment.
+pub async fn operate(
+    State(state): State<SharedState>,
+    admin: Admin,
+    Path(id): Path<i64>,
+    Form(form): Form<OperationForm>,
+) -> Result<Response, HttpError> {
+    let back = format!("{LIST}/{id}");
+    let order = state.store.order(id).await?.ok_or(HttpError::NotFound)?;
+    let payment = state
+        .store
+        .checkout_payment(id)
+        .await?
+        .ok_or(HttpError::NotFound)?;
+    let Some(operation) =
+        Operation::parse(&form.operation).filter(|op| *op != Operation::Authorize)
+    else {
+        return Ok(redirect_with(
+            &back,
+            "error",
+            "処理区分が正しくありません。",
+        ));
+    };
+    let amount = match form.amount.trim().replace(',', "") {
+        a if a.is_empty() => None,
+        a => match Yen::parse(&a) {
+            Ok(y) => Some(y.get()),
+            Err(_) => {
+                return Ok(redirect_with(
+                    &back,
+                    "error",
+                    "決済金額は半角数字で入力してください。",
+                ))
+            }
+        },
+    };
+    let shipment = order
+        .tracking_number
+        .as_ref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| Shipment {
+            carrier: order.carrier.clone(),
+            tracking_number: n.clone(),
+        });
+    let label = providers::operation_label(
+        &payment.provider,
+        &payment.settlement_kind,
+        payment.provider_status_code.as_deref(),
+        operation,
+    );
+    let request = OperationRequest {
+        amount,
+        shipment,
+        ..OperationRequest::new(operation, admin.login())
+    };
+    match state.payments.perform(payment.id, &request).await {
+        Ok(p) => Ok(redirect_with(
+            &back,
+            "ok",
+            &format!(
+                "{label}を行いました。決済状況: {}",
+                p.provider_status_label.unwrap_or_default()
+            ),
+        )),
+        Err(PaymentsError::Store(e)) => Err(e.into()),
+        Err(e) => Ok(redirect_with(&back, "error", &e.to_string())),
+    }
+}

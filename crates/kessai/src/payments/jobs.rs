@@ -1,0 +1,183 @@
+//! The payments' background jobs: status inquiries that settle calls without an answer
+//! ([`RefreshPayment`]), the sweep that finds calls a crash left pending
+//! ([`SettleStaleOperations`]), notification processing and polling. `app` registers them
+//! and schedules the periodic ones.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Timelike};
+use serde::{Deserialize, Serialize};
+
+use super::notifications::{self, PollNotifications, ProcessNotification};
+use super::{Payments, PaymentsError};
+use crate::clock::Clock;
+use crate::domain::payment::{Operation, OperationOutcome};
+use crate::jobs::{self, Job, JobError, Registry};
+use crate::providers::ProviderError;
+use crate::store::{Store, StoreError};
+
+/// How long a provider call may stay without an answer before the sweep settles it: far
+/// longer than any call may take (a provider client gives up after well under a minute).
+pub const STALE_AFTER_MINUTES: i64 = 5;
+
+/// Asks the provider for a payment's status and settles calls left pending (timeouts,
+/// crashes between the call and its record); a checkout found paid whose order is missing
+/// gets its order.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RefreshPayment {
+    pub payment_id: i64,
+}
+
+impl Job for RefreshPayment {
+    const KIND: &'static str = "refresh_payment";
+}
+
+/// Finds provider calls still pending after [`STALE_AFTER_MINUTES`] (their answer was lost
+/// to a crash) and settles them: by a status inquiry where the provider has one, otherwise
+/// by marking them 要確認 for the operator, which frees the payment for the next operation.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SettleStaleOperations;
+
+impl Job for SettleStaleOperations {
+    const KIND: &'static str = "settle_stale_operations";
+    const MAX_ATTEMPTS: i32 = 3;
+}
+
+/// Registers the payment jobs.
+pub fn register(registry: &mut Registry, payments: &Payments) {
+    let p = payments.clone();
+    registry.register(move |job: RefreshPayment| {
+        let p = p.clone();
+        async move { refresh(&p, job.payment_id).await }
+    });
+    let p = payments.clone();
+    registry.register(move |_: SettleStaleOperations| {
+        let p = p.clone();
+        async move { settle_stale(&p).await }
+    });
+    let p = payments.clone();
+    registry.register(move |job: ProcessNotification| {
+        let p = p.clone();
+        async move { notifications::process(&p, job.notification_id).await }
+    });
+    let p = payments.clone();
+    registry.register(move |_: PollNotifications| {
+        let p = p.clone();
+        async move { notifications::poll(&p).await }
+    });
+}
+
+/// Enqueues this minute's notification poll and stale-call sweep once, whichever instance
+/// asks first.
+pub async fn schedule_periodic(store: &Store, clock: &Clock) -> Result<(), StoreError> {
+    let now = clock.now();
+    let minute = now.with_second(0).unwrap_or(now).format("%Y-%m-%dT%H:%M");
+    jobs::enqueue(
+        store,
+        clock,
+        &PollNotifications,
+        Some(format!("poll-notifications:{minute}")),
+        None,
+    )
+    .await?;
+    jobs::enqueue(
+        store,
+        clock,
+        &SettleStaleOperations,
+        Some(format!("settle-stale:{minute}")),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Schedules a status inquiry of a payment (once per payment and minute).
+pub async fn schedule_refresh(
+    store: &Store,
+    clock: &Clock,
+    payment_id: i64,
+    after: Duration,
+) -> Result<(), StoreError> {
+    let at = clock.now() + after;
+    jobs::enqueue(
+        store,
+        clock,
+        &RefreshPayment { payment_id },
+        Some(format!(
+            "refresh-payment:{payment_id}:{}",
+            at.timestamp() / 60
+        )),
+        Some(at),
+    )
+    .await
+    .map(drop)
+}
+
+async fn refresh(payments: &Payments, payment_id: i64) -> Result<(), JobError> {
+    let payment = payments
+        .store()
+        .payment(payment_id)
+        .await?
+        .ok_or_else(|| JobError(format!("payment {payment_id} is gone")))?;
+    match payments.refresh(&payment).await {
+        Ok(report) => {
+            let payment = payments
+                .store()
+                .payment(payment_id)
+                .await?
+                .unwrap_or(payment);
+            payments.recover_order(&payment, &report).await?;
+            Ok(())
+        }
+        Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => Ok(()),
+        Err(e) => Err(JobError(e.to_string())),
+    }
+}
+
+async fn settle_stale(payments: &Payments) -> Result<(), JobError> {
+    let store = payments.store();
+    let now = payments.clock().now();
+    let stale = store
+        .stale_payment_operations(now - Duration::minutes(STALE_AFTER_MINUTES))
+        .await?;
+    let payment_ids: BTreeSet<i64> = stale.iter().map(|row| row.payment_id).collect();
+    for payment_id in payment_ids {
+        let Some(payment) = store.payment(payment_id).await? else {
+            continue;
+        };
+        let inquiry = payments
+            .capabilities(&payment)
+            .await?
+            .allows(Operation::Refresh);
+        if inquiry {
+            match payments.refresh(&payment).await {
+                Ok(report) => {
+                    let payment = store.payment(payment_id).await?.unwrap_or(payment);
+                    payments.recover_order(&payment, &report).await?;
+                }
+                Err(e) => {
+                    tracing::warn!(payment.id = payment_id, error = %e, "a stale call could not be settled yet")
+                }
+            }
+            continue;
+        }
+        let message = "決済会社から応答がなく、照会もできないため結果を確認できません。決済会社の管理画面で確認してください。";
+        for row in stale.iter().filter(|row| row.payment_id == payment_id) {
+            store
+                .complete_payment_operation(
+                    row.id,
+                    OperationOutcome::Unconfirmed.as_str(),
+                    None,
+                    None,
+                    Some(message),
+                    None,
+                    now,
+                )
+                .await?;
+        }
+        payments
+            .log_error(&payment, "unconfirmed", message, "")
+            .await?;
+    }
+    Ok(())
+}

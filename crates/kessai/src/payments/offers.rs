@@ -1,0 +1,53 @@
+//! Keeping order changes in step with the provider: after the operator cancels an order or
+//! changes its total, the order page offers the provider operation that follows — it is
+//! never sent without the operator's click.
+
+use crate::domain::money::group_thousands;
+use crate::domain::order::OrderStatus;
+use crate::domain::payment::Operation;
+use crate::providers::Capabilities;
+use crate::store::{Order, Payment};
+
+/// A provider operation an order's state calls for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Offer {
+    pub operation: Operation,
+    /// The amount the operation goes with (the payment's for a cancel, the order's new
+    /// total for an amount change).
+    pub amount: i64,
+    /// Why it is offered, for the operator.
+    pub message: String,
+}
+
+/// The operation `order` calls for on its `payment` (which allows `capabilities`):
+/// キャンセル処理 for a cancelled order whose payment can still be cancelled, else 金額変更 to
+/// the order's total when the two differ and the provider allows it. `provider_label` names
+/// the provider in the message.
+pub fn offer(
+    order: &Order,
+    payment: &Payment,
+    capabilities: Capabilities,
+    provider_label: &str,
+) -> Option<Offer> {
+    let status = payment.provider_status_label.as_deref().unwrap_or("未確定");
+    if order.order_status == OrderStatus::Cancelled.as_str() {
+        return capabilities.allows(Operation::Cancel).then(|| Offer {
+            operation: Operation::Cancel,
+            amount: payment.amount,
+            message: format!(
+                "対応状況は「キャンセル」ですが、{provider_label}の決済（{status}）は取り消されていません。受注をキャンセルにしても決済は自動では取り消されないため、決済も取り消す場合は[キャンセル処理]を押してください。"
+            ),
+        });
+    }
+    let drifted = payment.amount != order.total && order.total >= 1;
+    (drifted && capabilities.allows(Operation::ChangeAmount)).then(|| Offer {
+        operation: Operation::ChangeAmount,
+        amount: order.total,
+        message: format!(
+            "総合計金額（{}円）と決済金額（{}円）が一致しません。受注の金額を変更しても決済金額は自動では変わらないため、決済金額を{}円に変更する場合は[金額変更]を押してください。",
+            group_thousands(order.total),
+            group_thousands(payment.amount),
+            group_thousands(order.total),
+        ),
+    })
+}
