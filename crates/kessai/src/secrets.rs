@@ -3,7 +3,7 @@
 //! The encryption key is 32 random bytes kept in `<data dir>/secret.key` (created on first
 //! start with mode 0600) or given as base64 in `KESSAI_SECRET_KEY`, which every instance of a
 //! multi-instance deployment must share. Values are sealed with XChaCha20-Poly1305 and bound
-//! to a context string (e.g. `provider:paygent`) so a ciphertext cannot be moved to another
+//! to a context string (e.g. `provider:<key>:<field>`) so a ciphertext cannot be moved to another
 //! row unnoticed.
 
 use std::fmt;
@@ -244,15 +244,15 @@ mod tests {
     #[test]
     fn sealed_values_open_only_in_their_context() {
         let sb = SecretBox::from_key(&[7u8; 32]).unwrap();
-        let sealed = sb.seal("provider:paygent", "pass");
+        let sealed = sb.seal("provider:alpha", "pass");
         assert!(!sealed.contains("pass"));
         assert_eq!(
-            sb.open("provider:paygent", &sealed).unwrap().expose(),
+            sb.open("provider:alpha", &sealed).unwrap().expose(),
             "pass"
         );
-        assert!(sb.open("provider:remise", &sealed).is_err());
+        assert!(sb.open("provider:beta", &sealed).is_err());
         let other = SecretBox::from_key(&[8u8; 32]).unwrap();
-        assert!(other.open("provider:paygent", &sealed).is_err());
+        assert!(other.open("provider:alpha", &sealed).is_err());
     }
 
     #[test]

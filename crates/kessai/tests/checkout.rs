@@ -553,3 +553,39 @@ async fn the_late_notice_of_a_declined_attempt_leaves_the_authorized_payment_alo
         .collect();
     assert!(labels.contains(&"オーソリNG".to_owned()), "{labels:?}");
 }
+
+#[tokio::test]
+async fn a_payment_method_whose_provider_has_no_checkout_is_never_offered_and_is_refused() {
+    // Arrange: the demo has a method for every service, those of providers not built yet too.
+    let app = TestApp::demo().await;
+    let not_built = app.payment_method("remise_card").await;
+
+    // Act
+    let offered = kessai::checkout::offered_methods(&app.state.payments)
+        .await
+        .unwrap();
+    let refused = kessai::checkout::start(
+        &app.state.payments,
+        &app.checkout_paid_by("remise_card", None).await,
+    )
+    .await;
+    app.login().await;
+    let (_, methods_page) = app.page("/admin/payment-methods").await;
+
+    // Assert
+    assert!(
+        !offered.iter().any(|m| m.id == not_built),
+        "the buyer is not offered it"
+    );
+    assert!(offered.iter().any(|m| m.settlement_kind == "paygent_card"));
+    match refused {
+        Err(kessai::checkout::CheckoutError::Invalid(errors)) => {
+            assert_eq!(errors[0].field, "payment_method_id");
+            assert!(errors[0].message.contains("ご利用いただけません"));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(methods_page.contains(&format!("id=\"unsupported-{not_built}\"")));
+    assert!(methods_page.contains("未対応"));
+    assert!(app.state.store.prepayment_logs(10).await.unwrap().is_empty());
+}

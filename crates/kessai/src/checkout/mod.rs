@@ -212,12 +212,9 @@ pub async fn prepare(
     let service = method
         .as_ref()
         .and_then(|m| providers::service(&m.settlement_kind));
-    let payable = match (&method, service) {
-        (Some(m), Some((spec, _))) if providers::has_checkout(&m.settlement_kind) => payments
-            .connector_of(spec.key)
-            .await?
-            .is_some_and(|c| c.offers(&m.settlement_kind)),
-        _ => false,
+    let payable = match &method {
+        Some(m) => payable(payments, &m.settlement_kind).await?,
+        None => false,
     };
     if service.is_none() {
         errors.push(Invalid::new(
@@ -366,6 +363,32 @@ pub async fn payment_deadline_notice(
         .connector_of(spec.key)
         .await?
         .and_then(|c| c.deadline_notice(&method.settlement_kind)))
+}
+
+/// The payment methods a buyer may choose now, in the operator's order: in use (使用), of a
+/// kind whose provider's checkout exists, and switched on in the provider's settings.
+pub async fn offered_methods(payments: &Payments) -> Result<Vec<PaymentMethod>, StoreError> {
+    let mut offered = Vec::new();
+    for m in payments.store().payment_methods().await? {
+        if m.active && payable(payments, &m.settlement_kind).await? {
+            offered.push(m);
+        }
+    }
+    Ok(offered)
+}
+
+/// Whether a settlement kind can be paid now (see [`offered_methods`]).
+async fn payable(payments: &Payments, kind: &str) -> Result<bool, StoreError> {
+    let Some((spec, _)) = providers::service(kind) else {
+        return Ok(false);
+    };
+    if !providers::has_checkout(kind) {
+        return Ok(false);
+    }
+    Ok(payments
+        .connector_of(spec.key)
+        .await?
+        .is_some_and(|c| c.offers(kind)))
 }
 
 /// The refusal of a payment method whose provider cannot take the payment now (未対応, or

@@ -107,7 +107,7 @@ impl ReceiptStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Carrier {
-    /// クロネコヤマト (Yamato Transport), whose tracking numbers Kuroneko Web Collect uses.
+    /// クロネコヤマト: tracking numbers a provider may capture on shipment with.
     Yamato,
     /// 佐川急便
     Sagawa,

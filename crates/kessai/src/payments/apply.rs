@@ -257,8 +257,8 @@ mod tests {
         Payment {
             id: 1,
             order_id: None,
-            provider: "paygent".to_owned(),
-            settlement_kind: "paygent_conv".to_owned(),
+            provider: "example".to_owned(),
+            settlement_kind: "example_conv".to_owned(),
             link_key: "k".to_owned(),
             provider_payment_id: id.map(str::to_owned),
             provider_status_code: code.map(str::to_owned),
@@ -276,8 +276,15 @@ mod tests {
         }
     }
 
-    fn report(code: &str) -> Report {
-        crate::providers::paygent::map::report("p1", "paygent_conv", code, Some(1000))
+    fn report(code: &str, state: PaymentState, payment_id: &str) -> Report {
+        Report {
+            payment_id: payment_id.to_owned(),
+            code: code.to_owned(),
+            label: format!("status {code}"),
+            state,
+            step: 0,
+            amount: Some(1000),
+        }
     }
 
     #[test]
@@ -285,22 +292,12 @@ mod tests {
         let paid = payment(Some("40"), PaymentState::Captured, Some("p1"));
 
         assert_eq!(
-            decide(&paid, &[], &report("10"), None),
+            decide(&paid, &[], &report("10", PaymentState::Pending, "p1"), None),
             Decision::Record { late: true }
         );
         assert_eq!(
-            decide(&paid, &[], &report("60"), None),
+            decide(&paid, &[], &report("60", PaymentState::Cancelled, "p1"), None),
             Decision::Move { row: true }
-        );
-    }
-
-    #[test]
-    fn a_report_of_an_earlier_step_of_the_same_state_changes_nothing_but_the_history() {
-        let detected = payment(Some("43"), PaymentState::Pending, Some("p1"));
-
-        assert_eq!(
-            decide(&detected, &[], &report("10"), None),
-            Decision::Record { late: true }
         );
     }
 
@@ -309,11 +306,22 @@ mod tests {
         let waiting = payment(None, PaymentState::Pending, None);
 
         assert_eq!(
-            decide(&waiting, &[], &report("10"), None),
+            decide(&waiting, &[], &report("10", PaymentState::Pending, "p1"), None),
             Decision::Move { row: true }
         );
         assert_eq!(
-            decide(&waiting, &[], &report("40"), None),
+            decide(&waiting, &[], &report("40", PaymentState::Captured, "p1"), None),
+            Decision::Move { row: true }
+        );
+    }
+
+    #[test]
+    fn the_new_id_of_a_call_that_replaced_the_payment_id_is_the_payment_itself() {
+        let authorized = payment(Some("20"), PaymentState::Authorized, Some("old"));
+        let new = report("20", PaymentState::Authorized, "new");
+
+        assert_eq!(
+            decide(&authorized, &[], &new, Some("old")),
             Decision::Move { row: true }
         );
     }

@@ -139,7 +139,7 @@ impl Job for ProcessNotification {
     const KIND: &'static str = "process_notification";
 }
 
-/// Fetches the notifications each provider kept for us (Paygent's 091) that the pushes may
+/// Fetches the notifications each provider kept for us (a difference inquiry) that the pushes may
 /// have missed, and re-schedules stored notifications whose processing job was lost.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PollNotifications;

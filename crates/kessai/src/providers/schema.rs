@@ -25,6 +25,9 @@ pub struct ProviderSpec {
     pub services: &'static [Service],
     /// Cross-field rules that the per-field `required_when`/input rules cannot express.
     pub check: fn(&Values) -> Vec<FieldError>,
+    /// When the provider's manual has every payment carry 基本設定's 会社名, the error it
+    /// answers while that is empty (`P006`); 基本設定 warns about it.
+    pub requires_company_name: Option<&'static str>,
 }
 
 /// A titled group of fields on a settings tab.

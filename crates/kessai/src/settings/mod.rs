@@ -27,7 +27,7 @@ pub const SAVED_MESSAGE: &str =
 pub struct ShopInfo {
     /// ショップ名
     pub shop_name: String,
-    /// 会社名 (Paygent sends it with every payment; empty means error P006 there).
+    /// 会社名 (some providers send it with every payment and refuse payments while empty).
     pub company_name: String,
     /// 郵便番号
     pub postal_code: String,

@@ -1,5 +1,5 @@
-//! 配送設定: the shop's delivery methods and their carriers (a クロネコヤマト method is what
-//! Kuroneko Web Collect's capture-on-shipment works with), with the 配達希望日 and 配達時間帯
+//! 配送設定: the shop's delivery methods and their carriers (a provider that captures on
+//! shipment works with its carrier's methods), with the 配達希望日 and 配達時間帯
 //! the storefront offers for each.
 
 use axum::extract::{Path, State};

@@ -1,7 +1,8 @@
 //! 支払方法: add, edit, delete, 使用/停止 and reorder the payment methods the storefront
 //! offers. 決済種別 offers exactly the settlement kinds the provider settings enable; the
 //! description accepts HTML, sanitized; a method that orders reference cannot be deleted
-//! (stop it instead); Kuroneko Web Collect allows only one method.
+//! (stop it instead); some providers allow only one method of a kind
+//! ([`crate::providers::single_method_kinds`]).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -40,6 +41,9 @@ struct MethodView {
     kind_label: String,
     active: bool,
     kind_enabled: bool,
+    /// Whether buyers can pay with the kind (its provider's checkout exists); a method of
+    /// a kind that is 未対応 is never offered to buyers.
+    supported: bool,
 }
 
 #[derive(Serialize)]
@@ -76,6 +80,7 @@ async fn views(
             kind_label: providers::service_label(&m.settlement_kind).to_owned(),
             active: m.active,
             kind_enabled: kinds.iter().any(|k| k.kind == m.settlement_kind),
+            supported: providers::has_checkout(&m.settlement_kind),
         })
         .collect())
 }

@@ -1,5 +1,5 @@
 //! 基本設定: the shop's own information, with the warnings a provider needs answered first
-//! (Paygent sends 会社名 with every payment and fails with P006 when it is empty).
+//! (a provider whose manual sends 会社名 with every payment fails while it is empty).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -17,17 +17,15 @@ use crate::settings::ShopInfo;
 pub async fn warnings(state: &SharedState) -> Result<Vec<String>, HttpError> {
     let shop = state.settings.shop().await?;
     let mut warnings = Vec::new();
-    let uses_paygent = state
-        .settings
-        .providers_in_use()
-        .await?
-        .iter()
-        .any(|p| p.key == "paygent");
-    if uses_paygent && shop.company_name.trim().is_empty() {
-        warnings.push(
-            "会社名が未設定です。ペイジェントは会社名を全ての決済で使用するため、未設定のままでは決済できません（P006）。基本設定で会社名を入力してください。"
-                .to_owned(),
-        );
+    if shop.company_name.trim().is_empty() {
+        for provider in state.settings.providers_in_use().await? {
+            if let Some(why) = provider.requires_company_name {
+                warnings.push(format!(
+                    "会社名が未設定です。{}は会社名を全ての決済で使用するため、未設定のままでは決済できません（{why}）。基本設定で会社名を入力してください。",
+                    provider.label
+                ));
+            }
+        }
     }
     Ok(warnings)
 }

@@ -423,13 +423,7 @@ fn delivery_option(d: &DeliveryMethod, today: NaiveDate) -> DeliveryOption {
 }
 
 async fn active_payment_methods(state: &SharedState) -> Result<Vec<PaymentMethod>, HttpError> {
-    Ok(state
-        .store
-        .payment_methods()
-        .await?
-        .into_iter()
-        .filter(|m| m.active)
-        .collect())
+    Ok(checkout::offered_methods(&state.payments).await?)
 }
 
 async fn render_delivery(
@@ -527,11 +521,10 @@ pub async fn save_delivery(
             Err(e) => errors.extend(e),
         },
     }
-    let payment_active = state
-        .store
-        .payment_method(choice.payment_method_id)
+    let payment_active = active_payment_methods(&state)
         .await?
-        .is_some_and(|m| m.active);
+        .iter()
+        .any(|m| m.id == choice.payment_method_id);
     if !payment_active {
         errors.push(Invalid::new(
             "payment_method_id",

@@ -3,8 +3,8 @@
 //! お客様情報, 発送・支払方法, 内容確認, 注文), and the member pages under `/member`
 //! (新規会員登録, ログイン, マイページ, 会員情報編集, クレジットカード登録, 退会).
 //!
-//! Server-rendered and usable without JavaScript; only the card forms need Paygent's token
-//! script. Every page runs inside the shop session ([`session`]), whose CSRF token every
+//! Server-rendered and usable without JavaScript; only the card forms need the provider's
+//! token script. Every page runs inside the shop session ([`session`]), whose CSRF token every
 //! form carries; forms succeed with Post/Redirect/Get and a one-time notice, or re-render
 //! with the input kept and each wrong field named. The order itself is started by
 //! [`crate::checkout::start`] and paid on the hand-off pages under `/checkout`.

@@ -26,6 +26,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
     sections: SECTIONS,
     services: SERVICES,
     check,
+    requires_company_name: None,
 };
 
 /// Neither the manual nor the protocol notes give a length or alphabet for the keys, and a

@@ -76,6 +76,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
         },
     ],
     check,
+    requires_company_name: Some("P006"),
 };
 
 /// Paygent does not publish a length for its hash keys, token keys or the Paidy key; this

@@ -62,6 +62,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
         },
     ],
     check,
+    requires_company_name: None,
 };
 
 /// Remise's production card page, as published; the contract sheet may name another one.

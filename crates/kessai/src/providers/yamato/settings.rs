@@ -21,6 +21,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
     sections: SECTIONS,
     services: SERVICES,
     check,
+    requires_company_name: None,
 };
 
 /// The manual's 利用する / 利用しない pair, shared by every on/off setting of the tab.
