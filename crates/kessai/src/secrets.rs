@@ -246,10 +246,7 @@ mod tests {
         let sb = SecretBox::from_key(&[7u8; 32]).unwrap();
         let sealed = sb.seal("provider:alpha", "pass");
         assert!(!sealed.contains("pass"));
-        assert_eq!(
-            sb.open("provider:alpha", &sealed).unwrap().expose(),
-            "pass"
-        );
+        assert_eq!(sb.open("provider:alpha", &sealed).unwrap().expose(), "pass");
         assert!(sb.open("provider:beta", &sealed).is_err());
         let other = SecretBox::from_key(&[8u8; 32]).unwrap();
         assert!(other.open("provider:alpha", &sealed).is_err());

@@ -67,10 +67,7 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     let captured = payments
         .perform(
             payment.id,
-            &kessai::payments::OperationRequest {
-                amount: None,
-                ..kessai::payments::OperationRequest::new(Operation::Capture, "admin")
-            },
+            &kessai::payments::OperationRequest::new(Operation::Capture, "admin"),
         )
         .await
         .unwrap();
@@ -96,10 +93,7 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     let cancelled = payments
         .perform(
             payment.id,
-            &kessai::payments::OperationRequest {
-                amount: None,
-                ..kessai::payments::OperationRequest::new(Operation::Cancel, "admin")
-            },
+            &kessai::payments::OperationRequest::new(Operation::Cancel, "admin"),
         )
         .await
         .unwrap();
@@ -139,10 +133,7 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     let refused = payments
         .perform(
             payment.id,
-            &kessai::payments::OperationRequest {
-                amount: None,
-                ..kessai::payments::OperationRequest::new(Operation::Capture, "admin")
-            },
+            &kessai::payments::OperationRequest::new(Operation::Capture, "admin"),
         )
         .await
         .unwrap_err();
@@ -158,10 +149,7 @@ async fn a_guest_pays_by_token_card_and_the_operator_captures_changes_and_cancel
     let refreshed = payments
         .perform(
             payment.id,
-            &kessai::payments::OperationRequest {
-                amount: None,
-                ..kessai::payments::OperationRequest::new(Operation::Refresh, "admin")
-            },
+            &kessai::payments::OperationRequest::new(Operation::Refresh, "admin"),
         )
         .await
         .unwrap();
@@ -587,5 +575,11 @@ async fn a_payment_method_whose_provider_has_no_checkout_is_never_offered_and_is
     }
     assert!(methods_page.contains(&format!("id=\"unsupported-{not_built}\"")));
     assert!(methods_page.contains("未対応"));
-    assert!(app.state.store.prepayment_logs(10).await.unwrap().is_empty());
+    assert!(app
+        .state
+        .store
+        .prepayment_logs(10)
+        .await
+        .unwrap()
+        .is_empty());
 }

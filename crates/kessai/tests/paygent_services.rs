@@ -289,10 +289,7 @@ async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_ref
         .payments
         .perform(
             p.id,
-            &kessai::payments::OperationRequest {
-                amount: None,
-                ..kessai::payments::OperationRequest::new(Operation::Refresh, "admin")
-            },
+            &kessai::payments::OperationRequest::new(Operation::Refresh, "admin"),
         )
         .await
         .unwrap();
@@ -321,10 +318,7 @@ async fn net_banking_is_applying_until_a_bank_is_chosen_then_applied_after_a_ref
         .payments
         .perform(
             p.id,
-            &kessai::payments::OperationRequest {
-                amount: None,
-                ..kessai::payments::OperationRequest::new(Operation::Refresh, "admin")
-            },
+            &kessai::payments::OperationRequest::new(Operation::Refresh, "admin"),
         )
         .await
         .unwrap();
@@ -504,47 +498,14 @@ async fn the_difference_inquiry_brings_a_convenience_store_payment_the_pushes_mi
     assert_eq!(labels(&history), ["コンビニ決済申込", "申込済", "消込済"]);
 }
 
-/// The buyer pays in Paidy Checkout (the sandbox's stand-in, called as its script would)
-/// and the page posts Paidy's answer to kessai.
-async fn pay_with_paidy(app: &TestApp, link_key: &str, email: &str) -> reqwest::Response {
-    let (_, page) = app.page(&format!("/checkout/{link_key}")).await;
-    assert!(
-        page.contains("src=\"http:&#x2f;&#x2f;")
-            && page.contains("&#x2f;sandbox&#x2f;paygent&#x2f;paidy&#x2f;paidy.js"),
-        "{page}"
-    );
-    let attr = |name: &str| common::attr(&page, &format!("{name}="), name);
-    let payload: serde_json::Value = serde_json::from_str(&attr("data-payload")).unwrap();
-    assert_eq!(payload["order"]["order_ref"], link_key);
-    let closed: serde_json::Value = app
-        .client
-        .post(app.url("/sandbox/paygent/paidy/checkout"))
-        .json(&serde_json::json!({
-            "api_key": attr("data-public-key"), "payload": payload, "email": email,
-            "phone": "09012345678",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    app.post_form(
-        &format!("/checkout/{link_key}/paidy"),
-        &[
-            ("paidy_payment_id", closed["id"].as_str().unwrap()),
-            ("status", closed["status"].as_str().unwrap()),
-        ],
-    )
-    .await
-}
-
 #[tokio::test]
 async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_in_full() {
     let app = TestApp::demo().await;
     let started = app.start_checkout_paid_by("paygent_paidy").await;
 
-    let r = pay_with_paidy(&app, &started.link_key, "buyer@example.jp").await;
+    let r = app
+        .pay_with_paidy(&started.link_key, "buyer@example.jp")
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), format!("/checkout/{}/done", started.link_key));
     let p = app.payment(started.payment_id).await;
@@ -568,10 +529,7 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
         .payments
         .perform(
             p.id,
-            &kessai::payments::OperationRequest {
-                amount: None,
-                ..kessai::payments::OperationRequest::new(Operation::Capture, "admin")
-            },
+            &kessai::payments::OperationRequest::new(Operation::Capture, "admin"),
         )
         .await
         .unwrap();
@@ -660,7 +618,8 @@ async fn paidy_is_authorized_in_its_checkout_then_captured_refunded_in_part_and_
 async fn a_paidy_authorization_is_cancelled_as_the_manual_shows() {
     let app = TestApp::demo().await;
     let started = app.start_checkout_paid_by("paygent_paidy").await;
-    pay_with_paidy(&app, &started.link_key, "buyer@example.jp").await;
+    app.pay_with_paidy(&started.link_key, "buyer@example.jp")
+        .await;
     app.login().await;
     let order_id = app.payment(started.payment_id).await.order_id.unwrap();
     let (_, dialog) = app.page(&format!("/admin/orders/{order_id}")).await;
@@ -701,7 +660,9 @@ async fn a_rejected_paidy_checkout_makes_no_order_and_asks_for_another_method() 
     let app = TestApp::demo().await;
     let started = app.start_checkout_paid_by("paygent_paidy").await;
 
-    let r = pay_with_paidy(&app, &started.link_key, "rejected@example.jp").await;
+    let r = app
+        .pay_with_paidy(&started.link_key, "rejected@example.jp")
+        .await;
 
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("別の支払方法"));
@@ -712,7 +673,9 @@ async fn a_rejected_paidy_checkout_makes_no_order_and_asks_for_another_method() 
 async fn a_paidy_payment_of_another_checkout_is_refused_and_logged() {
     let app = TestApp::demo().await;
     let other = app.start_checkout_paid_by("paygent_paidy").await;
-    let r = pay_with_paidy(&app, &other.link_key, "buyer@example.jp").await;
+    let r = app
+        .pay_with_paidy(&other.link_key, "buyer@example.jp")
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let paidy_id = app.state.store.notifications(10).await.unwrap();
     assert!(paidy_id.is_empty(), "nothing pushed yet");

@@ -296,7 +296,12 @@ mod tests {
             Decision::Record { late: true }
         );
         assert_eq!(
-            decide(&paid, &[], &report("60", PaymentState::Cancelled, "p1"), None),
+            decide(
+                &paid,
+                &[],
+                &report("60", PaymentState::Cancelled, "p1"),
+                None
+            ),
             Decision::Move { row: true }
         );
     }
@@ -306,11 +311,21 @@ mod tests {
         let waiting = payment(None, PaymentState::Pending, None);
 
         assert_eq!(
-            decide(&waiting, &[], &report("10", PaymentState::Pending, "p1"), None),
+            decide(
+                &waiting,
+                &[],
+                &report("10", PaymentState::Pending, "p1"),
+                None
+            ),
             Decision::Move { row: true }
         );
         assert_eq!(
-            decide(&waiting, &[], &report("40", PaymentState::Captured, "p1"), None),
+            decide(
+                &waiting,
+                &[],
+                &report("40", PaymentState::Captured, "p1"),
+                None
+            ),
             Decision::Move { row: true }
         );
     }

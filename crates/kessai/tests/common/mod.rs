@@ -692,4 +692,40 @@ impl TestApp {
             .map(|row| (row.label, row.outcome))
             .collect()
     }
+
+    /// The buyer pays in Paidy Checkout (the sandbox's stand-in, called as its script would)
+    /// and the page posts Paidy's answer to kessai.
+    pub async fn pay_with_paidy(&self, link_key: &str, email: &str) -> reqwest::Response {
+        let app = self;
+        let (_, page) = app.page(&format!("/checkout/{link_key}")).await;
+        assert!(
+            page.contains("src=\"http:&#x2f;&#x2f;")
+                && page.contains("&#x2f;sandbox&#x2f;paygent&#x2f;paidy&#x2f;paidy.js"),
+            "{page}"
+        );
+        let attr = |name: &str| attr(&page, &format!("{name}="), name);
+        let payload: serde_json::Value = serde_json::from_str(&attr("data-payload")).unwrap();
+        assert_eq!(payload["order"]["order_ref"], link_key);
+        let closed: serde_json::Value = app
+            .client
+            .post(app.url("/sandbox/paygent/paidy/checkout"))
+            .json(&serde_json::json!({
+                "api_key": attr("data-public-key"), "payload": payload, "email": email,
+                "phone": "09012345678",
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        app.post_form(
+            &format!("/checkout/{link_key}/paidy"),
+            &[
+                ("paidy_payment_id", closed["id"].as_str().unwrap()),
+                ("status", closed["status"].as_str().unwrap()),
+            ],
+        )
+        .await
+    }
 }
