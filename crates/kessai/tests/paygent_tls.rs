@@ -319,3 +319,85 @@ async fn kessai_sandbox_with_tls_makes_its_certificates_on_first_start_and_keeps
     );
     assert_eq!(std::fs::read_to_string(&again.ca).unwrap(), ca);
 }
+
+/// Sends one HTTP/1.0 request over TLS offering `alpn` (none when empty), as an HTTP/1.0
+/// module client does; answers the raw response.
+fn http10_over_tls(base_url: &str, pki: &Pki, alpn: &[&[u8]], path: &str, body: &str) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use std::io::{Read, Write};
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(pki.ca.as_bytes()).unwrap())
+        .unwrap();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pki.client.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(pki.client.as_bytes()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let address = base_url
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let connection = rustls::ClientConnection::new(
+        std::sync::Arc::new(config),
+        ServerName::try_from("127.0.0.1").unwrap(),
+    )
+    .unwrap();
+    let tcp = std::net::TcpStream::connect(&address).unwrap();
+    tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut tls = rustls::StreamOwned::new(connection, tcp);
+    let request = format!(
+        "POST {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tls.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    match tls.read_to_end(&mut answer) {
+        Ok(_) => {}
+        // The server closes after an HTTP/1.0 answer, sometimes without close_notify.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(e) => panic!("{e}"),
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_1_0_module_client_gets_an_answer_whatever_alpn_it_offers() {
+    // Arrange: Paygent's own module speaks HTTP/1.0.
+    let pki = Pki::new();
+    let server = TlsSandbox::start(&pki).await;
+    let body = "merchant_id=123456789&connect_id=sandboxconnect&connect_password=wrong\
+        &telegram_kind=094&telegram_version=1.0&trading_id=&payment_id=1";
+
+    const OFFERS: [&[&[u8]]; 3] = [&[b"http/1.0"], &[], &[b"h2"]];
+    for alpn in OFFERS {
+        // Act
+        let base = server.base_url.clone();
+        let client_pki = Pki {
+            ca: pki.ca.clone(),
+            server_cert: String::new(),
+            server_key: String::new(),
+            client: pki.client.clone(),
+        };
+        let answer = tokio::task::spawn_blocking(move || {
+            http10_over_tls(&base, &client_pki, alpn, "/paygent/n/ref/paymentref", body)
+        })
+        .await
+        .unwrap();
+
+        // Assert: past the handshake and the certificate check, to the password check.
+        assert!(answer.starts_with("HTTP/1."), "{alpn:?}: {answer}");
+        assert!(answer.contains("response_code=P002"), "{alpn:?}: {answer}");
+    }
+}

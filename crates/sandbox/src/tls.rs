@@ -75,7 +75,11 @@ pub fn server_config(
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .map_err(|e| TlsError::Config(e.to_string()))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // No ALPN: the listener speaks HTTP/1.x only, and a client that offers `http/1.0`
+    // (Paygent's own module), nothing, or only protocols it does not speak (`h2`) must still
+    // be served; announcing `http/1.1` alone would end those handshakes with
+    // `no_application_protocol`.
+    config.alpn_protocols = Vec::new();
     Ok(Arc::new(config))
 }
 

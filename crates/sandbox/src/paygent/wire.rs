@@ -137,17 +137,18 @@ impl Items {
         self.0.iter().map(|(name, value)| (*name, value.as_str()))
     }
 
-    /// The response text: CRLF-separated lines, `_html` items last and verbatim.
+    /// The response text: CRLF-separated lines, `_html` items last, their HTML verbatim on
+    /// the lines after the `name=` line (spec §2.1: the module takes every line after it).
     pub fn render(&self) -> String {
         let (html, plain): (Vec<_>, Vec<_>) =
             self.0.iter().partition(|(name, _)| name.ends_with("_html"));
         plain
             .into_iter()
             .map(|(name, value)| format!("{name}={}", one_line(value)))
-            .chain(
-                html.into_iter()
-                    .map(|(name, value)| format!("{name}={value}")),
-            )
+            .chain(html.into_iter().map(|(name, value)| match value.as_str() {
+                "" => format!("{name}="),
+                html => format!("{name}=\r\n{html}"),
+            }))
             .collect::<Vec<_>>()
             .join("\r\n")
     }
@@ -670,7 +671,7 @@ mod tests {
         assert_eq!(
             items.render(),
             "result=0\r\nresponse_code=\r\nresponse_detail=\r\npayment_id=12  3\r\n\
-             out_acs_html=<html>\r\n<body></body>\r\n</html>"
+             out_acs_html=\r\n<html>\r\n<body></body>\r\n</html>"
         );
     }
 

@@ -136,7 +136,9 @@ pub fn parse(text: &str) -> HashMap<String, String> {
             continue;
         };
         if name.ends_with("_html") {
-            let rest: Vec<&str> = std::iter::once(value).chain(lines.by_ref()).collect();
+            // Spec §2.1: the value is every line after the `name=` line.
+            assert_eq!(value, "", "the HTML of {name} starts on the next line");
+            let rest: Vec<&str> = lines.by_ref().collect();
             items.insert(name.to_owned(), rest.join("\r\n"));
             break;
         }
