@@ -28,6 +28,8 @@ pub struct ProviderSpec {
     /// When the provider's manual has every payment carry 基本設定's 会社名, the error it
     /// answers while that is empty (`P006`); 基本設定 warns about it.
     pub requires_company_name: Option<&'static str>,
+    /// What each contract with the provider allows, shown at the top of its tab.
+    pub contract_notes: &'static [&'static str],
 }
 
 /// A titled group of fields on a settings tab.

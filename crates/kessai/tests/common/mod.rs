@@ -644,12 +644,17 @@ impl TestApp {
         .to_string()
     }
 
-    /// Changes some of Paygent's settings (the rest stay as they are).
+    /// Changes some of Paygent's settings (the rest stay as they are); an empty value of a
+    /// secret erases it.
     pub async fn set_paygent(&self, changes: &[(&str, &str)]) {
         let spec = &kessai::providers::paygent::settings::SETTINGS;
         let mut values = self.state.settings.provider(spec).await.unwrap();
+        let mut clear = std::collections::BTreeSet::new();
         for (k, v) in changes {
             values.insert((*k).into(), (*v).into());
+            if v.is_empty() {
+                clear.insert((*k).to_owned());
+            }
         }
         let result = self
             .state
@@ -658,7 +663,7 @@ impl TestApp {
                 spec,
                 kessai::settings::ProviderSubmission {
                     values,
-                    clear: Default::default(),
+                    clear,
                     uploads: Default::default(),
                 },
                 "test",

@@ -292,8 +292,14 @@ async fn render_tab(
         }
     };
     let sections = sections(spec, &stored, &shown_values, &errors, &delivery);
-    let provider =
-        context! { key => spec.key, label => spec.label, save_button => spec.save_button };
+    let provider = context! {
+        key => spec.key,
+        label => spec.label,
+        save_button => spec.save_button,
+        contract_notes => spec.contract_notes,
+        connected => providers::connects(spec.key),
+        registered_urls => providers::registered_urls(spec.key, &state.config.public_url),
+    };
     let warnings = super::shop::warnings(state).await?;
     page(
         status,

@@ -26,6 +26,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
     sections: SECTIONS,
     services: SERVICES,
     check,
+    contract_notes: &[],
     requires_company_name: None,
 };
 

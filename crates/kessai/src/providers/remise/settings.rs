@@ -62,6 +62,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
         },
     ],
     check,
+    contract_notes: &[],
     requires_company_name: None,
 };
 
