@@ -4,7 +4,7 @@
 //!
 //! One client's loop is what a headless shop does: start a checkout (`POST
 //! /api/v1/checkouts`), have the buyer's card tokenised by the Paygent token API (the
-//! in-process sandbox), pay with the token (`POST …/card`: a 020 authorization against the
+//! in-process sandbox), pay with the token (`POST …/submit`, the card step: a 020 authorization against the
 //! sandbox) and capture the order (`POST …/payment/capture`: a 022). The baseline is a second
 //! minimal server on the same runtime, HTTP stack and database that does one durable INSERT
 //! per request and nothing else: the floor any request that writes can reach here.
@@ -65,7 +65,7 @@ const CARD_NUMBER: &str = "4111111111110000";
 enum Op {
     /// `POST /api/v1/checkouts`
     Create,
-    /// `POST /api/v1/checkouts/{link_key}/card` (020 against the sandbox)
+    /// `POST /api/v1/checkouts/{link_key}/submit`, the card step (020 against the sandbox)
     Authorize,
     /// `POST /api/v1/orders/{id}/payment/capture` (022 against the sandbox)
     Capture,
@@ -90,7 +90,7 @@ impl Op {
             "/api/v1/checkouts" => Op::Create,
             "/baseline" => Op::Baseline,
             "/sandbox/paygent/n/token/request" => Op::Token,
-            p if p.starts_with("/api/v1/checkouts/") && p.ends_with("/card") => Op::Authorize,
+            p if p.starts_with("/api/v1/checkouts/") && p.ends_with("/submit") => Op::Authorize,
             p if p.starts_with("/api/v1/orders/") && p.ends_with("/payment/capture") => Op::Capture,
             p if p.starts_with("/notify/") => Op::Notify,
             p if p.starts_with("/sandbox/paygent/n/") => Op::Telegram,
@@ -426,18 +426,21 @@ impl Driver {
         }
         let card = &token["tokenizedCardObject"];
         let body = json!({
-            "card": {
-                "token": card["token"],
-                "masked_card_number": card["masked_card_number"],
-                "valid_until": card["valid_until"],
-                "fingerprint": card["fingerprint"],
-                "hc": token["hc"],
+            "paygent": {
+                "step": "card",
+                "card": {
+                    "token": card["token"],
+                    "masked_card_number": card["masked_card_number"],
+                    "valid_until": card["valid_until"],
+                    "fingerprint": card["fingerprint"],
+                    "hc": token["hc"],
+                }
             }
         });
         let Answer::Ok(paid) = self
             .post(
                 Op::Authorize,
-                &format!("/api/v1/checkouts/{link_key}/card"),
+                &format!("/api/v1/checkouts/{link_key}/submit"),
                 self.idempotency_key(client, n, "card"),
                 "application/json",
                 body.to_string(),
@@ -797,7 +800,7 @@ mod tests {
     fn requests_are_told_apart_by_method_and_path() {
         let post = Method::POST;
         assert_eq!(Op::of(&post, "/api/v1/checkouts"), Op::Create);
-        assert_eq!(Op::of(&post, "/api/v1/checkouts/abc/card"), Op::Authorize);
+        assert_eq!(Op::of(&post, "/api/v1/checkouts/abc/submit"), Op::Authorize);
         assert_eq!(
             Op::of(&post, "/api/v1/orders/7/payment/capture"),
             Op::Capture

@@ -109,3 +109,141 @@ impl Payments {
         Ok(())
     }
 }
+
+/// A charge kessai starts itself on a member's kept card (a recurring charge).
+#[derive(Clone, Debug)]
+pub struct ChargeRequest<'a> {
+    /// The order the charge belongs to, if any.
+    pub order_id: Option<i64>,
+    /// The kept card (its id in kessai).
+    pub card_id: i64,
+    /// The settlement kind charged (the provider's card kind).
+    pub kind: &'a str,
+    pub amount: i64,
+    /// The charge's own trading id: the same id is the same charge, however often asked.
+    pub trading_id: &'a str,
+}
+
+impl Payments {
+    /// Charges a kept card, exactly once per trading id: the payment (origin `charge`) is
+    /// written first, then the provider's call goes through the one "authorize once" step.
+    /// Asked again with the same trading id, it answers the charge already made (settling a
+    /// call a crash left without an answer by an inquiry first); a charge the provider
+    /// refused is tried again.
+    pub async fn charge(
+        &self,
+        request: &ChargeRequest<'_>,
+    ) -> Result<crate::store::Payment, PaymentsError> {
+        let card = self
+            .store
+            .stored_card(request.card_id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        let connector = self.connector(&card.provider).await?;
+        if connector.environment().as_str() != card.environment {
+            return Err(ProviderError::NotConfigured(
+                "このカードは別の稼働環境で登録されたため、現在の稼働環境では請求できません。"
+                    .to_owned(),
+            )
+            .into());
+        }
+        if providers::service(request.kind).is_none_or(|(p, _)| p.key != card.provider) {
+            return Err(PaymentsError::Amount(format!(
+                "決済種別「{}」はこのカードの決済会社のものではありません。",
+                request.kind
+            )));
+        }
+        if request.amount < 1 {
+            return Err(PaymentsError::Amount(
+                "請求金額は1円以上にしてください。".to_owned(),
+            ));
+        }
+        let now = self.clock.now();
+        let created = self
+            .store
+            .create_payment(
+                &crate::store::NewPayment {
+                    order_id: request.order_id,
+                    provider: &card.provider,
+                    settlement_kind: request.kind,
+                    link_key: request.trading_id,
+                    state: crate::domain::payment::PaymentState::Pending.as_str(),
+                    amount: request.amount,
+                    environment: &card.environment,
+                    origin: "charge",
+                },
+                now,
+            )
+            .await;
+        let payment_id = match created {
+            Ok(id) => id,
+            // The same charge was asked for before: carry on with it.
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                let existing = self
+                    .store
+                    .payment_by_link_key(request.trading_id)
+                    .await?
+                    .ok_or(PaymentsError::NotFound)?;
+                if existing.origin != "charge" || existing.amount != request.amount {
+                    return Err(PaymentsError::Amount(format!(
+                        "取引ID「{}」は別の決済で使われています。",
+                        request.trading_id
+                    )));
+                }
+                let pending = self
+                    .store
+                    .payment_operations(existing.id)
+                    .await?
+                    .iter()
+                    .any(|row| {
+                        row.outcome == crate::domain::payment::OperationOutcome::Pending.as_str()
+                    });
+                if pending {
+                    // A call a crash left without an answer: the provider knows.
+                    match self.refresh(&existing).await {
+                        Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => {}
+                        Err(e) => return Err(e),
+                    }
+                    return self
+                        .store
+                        .payment(existing.id)
+                        .await?
+                        .ok_or(PaymentsError::NotFound);
+                }
+                existing.id
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let payment = self
+            .store
+            .payment(payment_id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        let reference = card_ref(&card);
+        let call = async {
+            let done = connector
+                .charge(&providers::Charge {
+                    trading_id: request.trading_id,
+                    kind: request.kind,
+                    amount: request.amount,
+                    card: &reference,
+                })
+                .await?;
+            Ok(providers::Authorized {
+                done,
+                details: Vec::new(),
+                deadline: None,
+                redirect: None,
+                keep_card: None,
+            })
+        };
+        match self.authorize_once(&payment, "継続課金", call).await? {
+            super::Authorizing::Failed(e) => Err(e.into()),
+            _ => Ok(self
+                .store
+                .payment(payment_id)
+                .await?
+                .ok_or(PaymentsError::NotFound)?),
+        }
+    }
+}

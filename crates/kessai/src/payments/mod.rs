@@ -89,8 +89,7 @@ struct CachedConnector {
 /// The actor of changes kessai makes by itself (the 操作ログ's 操作者).
 pub const SYSTEM_ACTOR: &str = "system";
 
-/// How long provider settings are reused before they are read again.
-pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+pub use crate::settings::SETTINGS_TTL;
 
 /// An operator operation on a payment.
 #[derive(Clone, Debug)]

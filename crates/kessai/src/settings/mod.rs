@@ -187,7 +187,14 @@ pub struct Settings {
     data_dir: PathBuf,
     /// Counts provider-settings saves made by this instance, so caches can tell they are stale.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// 基本設定 as last read (when, and at which generation): every page and hand-off step
+    /// reads it, so it is read again only after [`SETTINGS_TTL`] or a save here.
+    shop: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, u64, ShopInfo)>>>,
 }
+
+/// How long settings read from the database are reused before they are read again: a
+/// change saved on another instance takes effect within that time, one saved here at once.
+pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 const SHOP: &str = "shop";
 const SYSTEM: &str = "system";
@@ -202,21 +209,35 @@ impl Settings {
             clock,
             data_dir,
             generation: Default::default(),
+            shop: Default::default(),
         }
     }
 
-    /// Changes whenever this instance saves provider settings.
+    /// Changes whenever this instance saves provider settings or 基本設定.
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// 基本設定 (empty until saved).
+    /// 基本設定 (empty until saved), read at most every [`SETTINGS_TTL`].
     pub async fn shop(&self) -> Result<ShopInfo, StoreError> {
-        match self.store.setting(SHOP).await? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt(format!("shop settings: {e}"))),
-            None => Ok(ShopInfo::default()),
+        let generation = self.generation();
+        let lock = || {
+            self.shop
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((at, seen, info)) = lock().as_ref() {
+            if at.elapsed() < SETTINGS_TTL && *seen == generation {
+                return Ok(info.clone());
+            }
         }
+        let info = match self.store.setting(SHOP).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("shop settings: {e}")))?,
+            None => ShopInfo::default(),
+        };
+        *lock() = Some((std::time::Instant::now(), generation, info.clone()));
+        Ok(info)
     }
 
     /// Saves 基本設定 (already validated).
@@ -229,6 +250,8 @@ impl Settings {
                 now,
             )
             .await?;
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.store
             .audit(actor, "基本設定を更新", "shop", "", now)
             .await

@@ -347,3 +347,80 @@ async fn a_sandbox_running_as_its_own_process_serves_as_the_test_environment() {
     let notices = app.state.store.notifications(10).await.unwrap();
     assert_eq!(notices[0].status, "processed");
 }
+
+#[tokio::test]
+async fn a_charge_kessai_starts_on_a_kept_card_is_made_once_per_trading_id() {
+    // Arrange: a member's card kept at Paygent, and the member's order.
+    let app = TestApp::demo().await;
+    let member = app.create_member("charged@example.jp").await;
+    let receipt: serde_json::Value =
+        serde_json::from_str(&app.card_token("4900000000000000").await).unwrap();
+    let keeper = connector(&app, "paygent").await;
+    let card = app
+        .state
+        .payments
+        .keep_card(
+            member,
+            &keeper,
+            &kessai::providers::CardSubmission::Paygent(
+                kessai::providers::paygent::cards::CardSubmission {
+                    token: receipt["token"].as_str().unwrap().to_owned(),
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    let started = app
+        .start_checkout_of(&app.checkout_paid_by("paygent_card", Some(member)).await)
+        .await;
+    let order_id = app.pay_with_test_card(&started).await.order_id.unwrap();
+    let request = kessai::payments::cards::ChargeRequest {
+        order_id: Some(order_id),
+        card_id: card.id,
+        kind: "paygent_card",
+        amount: 1980,
+        trading_id: "charge202612",
+    };
+
+    // Act
+    let first = app.state.payments.charge(&request).await.unwrap();
+    let again = app.state.payments.charge(&request).await.unwrap();
+    let other = app
+        .state
+        .payments
+        .charge(&kessai::payments::cards::ChargeRequest {
+            amount: 999,
+            ..request.clone()
+        })
+        .await;
+
+    // Assert
+    assert_eq!(first.id, again.id, "the same trading id is the same charge");
+    assert_eq!(first.origin, "charge");
+    assert_eq!(first.state(), PaymentState::Authorized);
+    assert_eq!(first.provider_status_label.as_deref(), Some("オーソリOK"));
+    assert!(
+        other.is_err(),
+        "another amount under the same trading id is refused"
+    );
+    let calls: Vec<_> = app
+        .state
+        .store
+        .payment_operations(first.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.operation == "authorize")
+        .collect();
+    assert_eq!(calls.len(), 1, "charged once");
+    let payments = app.state.store.order_payments(order_id).await.unwrap();
+    assert_eq!(payments.len(), 2, "the checkout's and the charge");
+    let checkout = app
+        .state
+        .store
+        .checkout_payment(order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(checkout.id, started.payment_id);
+}
