@@ -85,6 +85,20 @@ pub struct Prepared {
 /// Validates a checkout and logs it with its pending payment; nothing is written when any
 /// field is wrong.
 pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started, CheckoutError> {
+    let p = start_pending(payments, req).await?;
+    Ok(Started {
+        link_key: p.payment.link_key,
+        payment_id: p.payment.id,
+        amount: p.payment.amount,
+        settlement_kind: p.payment.settlement_kind,
+    })
+}
+
+/// [`start`], answering the logged checkout and its payment as stored.
+pub async fn start_pending(
+    payments: &Payments,
+    req: &CheckoutRequest,
+) -> Result<Pending, CheckoutError> {
     let Prepared { order, provider } = prepare(payments, req).await?;
     let environment = match payments.connector_of(provider).await? {
         Some(connector) => connector.environment(),
@@ -99,7 +113,7 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
     };
     let link_key = new_link_key();
     let json = serde_json::to_string(&logged).expect("a checkout serializes");
-    let (_, payment_id) = payments
+    let (log, payment) = payments
         .store()
         .start_checkout(
             &NewPrepaymentLog {
@@ -123,11 +137,10 @@ pub async fn start(payments: &Payments, req: &CheckoutRequest) -> Result<Started
             payments.clock().now(),
         )
         .await?;
-    Ok(Started {
-        link_key,
-        payment_id,
-        amount,
-        settlement_kind,
+    Ok(Pending {
+        log,
+        checkout: logged,
+        payment,
     })
 }
 

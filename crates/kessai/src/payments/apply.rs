@@ -109,23 +109,35 @@ impl Payments {
     /// Applies a provider status to payment `payment_id`, serialized with every other
     /// report of the payment (see the module's documentation), and keeps its order in step.
     pub async fn apply(&self, payment_id: i64, report: &Report) -> Result<Applied, StoreError> {
-        self.apply_replacing(payment_id, report, None).await
+        let payment = self
+            .store
+            .payment(payment_id)
+            .await?
+            .ok_or(StoreError::NotFound("payment"))?;
+        self.apply_to(&payment, report, None).await
     }
 
-    /// [`Payments::apply`] of the status a call of ours answered, which replaced the
-    /// provider's payment id `replacing` by the report's.
-    pub(super) async fn apply_replacing(
+    /// [`Payments::apply`] to a payment as the caller last read it (decided on that first,
+    /// read again only when it moved on meanwhile). `replacing` is the provider's payment id
+    /// a call of ours just replaced by the report's (an amount change).
+    pub(super) async fn apply_to(
         &self,
-        payment_id: i64,
+        known: &Payment,
         report: &Report,
         replacing: Option<&str>,
     ) -> Result<Applied, StoreError> {
+        let payment_id = known.id;
+        let mut read_again = false;
         for _ in 0..ATTEMPTS {
-            let payment = self
-                .store
-                .payment(payment_id)
-                .await?
-                .ok_or(StoreError::NotFound("payment"))?;
+            let payment = if read_again {
+                self.store
+                    .payment(payment_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("payment"))?
+            } else {
+                known.clone()
+            };
+            read_again = true;
             let history = self.store.payment_operations(payment.id).await?;
             let amount = report.amount.unwrap_or(payment.amount);
             let row = |note| StatusRow {

@@ -258,17 +258,23 @@ impl Payments {
         request: &OperationRequest<'_>,
     ) -> Result<Payment, PaymentsError> {
         let payment = self.payment(payment_id).await?;
-        if let Some(key) = request.request_key {
-            if let Some(done) = self.answer_of_request(&payment, key).await? {
-                return done;
-            }
-        }
-        if request.operation == Operation::Refresh {
-            self.refresh(&payment).await?;
+        let result = if request.operation == Operation::Refresh {
+            self.refresh(&payment).await.map(drop)
         } else {
-            self.operate(&payment, request).await?;
+            self.operate(&payment, request).await
+        };
+        match (result, request.request_key) {
+            // Refused before anything was sent: the same request may have been made before
+            // (a retry after a crash), whose call changed the payment: answer that call.
+            (Err(e @ (PaymentsError::NotAllowed { .. } | PaymentsError::Busy)), Some(key)) => {
+                match self.answer_of_request(&payment, key).await? {
+                    Some(answer) => answer,
+                    None => Err(e),
+                }
+            }
+            (Err(e), _) => Err(e),
+            (Ok(()), _) => self.payment(payment_id).await,
         }
-        self.payment(payment_id).await
     }
 
     async fn payment(&self, payment_id: i64) -> Result<Payment, PaymentsError> {
@@ -279,7 +285,8 @@ impl Payments {
     }
 
     /// The answer of a request that already asked for a call: its success, its refusal, or
-    /// (while its call has no answer) what an inquiry now says about it.
+    /// (while its call has no answer) what an inquiry now says about it. `None` when the
+    /// request never asked for one.
     async fn answer_of_request(
         &self,
         payment: &Payment,
@@ -455,9 +462,12 @@ impl Payments {
                         .await?;
                 }
                 self.complete(row, &current, &authorized.done).await?;
-                self.store
-                    .set_payment_handoff(payment.id, "", self.clock.now())
-                    .await?;
+                if !current.handoff_json.is_empty() {
+                    // What the steps kept (a 3-D Secure authentication) is spent.
+                    self.store
+                        .set_payment_handoff(payment.id, "", self.clock.now())
+                        .await?;
+                }
                 Ok(Authorizing::Done(Box::new(authorized)))
             }
             Err(e) => {
@@ -493,12 +503,12 @@ impl Payments {
                         now,
                     )
                     .await?;
-                self.apply_replacing(payment.id, &done.status, Some(&old.payment_id))
+                self.apply_to(payment, &done.status, Some(&old.payment_id))
                     .await
                     .map(drop)
             }
             None => {
-                self.apply(payment.id, &done.status).await?;
+                self.apply_to(payment, &done.status, None).await?;
                 self.store
                     .complete_payment_operation(
                         row,
@@ -590,7 +600,7 @@ impl Payments {
                 return Err(e.into());
             }
         };
-        self.apply(payment.id, &report).await?;
+        self.apply_to(payment, &report, None).await?;
         self.settle_pending(payment, &report).await?;
         Ok(report)
     }

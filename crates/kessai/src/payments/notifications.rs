@@ -252,7 +252,7 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
             .await;
         }
         _ => {
-            payments.apply(payment.id, &reported).await?;
+            payments.apply_to(&payment, &reported, None).await?;
             reported
         }
     };

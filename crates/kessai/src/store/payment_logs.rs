@@ -133,27 +133,27 @@ const LOG_COLUMNS: &str =
 
 impl Store {
     /// Starts a checkout in one transaction: the pre-payment log (written before the
-    /// hand-off) and its pending payment.
+    /// hand-off) and its pending payment; answers both as stored.
     pub async fn start_checkout(
         &self,
         log: &NewPrepaymentLog<'_>,
         payment: &super::NewPayment<'_>,
         now: DateTime<Utc>,
-    ) -> Result<(i64, i64), StoreError> {
-        let log_sql = "INSERT INTO prepayment_logs (link_key, provider, settlement_kind, amount, customer_name, checkout_json,
-                   claimed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    ) -> Result<(PrepaymentLog, super::Payment), StoreError> {
+        let log_sql = format!("INSERT INTO prepayment_logs (link_key, provider, settlement_kind, amount, customer_name, checkout_json,
+                   claimed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {LOG_COLUMNS}");
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let log_id: i64 = sqlx::query_scalar(log_sql)
+            let log: PrepaymentLog = sqlx::query_as(&log_sql)
                 .bind(log.link_key).bind(log.provider).bind(log.settlement_kind).bind(log.amount)
                 .bind(log.customer_name).bind(log.checkout_json).bind(false).bind(now)
                 .fetch_one(&mut *tx).await?;
-            let payment_id: i64 = sqlx::query_scalar(super::payments::INSERT_PAYMENT)
+            let payment: super::Payment = sqlx::query_as(&super::payments::insert_payment_returning_it())
                 .bind(payment.order_id).bind(payment.provider).bind(payment.settlement_kind).bind(payment.link_key)
                 .bind(payment.state).bind(payment.amount).bind(now).bind(payment.environment).bind(payment.origin)
                 .fetch_one(&mut *tx).await?;
             tx.commit().await?;
-            Ok((log_id, payment_id))
+            Ok((log, payment))
         })
     }
 

@@ -130,6 +130,11 @@ const PAYMENT_COLUMNS: &str =
     provider_status_code, provider_status_label, state, amount, handoff_json, details_json, deadline,
     environment, origin, version, created_at, updated_at";
 
+/// [`INSERT_PAYMENT`] answering the whole stored [`Payment`].
+pub(super) fn insert_payment_returning_it() -> String {
+    INSERT_PAYMENT.replace("RETURNING id", &format!("RETURNING {PAYMENT_COLUMNS}"))
+}
+
 /// Inserts a payment (binds: order_id, provider, settlement_kind, link_key, state, amount,
 /// now, environment, origin) and returns its id.
 pub(super) const INSERT_PAYMENT: &str =

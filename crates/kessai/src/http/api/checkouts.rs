@@ -128,14 +128,13 @@ pub async fn create(
     State(state): State<SharedState>,
     ApiJson(req): ApiJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
-    let started = checkout::start(&state.payments, &req)
+    let p = checkout::start_pending(&state.payments, &req)
         .await
         .map_err(|e| match e {
             CheckoutError::Invalid(errors) => ApiError::Invalid(errors),
             CheckoutError::Store(e) => ApiError::Store(e),
         })?;
-    tracing::info!(payment.id = started.payment_id, "API checkout started");
-    let p = pending(&state, &started.link_key).await?;
+    tracing::info!(payment.id = p.payment.id, "API checkout started");
     Ok((StatusCode::CREATED, Json(view(&state, p).await?)).into_response())
 }
 
