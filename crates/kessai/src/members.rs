@@ -41,18 +41,18 @@ impl MemberForm {
     pub fn of(m: &Member) -> Self {
         Self {
             customer: Buyer {
-                email: m.email.clone(),
-                family_name: m.family_name.clone(),
-                given_name: m.given_name.clone(),
-                family_kana: m.family_kana.clone(),
-                given_kana: m.given_kana.clone(),
-                postal_code: m.postal_code.clone(),
-                prefecture: m.prefecture.clone(),
-                address1: m.address1.clone(),
-                address2: m.address2.clone(),
-                phone: m.phone.clone(),
+                email: m.buyer.email.clone(),
+                family_name: m.buyer.family_name.clone(),
+                given_name: m.buyer.given_name.clone(),
+                family_kana: m.buyer.family_kana.clone(),
+                given_kana: m.buyer.given_kana.clone(),
+                postal_code: m.buyer.postal_code.clone(),
+                prefecture: m.buyer.prefecture.clone(),
+                address1: m.buyer.address1.clone(),
+                address2: m.buyer.address2.clone(),
+                phone: m.buyer.phone.clone(),
             },
-            email_confirm: m.email.clone(),
+            email_confirm: m.buyer.email.clone(),
             ..Self::default()
         }
     }
@@ -133,19 +133,10 @@ fn parse(
     }
 }
 
-fn new_member(c: Buyer, password_hash: String) -> NewMember {
+fn new_member(buyer: Buyer, password_hash: String) -> NewMember {
     NewMember {
-        email: c.email,
+        buyer,
         password_hash,
-        family_name: c.family_name,
-        given_name: c.given_name,
-        family_kana: c.family_kana,
-        given_kana: c.given_kana,
-        postal_code: c.postal_code,
-        prefecture: c.prefecture,
-        address1: c.address1,
-        address2: c.address2,
-        phone: c.phone,
     }
 }
 

@@ -11,12 +11,11 @@ use kessai::store::{NewOrder, NewPaymentError, OrderFilter, PaymentStatusUpdate}
 
 /// An order as checkout would create it, with a number, name and e-mail of its own.
 fn order(number: &str, family: &str, given: &str, email: &str) -> NewOrder {
-    NewOrder {
-        family_name: family.into(),
-        given_name: given.into(),
-        email: email.into(),
-        ..common::sample_order(number)
-    }
+    let mut order = common::sample_order(number);
+    order.buyer.family_name = family.into();
+    order.buyer.given_name = given.into();
+    order.buyer.email = email.into();
+    order
 }
 
 /// A time as an admin page shows it (Asia/Tokyo; the page escapes `/`).
@@ -336,7 +335,7 @@ async fn the_csv_exports_are_cp932_follow_the_filter_and_quote_what_needs_quotin
         .with_timezone(&Utc);
     let mut tricky = order("C-001", "髙橋", "太郎", "c1@example.jp");
     tricky.note = "のしは\"寿\",\n二重包装".into();
-    tricky.address2 = "=HYPERLINK(\"x\")".into();
+    tricky.buyer.address2 = "=HYPERLINK(\"x\")".into();
     let first = create(&app, &tricky, at).await;
     attach_payment(&app, first, "12345678", 5360).await;
     let mut other = order("C-002", "佐藤", "花子", "c2@example.jp");
@@ -556,7 +555,7 @@ async fn an_invalid_order_edit_names_each_field_keeps_the_input_and_changes_noth
     assert!(html.contains("value=\"山本\""), "the input is kept");
     assert!(html.contains("value=\"やまだ\""));
     let after = app.state.store.order(id).await.unwrap().unwrap();
-    assert_eq!(after.family_name, before.family_name);
+    assert_eq!(after.buyer.family_name, before.buyer.family_name);
     assert_eq!(after.updated_at, before.updated_at);
     assert_eq!(app.state.store.order_items(id).await.unwrap().len(), 2);
     assert_eq!(
@@ -624,13 +623,13 @@ async fn a_valid_order_edit_saves_every_field_and_its_lines_with_an_audit_entry(
     let o = app.state.store.order(id).await.unwrap().unwrap();
     assert_eq!(
         (
-            o.email.as_str(),
-            o.family_name.as_str(),
-            o.given_kana.as_str(),
-            o.postal_code.as_str(),
-            o.prefecture.as_str(),
-            o.address2.as_str(),
-            o.phone.as_str(),
+            o.buyer.email.as_str(),
+            o.buyer.family_name.as_str(),
+            o.buyer.given_kana.as_str(),
+            o.buyer.postal_code.as_str(),
+            o.buyer.prefecture.as_str(),
+            o.buyer.address2.as_str(),
+            o.buyer.phone.as_str(),
             o.carrier.as_str(),
             o.tracking_number.as_deref(),
             o.order_status.as_str(),
@@ -697,7 +696,7 @@ async fn a_valid_order_edit_saves_every_field_and_its_lines_with_an_audit_entry(
     assert!(r.text().await.unwrap().contains("他の操作で更新されたため"));
     let o = app.state.store.order(id).await.unwrap().unwrap();
     assert_eq!(
-        (o.given_name.as_str(), o.order_status.as_str()),
+        (o.buyer.given_name.as_str(), o.order_status.as_str()),
         ("一郎", "shipped")
     );
 }
@@ -1225,7 +1224,10 @@ async fn members_are_searched_and_edited_with_the_checkout_rules_and_a_unique_e_
     assert!(html.contains("value=\"鈴木\""));
     let member = app.state.store.member(hanako).await.unwrap().unwrap();
     assert_eq!(
-        (member.email.as_str(), member.family_name.as_str()),
+        (
+            member.buyer.email.as_str(),
+            member.buyer.family_name.as_str()
+        ),
         ("hanako@example.jp", "山田")
     );
 
@@ -1239,10 +1241,10 @@ async fn members_are_searched_and_edited_with_the_checkout_rules_and_a_unique_e_
     let member = app.state.store.member(hanako).await.unwrap().unwrap();
     assert_eq!(
         (
-            member.email.as_str(),
-            member.family_name.as_str(),
-            member.prefecture.as_str(),
-            member.postal_code.as_str()
+            member.buyer.email.as_str(),
+            member.buyer.family_name.as_str(),
+            member.buyer.prefecture.as_str(),
+            member.buyer.postal_code.as_str()
         ),
         ("suzuki@example.jp", "鈴木", "北海道", "060-0001")
     );

@@ -165,7 +165,7 @@ async fn a_member_registers_buys_and_sees_the_order_in_the_member_page() {
         .unwrap()
         .unwrap();
     assert_eq!(order.member_id, Some(member));
-    assert_eq!(order.prefecture, "大阪府");
+    assert_eq!(order.buyer.prefecture, "大阪府");
     let (_, home) = app.page("/member").await;
     let history = common::between(&home, "id=\"order-history\">", "</table>");
     assert!(history.contains(&order_number), "{history}");
@@ -454,7 +454,7 @@ async fn a_member_edits_their_details_with_the_same_validation() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(member.address1, "大阪市中央区難波2-2");
+    assert_eq!(member.buyer.address1, "大阪市中央区難波2-2");
     let (_, home) = app.page("/member").await;
     assert!(home.contains("会員情報を更新しました。"));
     app.post_page_form("/member", "/member/logout", &[]).await;

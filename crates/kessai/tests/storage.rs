@@ -31,7 +31,7 @@ async fn an_order_is_stored_with_its_items_and_totals() {
         let id = store.create_order(&order("1001"), now).await.unwrap();
         let o = store.order(id).await.unwrap().unwrap();
         assert_eq!((o.subtotal, o.total), (5460, 6160), "{backend}");
-        assert_eq!(o.family_kana, "ヤマダ");
+        assert_eq!(o.buyer.family_kana, "ヤマダ");
         assert_eq!(
             (o.created_at - now).num_seconds(),
             0,

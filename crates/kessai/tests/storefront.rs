@@ -182,7 +182,7 @@ async fn a_guest_buys_through_every_step_with_a_token_card_and_reaches_the_compl
     assert!(done.contains(&order.order_number));
     assert_eq!(order.total, 1080);
     assert_eq!(order.member_id, None);
-    assert_eq!(order.postal_code, "100-0001");
+    assert_eq!(order.buyer.postal_code, "100-0001");
     assert_eq!(
         order.delivery_date.map(|d| d.to_string()),
         Some(date.clone())

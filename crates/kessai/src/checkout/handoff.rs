@@ -99,7 +99,7 @@ pub async fn view(
         .to_string();
     Ok(Checkout {
         payment: payment_ref(&p.payment),
-        buyer: order.buyer(),
+        buyer: order.buyer.clone(),
         items: order
             .items
             .iter()

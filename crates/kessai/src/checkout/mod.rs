@@ -106,7 +106,7 @@ pub async fn start_pending(
     };
     let amount = order.total();
     let settlement_kind = order.settlement_kind.clone();
-    let customer_name = format!("{} {}", order.family_name, order.given_name);
+    let customer_name = order.buyer.full_name();
     let logged = LoggedCheckout {
         order,
         return_url: req.return_url.clone(),
@@ -264,31 +264,10 @@ pub async fn prepare(
         return Err(CheckoutError::Invalid(errors));
     }
 
-    let Buyer {
-        email,
-        family_name,
-        given_name,
-        family_kana,
-        given_kana,
-        postal_code,
-        prefecture,
-        address1,
-        address2,
-        phone,
-    } = customer;
     let order = NewOrder {
         order_number: String::new(),
         member_id,
-        email,
-        family_name,
-        given_name,
-        family_kana,
-        given_kana,
-        postal_code,
-        prefecture,
-        address1,
-        address2,
-        phone,
+        buyer: customer,
         delivery_method_id: Some(delivery.id),
         delivery_name: delivery.name.clone(),
         carrier: delivery.carrier.clone(),

@@ -323,7 +323,7 @@ fn compose(kind: MailKind, o: &OrderForMail) -> Result<NewMail, MailError> {
         sender_address,
     );
     let recipient = match kind {
-        MailKind::ThankYou => o.order.email.clone(),
+        MailKind::ThankYou => o.order.buyer.email.clone(),
         MailKind::OrderNotice => address(&o.shop.order_email, "受注メールアドレス")?.to_string(),
     };
     let text = crate::templates::render(
@@ -396,16 +396,18 @@ mod tests {
                 id: 7,
                 order_number: "00000007".into(),
                 member_id: None,
-                email: "buyer@example.jp".into(),
-                family_name: "山田".into(),
-                given_name: "太郎".into(),
-                family_kana: "ヤマダ".into(),
-                given_kana: "タロウ".into(),
-                postal_code: "100-0001".into(),
-                prefecture: "東京都".into(),
-                address1: "千代田区千代田1-1".into(),
-                address2: String::new(),
-                phone: "03-1234-5678".into(),
+                buyer: crate::domain::buyer::Buyer {
+                    email: "buyer@example.jp".into(),
+                    family_name: "山田".into(),
+                    given_name: "太郎".into(),
+                    family_kana: "ヤマダ".into(),
+                    given_kana: "タロウ".into(),
+                    postal_code: "100-0001".into(),
+                    prefecture: "東京都".into(),
+                    address1: "千代田区千代田1-1".into(),
+                    address2: String::new(),
+                    phone: "03-1234-5678".into(),
+                },
                 delivery_method_id: None,
                 delivery_name: "宅急便".into(),
                 carrier: "japanpost".into(),

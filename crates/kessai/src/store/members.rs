@@ -5,56 +5,26 @@ use chrono::{DateTime, Utc};
 
 use super::audit::{insert_audit, AuditNote};
 use super::{on_pool, Store, StoreError};
+use crate::domain::buyer::Buyer;
 
 /// A new member (input already validated, password already hashed).
 #[derive(Clone, Debug)]
 pub struct NewMember {
-    pub email: String,
+    pub buyer: Buyer,
     pub password_hash: String,
-    pub family_name: String,
-    pub given_name: String,
-    pub family_kana: String,
-    pub given_kana: String,
-    pub postal_code: String,
-    pub prefecture: String,
-    pub address1: String,
-    pub address2: String,
-    pub phone: String,
 }
 
 /// A stored member.
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct Member {
     pub id: i64,
-    pub email: String,
     #[serde(skip)]
     pub password_hash: String,
-    pub family_name: String,
-    pub given_name: String,
-    pub family_kana: String,
-    pub given_kana: String,
-    pub postal_code: String,
-    pub prefecture: String,
-    pub address1: String,
-    pub address2: String,
-    pub phone: String,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub buyer: Buyer,
     pub created_at: DateTime<Utc>,
     pub withdrawn_at: Option<DateTime<Utc>>,
-}
-
-/// A member's details as the operator edits them (会員データ編集).
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct MemberDetails {
-    pub email: String,
-    pub family_name: String,
-    pub given_name: String,
-    pub family_kana: String,
-    pub given_kana: String,
-    pub postal_code: String,
-    pub prefecture: String,
-    pub address1: String,
-    pub address2: String,
-    pub phone: String,
 }
 
 /// The members a keyword selects (binds: keyword, LIKE pattern, 会員No or `NULL`).
@@ -82,9 +52,9 @@ impl Store {
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                    ON CONFLICT (email) DO NOTHING RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(sql)
-            .bind(&m.email).bind(&m.password_hash).bind(&m.family_name).bind(&m.given_name).bind(&m.family_kana)
-            .bind(&m.given_kana).bind(&m.postal_code).bind(&m.prefecture).bind(&m.address1).bind(&m.address2)
-            .bind(&m.phone).bind(now)
+            .bind(&m.buyer.email).bind(&m.password_hash).bind(&m.buyer.family_name).bind(&m.buyer.given_name).bind(&m.buyer.family_kana)
+            .bind(&m.buyer.given_kana).bind(&m.buyer.postal_code).bind(&m.buyer.prefecture).bind(&m.buyer.address1).bind(&m.buyer.address2)
+            .bind(&m.buyer.phone).bind(now)
             .fetch_optional(p).await?))
     }
 
@@ -118,7 +88,7 @@ impl Store {
     pub async fn update_member(
         &self,
         id: i64,
-        m: &MemberDetails,
+        m: &Buyer,
         audit: &AuditNote<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<()>, StoreError> {
@@ -162,9 +132,9 @@ impl Store {
                    family_kana = $6, given_kana = $7, postal_code = $8, prefecture = $9, address1 = $10,
                    address2 = $11, phone = $12 WHERE id = $1 AND withdrawn_at IS NULL";
         let updated = on_pool!(self, p => sqlx::query(sql)
-            .bind(id).bind(&m.email).bind(&m.password_hash).bind(&m.family_name).bind(&m.given_name)
-            .bind(&m.family_kana).bind(&m.given_kana).bind(&m.postal_code).bind(&m.prefecture)
-            .bind(&m.address1).bind(&m.address2).bind(&m.phone)
+            .bind(id).bind(&m.buyer.email).bind(&m.password_hash).bind(&m.buyer.family_name).bind(&m.buyer.given_name)
+            .bind(&m.buyer.family_kana).bind(&m.buyer.given_kana).bind(&m.buyer.postal_code).bind(&m.buyer.prefecture)
+            .bind(&m.buyer.address1).bind(&m.buyer.address2).bind(&m.buyer.phone)
             .execute(p).await.map(|r| r.rows_affected()));
         match updated {
             Ok(1) => Ok(true),

@@ -35,7 +35,7 @@ pub use audit::{AuditEntry, AuditNote};
 pub use catalog::{DeliveryMethod, NewDeliveryMethod, NewPaymentMethod, PaymentMethod, Product};
 pub use jobs::{ClaimedJob, JobRow, JobState, NewJob};
 pub use mails::{Mail, NewMail};
-pub use members::{Member, MemberDetails, NewMember};
+pub use members::{Member, NewMember};
 pub use notifications::{NewNotification, Notification};
 pub use orders::{
     NewOrder, NewOrderItem, Order, OrderEdit, OrderFilter, OrderItem, OrderRow, OrderUpdate,

@@ -5,22 +5,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::audit::{insert_audit, AuditNote};
 use super::{on_pool, Store, StoreError};
+use crate::domain::buyer::Buyer;
 
 /// A new order as checkout or recovery creates it.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NewOrder {
     pub order_number: String,
     pub member_id: Option<i64>,
-    pub email: String,
-    pub family_name: String,
-    pub given_name: String,
-    pub family_kana: String,
-    pub given_kana: String,
-    pub postal_code: String,
-    pub prefecture: String,
-    pub address1: String,
-    pub address2: String,
-    pub phone: String,
+    #[serde(flatten)]
+    pub buyer: Buyer,
     pub delivery_method_id: Option<i64>,
     pub delivery_name: String,
     pub carrier: String,
@@ -110,16 +103,7 @@ macro_rules! bind_filter {
 /// An operator's edit of an order (受注データ編集), already validated.
 #[derive(Clone, Debug)]
 pub struct OrderEdit {
-    pub email: String,
-    pub family_name: String,
-    pub given_name: String,
-    pub family_kana: String,
-    pub given_kana: String,
-    pub postal_code: String,
-    pub prefecture: String,
-    pub address1: String,
-    pub address2: String,
-    pub phone: String,
+    pub buyer: Buyer,
     pub delivery_method_id: Option<i64>,
     pub delivery_name: String,
     pub carrier: String,
@@ -165,22 +149,6 @@ pub struct NewOrderItem {
 }
 
 impl NewOrder {
-    /// The buyer's name, address and contact.
-    pub fn buyer(&self) -> crate::domain::buyer::Buyer {
-        crate::domain::buyer::Buyer {
-            email: self.email.clone(),
-            family_name: self.family_name.clone(),
-            given_name: self.given_name.clone(),
-            family_kana: self.family_kana.clone(),
-            given_kana: self.given_kana.clone(),
-            postal_code: self.postal_code.clone(),
-            prefecture: self.prefecture.clone(),
-            address1: self.address1.clone(),
-            address2: self.address2.clone(),
-            phone: self.phone.clone(),
-        }
-    }
-
     /// Sum of the item lines.
     pub fn subtotal(&self) -> i64 {
         lines_total(&self.items)
@@ -198,16 +166,9 @@ pub struct Order {
     pub id: i64,
     pub order_number: String,
     pub member_id: Option<i64>,
-    pub email: String,
-    pub family_name: String,
-    pub given_name: String,
-    pub family_kana: String,
-    pub given_kana: String,
-    pub postal_code: String,
-    pub prefecture: String,
-    pub address1: String,
-    pub address2: String,
-    pub phone: String,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub buyer: Buyer,
     pub delivery_method_id: Option<i64>,
     pub delivery_name: String,
     pub carrier: String,
@@ -265,9 +226,9 @@ macro_rules! insert_order {
             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30)
             RETURNING id";
         let id: i64 = sqlx::query_scalar(order_sql)
-            .bind(&o.order_number).bind(o.member_id).bind(&o.email).bind(&o.family_name).bind(&o.given_name)
-            .bind(&o.family_kana).bind(&o.given_kana).bind(&o.postal_code).bind(&o.prefecture)
-            .bind(&o.address1).bind(&o.address2).bind(&o.phone).bind(o.delivery_method_id)
+            .bind(&o.order_number).bind(o.member_id).bind(&o.buyer.email).bind(&o.buyer.family_name).bind(&o.buyer.given_name)
+            .bind(&o.buyer.family_kana).bind(&o.buyer.given_kana).bind(&o.buyer.postal_code).bind(&o.buyer.prefecture)
+            .bind(&o.buyer.address1).bind(&o.buyer.address2).bind(&o.buyer.phone).bind(o.delivery_method_id)
             .bind(&o.delivery_name).bind(&o.carrier).bind(o.subtotal()).bind(o.shipping_fee).bind(o.fee)
             .bind(o.discount).bind(o.total()).bind(&o.order_status).bind(&o.receipt_status)
             .bind(o.payment_method_id).bind(&o.payment_method_name).bind(&o.settlement_kind).bind(&o.note)
@@ -403,9 +364,9 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query(sql)
-                .bind(id).bind(&e.email).bind(&e.family_name).bind(&e.given_name).bind(&e.family_kana)
-                .bind(&e.given_kana).bind(&e.postal_code).bind(&e.prefecture).bind(&e.address1).bind(&e.address2)
-                .bind(&e.phone).bind(e.delivery_method_id).bind(&e.delivery_name).bind(&e.carrier)
+                .bind(id).bind(&e.buyer.email).bind(&e.buyer.family_name).bind(&e.buyer.given_name).bind(&e.buyer.family_kana)
+                .bind(&e.buyer.given_kana).bind(&e.buyer.postal_code).bind(&e.buyer.prefecture).bind(&e.buyer.address1).bind(&e.buyer.address2)
+                .bind(&e.buyer.phone).bind(e.delivery_method_id).bind(&e.delivery_name).bind(&e.carrier)
                 .bind(&e.tracking_number).bind(lines_total(&e.items)).bind(e.shipping_fee).bind(e.fee)
                 .bind(e.discount).bind(e.total()).bind(&e.order_status).bind(&e.receipt_status).bind(&e.note)
                 .bind(now).bind(loaded_at)

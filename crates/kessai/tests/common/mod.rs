@@ -407,16 +407,18 @@ pub fn sample_order(number: &str) -> kessai::store::NewOrder {
     kessai::store::NewOrder {
         order_number: number.into(),
         member_id: None,
-        email: "buyer@example.jp".into(),
-        family_name: "山田".into(),
-        given_name: "太郎".into(),
-        family_kana: "ヤマダ".into(),
-        given_kana: "タロウ".into(),
-        postal_code: "100-0001".into(),
-        prefecture: "東京都".into(),
-        address1: "千代田区千代田1-1".into(),
-        address2: "".into(),
-        phone: "03-1234-5678".into(),
+        buyer: kessai::domain::buyer::Buyer {
+            email: "buyer@example.jp".into(),
+            family_name: "山田".into(),
+            given_name: "太郎".into(),
+            family_kana: "ヤマダ".into(),
+            given_kana: "タロウ".into(),
+            postal_code: "100-0001".into(),
+            prefecture: "東京都".into(),
+            address1: "千代田区千代田1-1".into(),
+            address2: "".into(),
+            phone: "03-1234-5678".into(),
+        },
         delivery_method_id: None,
         delivery_name: "宅急便".into(),
         carrier: "yamato".into(),
@@ -451,17 +453,19 @@ pub fn sample_order(number: &str) -> kessai::store::NewOrder {
 /// A member 山田 花子 with `email` (and no usable password).
 pub fn sample_member(email: &str) -> kessai::store::NewMember {
     kessai::store::NewMember {
-        email: email.into(),
+        buyer: kessai::domain::buyer::Buyer {
+            email: email.into(),
+            family_name: "山田".into(),
+            given_name: "花子".into(),
+            family_kana: "ヤマダ".into(),
+            given_kana: "ハナコ".into(),
+            postal_code: "100-0001".into(),
+            prefecture: "東京都".into(),
+            address1: "千代田区千代田1-1".into(),
+            address2: String::new(),
+            phone: "03-1234-5678".into(),
+        },
         password_hash: "x".into(),
-        family_name: "山田".into(),
-        given_name: "花子".into(),
-        family_kana: "ヤマダ".into(),
-        given_kana: "ハナコ".into(),
-        postal_code: "100-0001".into(),
-        prefecture: "東京都".into(),
-        address1: "千代田区千代田1-1".into(),
-        address2: String::new(),
-        phone: "03-1234-5678".into(),
     }
 }
 

@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 use super::auth::Admin;
 use super::list::{self, Page, PageQuery};
 use super::{page, redirect_with};
-use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
+use crate::domain::buyer::Buyer;
+use crate::domain::input::{self, Invalid};
 use crate::http::error::HttpError;
 use crate::http::SharedState;
 use crate::payments::PaymentsError;
-use crate::store::{AuditNote, Member, MemberDetails};
+use crate::store::{AuditNote, Member};
 
 const LIST: &str = "/admin/members";
 const PAGE_SIZE: i64 = 50;
@@ -54,59 +55,16 @@ pub async fn index(
     )
 }
 
-fn details_of(m: &Member) -> MemberDetails {
-    MemberDetails {
-        email: m.email.clone(),
-        family_name: m.family_name.clone(),
-        given_name: m.given_name.clone(),
-        family_kana: m.family_kana.clone(),
-        given_kana: m.given_kana.clone(),
-        postal_code: m.postal_code.clone(),
-        prefecture: m.prefecture.clone(),
-        address1: m.address1.clone(),
-        address2: m.address2.clone(),
-        phone: m.phone.clone(),
-    }
-}
-
 /// Validates the edit form with the checkout's rules, naming every wrong field.
-fn parse(form: &MemberDetails) -> Result<MemberDetails, Vec<Invalid>> {
-    let mut errors = Vec::new();
-    let mut keep = |r: Result<String, Invalid>| r.map_err(|e| errors.push(e)).unwrap_or_default();
-    let details = MemberDetails {
-        email: keep(Email::parse("email", &form.email).map(|e| e.as_str().to_owned())),
-        family_name: keep(input::text("family_name", "姓", &form.family_name, 30)),
-        given_name: keep(input::text("given_name", "名", &form.given_name, 30)),
-        family_kana: keep(
-            Kana::parse("family_kana", "セイ", &form.family_kana).map(|k| k.as_str().to_owned()),
-        ),
-        given_kana: keep(
-            Kana::parse("given_kana", "メイ", &form.given_kana).map(|k| k.as_str().to_owned()),
-        ),
-        postal_code: keep(
-            PostalCode::parse("postal_code", &form.postal_code).map(|p| p.as_str().to_owned()),
-        ),
-        prefecture: keep(input::prefecture("prefecture", &form.prefecture)),
-        address1: keep(input::text("address1", "住所", &form.address1, 100)),
-        address2: if form.address2.trim().is_empty() {
-            String::new()
-        } else {
-            keep(input::text("address2", "建物名", &form.address2, 100))
-        },
-        phone: keep(Phone::parse("phone", &form.phone).map(|p| p.as_str().to_owned())),
-    };
-    if errors.is_empty() {
-        Ok(details)
-    } else {
-        Err(errors)
-    }
+fn parse(form: &Buyer) -> Result<Buyer, Vec<Invalid>> {
+    form.parse("")
 }
 
 /// The 会員データ編集 form: the details, and the cards ticked for 解除.
 #[derive(Debug, Default, Serialize)]
 struct MemberForm {
     #[serde(flatten)]
-    details: MemberDetails,
+    details: Buyer,
     remove_card: Vec<i64>,
 }
 
@@ -114,7 +72,7 @@ impl MemberForm {
     fn from_pairs(pairs: &[(String, String)]) -> Self {
         let get = |k: &str| list::value(pairs, k).to_owned();
         Self {
-            details: MemberDetails {
+            details: Buyer {
                 email: get("email"),
                 family_name: get("family_name"),
                 given_name: get("given_name"),
@@ -181,7 +139,7 @@ pub async fn show(
 ) -> Result<Response, HttpError> {
     let member = state.store.member(id).await?.ok_or(HttpError::NotFound)?;
     let form = MemberForm {
-        details: details_of(&member),
+        details: member.buyer.clone(),
         remove_card: Vec::new(),
     };
     render(
@@ -328,8 +286,8 @@ fn email_taken() -> Invalid {
 }
 
 /// The 会員データ labels an edit changes, for the audit log.
-fn changed_fields(m: &Member, d: &MemberDetails) -> Vec<&'static str> {
-    let before = details_of(m);
+fn changed_fields(m: &Member, d: &Buyer) -> Vec<&'static str> {
+    let before = &m.buyer;
     [
         ("メールアドレス", before.email != d.email),
         (

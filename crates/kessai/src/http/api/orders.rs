@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::extract::{ApiClient, ApiJson, RequestKey};
+use crate::domain::buyer::Buyer;
 use crate::domain::order::{OrderStatus, ReceiptStatus};
 use crate::domain::payment::Operation;
 use crate::http::SharedState;
@@ -30,16 +31,8 @@ struct Status {
 #[derive(Debug, Serialize)]
 struct Customer {
     member_id: Option<i64>,
-    email: String,
-    family_name: String,
-    given_name: String,
-    family_kana: String,
-    given_kana: String,
-    postal_code: String,
-    prefecture: String,
-    address1: String,
-    address2: String,
-    phone: String,
+    #[serde(flatten)]
+    buyer: Buyer,
 }
 
 #[derive(Debug, Serialize)]
@@ -242,16 +235,7 @@ pub async fn show(
         updated_at: o.updated_at,
         customer: Customer {
             member_id: o.member_id,
-            email: o.email,
-            family_name: o.family_name,
-            given_name: o.given_name,
-            family_kana: o.family_kana,
-            given_kana: o.given_kana,
-            postal_code: o.postal_code,
-            prefecture: o.prefecture,
-            address1: o.address1,
-            address2: o.address2,
-            phone: o.phone,
+            buyer: o.buyer,
         },
         delivery: Delivery {
             method_id: o.delivery_method_id,

@@ -98,7 +98,7 @@ pub(crate) async fn page(
             .member(id)
             .await?
             .filter(|m| m.withdrawn_at.is_none())
-            .map(|m| format!("{} {}", m.family_name, m.given_name)),
+            .map(|m| format!("{} {}", m.buyer.family_name, m.buyer.given_name)),
         None => None,
     };
     let notices = session.take_notices(state).await?;

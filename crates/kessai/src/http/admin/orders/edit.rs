@@ -11,7 +11,8 @@ use minijinja::{context, Value};
 use serde::Serialize;
 
 use super::{order_status_label, receipt_options, receipt_status_label, status_options, LIST};
-use crate::domain::input::{self, Email, Invalid, Kana, Phone, PostalCode};
+use crate::domain::buyer::Buyer;
+use crate::domain::input::{self, Invalid};
 use crate::domain::money::Yen;
 use crate::domain::order::{Carrier, OrderStatus, ReceiptStatus};
 use crate::http::admin::auth::Admin;
@@ -66,16 +67,8 @@ impl LineForm {
 /// The 受注データ編集 form, as loaded or as submitted (and shown again with its errors).
 #[derive(Debug, Default, Clone, Serialize)]
 struct OrderForm {
-    email: String,
-    family_name: String,
-    given_name: String,
-    family_kana: String,
-    given_kana: String,
-    postal_code: String,
-    prefecture: String,
-    address1: String,
-    address2: String,
-    phone: String,
+    #[serde(flatten)]
+    buyer: Buyer,
     /// A delivery method id, or empty to keep the order's (a method since deleted).
     delivery_method_id: String,
     carrier: String,
@@ -100,16 +93,7 @@ const MAX_LINES: usize = 200;
 impl OrderForm {
     fn of(o: &Order, items: &[OrderItem]) -> Self {
         Self {
-            email: o.email.clone(),
-            family_name: o.family_name.clone(),
-            given_name: o.given_name.clone(),
-            family_kana: o.family_kana.clone(),
-            given_kana: o.given_kana.clone(),
-            postal_code: o.postal_code.clone(),
-            prefecture: o.prefecture.clone(),
-            address1: o.address1.clone(),
-            address2: o.address2.clone(),
-            phone: o.phone.clone(),
+            buyer: o.buyer.clone(),
             delivery_method_id: o
                 .delivery_method_id
                 .map(|id| id.to_string())
@@ -159,16 +143,18 @@ impl OrderForm {
             })
             .collect();
         Self {
-            email: get("email"),
-            family_name: get("family_name"),
-            given_name: get("given_name"),
-            family_kana: get("family_kana"),
-            given_kana: get("given_kana"),
-            postal_code: get("postal_code"),
-            prefecture: get("prefecture"),
-            address1: get("address1"),
-            address2: get("address2"),
-            phone: get("phone"),
+            buyer: Buyer {
+                email: get("email"),
+                family_name: get("family_name"),
+                given_name: get("given_name"),
+                family_kana: get("family_kana"),
+                given_kana: get("given_kana"),
+                postal_code: get("postal_code"),
+                prefecture: get("prefecture"),
+                address1: get("address1"),
+                address2: get("address2"),
+                phone: get("phone"),
+            },
             delivery_method_id: get("delivery_method_id"),
             carrier: get("carrier"),
             tracking_number: get("tracking_number"),
@@ -194,28 +180,16 @@ impl OrderForm {
         products: &[Product],
     ) -> Result<(OrderEdit, DateTime<Utc>), Vec<Invalid>> {
         let mut errors = Vec::new();
+        // The checkout's rules, so a 機種依存文字 the provider cannot carry is refused here too.
+        let buyer = match self.buyer.parse("") {
+            Ok(buyer) => buyer,
+            Err(e) => {
+                errors.extend(e);
+                Buyer::default()
+            }
+        };
         let mut keep =
             |r: Result<String, Invalid>| r.map_err(|e| errors.push(e)).unwrap_or_default();
-        let email = keep(Email::parse("email", &self.email).map(|e| e.as_str().to_owned()));
-        let family_name = keep(input::text("family_name", "姓", &self.family_name, 30));
-        let given_name = keep(input::text("given_name", "名", &self.given_name, 30));
-        let family_kana = keep(
-            Kana::parse("family_kana", "セイ", &self.family_kana).map(|k| k.as_str().to_owned()),
-        );
-        let given_kana = keep(
-            Kana::parse("given_kana", "メイ", &self.given_kana).map(|k| k.as_str().to_owned()),
-        );
-        let postal_code = keep(
-            PostalCode::parse("postal_code", &self.postal_code).map(|p| p.as_str().to_owned()),
-        );
-        let prefecture = keep(input::prefecture("prefecture", &self.prefecture));
-        let address1 = keep(input::text("address1", "住所", &self.address1, 100));
-        let address2 = if self.address2.trim().is_empty() {
-            String::new()
-        } else {
-            keep(input::text("address2", "建物名", &self.address2, 100))
-        };
-        let phone = keep(Phone::parse("phone", &self.phone).map(|p| p.as_str().to_owned()));
         let tracking_number = if self.tracking_number.trim().is_empty() {
             None
         } else {
@@ -329,16 +303,7 @@ impl OrderForm {
             })
             .ok();
         let edit = OrderEdit {
-            email,
-            family_name,
-            given_name,
-            family_kana,
-            given_kana,
-            postal_code,
-            prefecture,
-            address1,
-            address2,
-            phone,
+            buyer,
             delivery_method_id,
             delivery_name,
             carrier: carrier.unwrap_or_default().to_owned(),
@@ -399,21 +364,32 @@ fn changes(o: &Order, items: &[OrderItem], e: &OrderEdit) -> Vec<String> {
         })
         .collect();
     let mut changed: Vec<String> = [
-        ("メールアドレス", o.email != e.email),
+        ("メールアドレス", o.buyer.email != e.buyer.email),
         (
             "氏名",
-            (&o.family_name, &o.given_name) != (&e.family_name, &e.given_name),
+            (&o.buyer.family_name, &o.buyer.given_name)
+                != (&e.buyer.family_name, &e.buyer.given_name),
         ),
         (
             "フリガナ",
-            (&o.family_kana, &o.given_kana) != (&e.family_kana, &e.given_kana),
+            (&o.buyer.family_kana, &o.buyer.given_kana)
+                != (&e.buyer.family_kana, &e.buyer.given_kana),
         ),
         (
             "住所",
-            (&o.postal_code, &o.prefecture, &o.address1, &o.address2)
-                != (&e.postal_code, &e.prefecture, &e.address1, &e.address2),
+            (
+                &o.buyer.postal_code,
+                &o.buyer.prefecture,
+                &o.buyer.address1,
+                &o.buyer.address2,
+            ) != (
+                &e.buyer.postal_code,
+                &e.buyer.prefecture,
+                &e.buyer.address1,
+                &e.buyer.address2,
+            ),
         ),
-        ("電話番号", o.phone != e.phone),
+        ("電話番号", o.buyer.phone != e.buyer.phone),
         ("配送方法", o.delivery_name != e.delivery_name),
         ("配送会社名", o.carrier != e.carrier),
         ("送り状番号", o.tracking_number != e.tracking_number),
