@@ -5,7 +5,6 @@ mod common;
 
 use common::TestApp;
 use kessai::providers::paygent::wire::notice_hash;
-use kessai::providers::paygent::wire::Authorize;
 use kessai::store::OrderFromLog;
 
 const NOTICE_KEY: &str = "sandboxnoticehashkey";
@@ -34,49 +33,14 @@ fn notice(
 }
 
 async fn post(app: &TestApp, body: String) -> (u16, String) {
-    let r = app
-        .client
-        .post(app.url("/notify/paygent"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    app.post_body("/notify/paygent", body).await
 }
 
-/// Authorizes a checkout at the sandbox directly, as if the shop had crashed right after
-/// the buyer's 020 went through: Paygent has the payment, kessai has no order.
+/// A checkout Paygent authorized while kessai knew nothing.
 async fn paid_at_paygent_only(app: &TestApp) -> (kessai::checkout::Started, String) {
     let started = app.start_checkout(None).await;
-    let receipt: serde_json::Value =
-        serde_json::from_str(&app.card_token("4900000000000000").await).unwrap();
-    let client = app
-        .state
-        .payments
-        .connector_of("paygent")
-        .await
-        .unwrap()
-        .map(|kessai::providers::Connector::Paygent(c)| c)
-        .unwrap()
-        .client()
-        .unwrap();
-    let authorized = client
-        .authorize(&Authorize {
-            trading_id: &started.link_key,
-            amount: started.amount,
-            card_token: receipt["token"].as_str().unwrap(),
-            payment_class: "10",
-            split_count: None,
-            capture: false,
-            skip_3ds: true,
-            three_ds_auth_id: None,
-            security_code_use: false,
-            stored_card: None,
-        })
-        .await
-        .unwrap();
-    (started, authorized.payment_id)
+    let payment_id = app.authorized_at_paygent_only(&started).await;
+    (started, payment_id)
 }
 
 #[tokio::test]

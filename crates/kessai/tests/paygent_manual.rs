@@ -29,18 +29,6 @@ fn notice(notice_id: &str, trading_id: &str, status: &str, amount: &str, key: &s
     serde_urlencoded::to_string(items).unwrap()
 }
 
-async fn post_raw(app: &TestApp, path: &str, body: String) -> (u16, String) {
-    let r = app
-        .client
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 /// Link type alone: no 接続ID, so no telegram at all.
 const LINK_ONLY: &[(&str, &str)] = &[
     ("card", "link"),
@@ -58,12 +46,12 @@ async fn a_post_to_the_site_address_is_a_notification_and_a_get_is_still_the_sto
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;
 
-    let (status, ack) = post_raw(
-        &app,
-        "/",
-        notice("7", &started.link_key, "11", "1080", "sandboxnoticehashkey"),
-    )
-    .await;
+    let (status, ack) = app
+        .post_body(
+            "/",
+            notice("7", &started.link_key, "11", "1080", "sandboxnoticehashkey"),
+        )
+        .await;
     let (shop_status, shop) = app.page("/").await;
 
     assert_eq!((status, ack.as_str()), (200, "result=0"));
@@ -109,16 +97,15 @@ async fn with_link_type_alone_the_return_waits_for_the_notification_which_is_che
         .await;
     let back_status = back.status().as_u16();
     let back_page = back.text().await.unwrap();
-    let (status, ack) = post_raw(
-        &app,
-        "/notify/paygent",
-        notice("1", &started.link_key, "20", "1080", ""),
-    )
-    .await;
+    let (status, ack) = app
+        .post_body(
+            "/notify/paygent",
+            notice("1", &started.link_key, "20", "1080", ""),
+        )
+        .await;
     app.worker.run_until_idle().await.unwrap();
     // A second unverifiable notification may not move the payment any more.
-    post_raw(
-        &app,
+    app.post_body(
         "/notify/paygent",
         notice("2", &started.link_key, "32", "1080", ""),
     )

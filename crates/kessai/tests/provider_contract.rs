@@ -336,20 +336,8 @@ async fn a_notification_delivered_twice_has_one_effect_and_a_forged_one_is_rejec
             .last()
             .unwrap_or_else(|| panic!("{}: the provider notified", service.name))
             .clone();
-        let post = |body: String| {
-            let url = app.url(&format!("/notify/{}", service.provider));
-            let client = app.client.clone();
-            async move {
-                let r = client
-                    .post(url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                (r.status().as_u16(), r.text().await.unwrap())
-            }
-        };
+        let path = format!("/notify/{}", service.provider);
+        let post = |body: String| app.post_body(&path, body);
         let history_before = app.history(started.payment_id).await;
 
         let again = post(first.raw_body.clone()).await;

@@ -74,6 +74,36 @@ impl Buyer {
         }
     }
 
+    /// The labels of the groups of details that differ in `after` (for the audit log):
+    /// メールアドレス, 氏名, フリガナ, 住所, 電話番号.
+    pub fn changed_labels(&self, after: &Buyer) -> Vec<&'static str> {
+        let address = |b: &Buyer| {
+            (
+                b.postal_code.clone(),
+                b.prefecture.clone(),
+                b.address1.clone(),
+                b.address2.clone(),
+            )
+        };
+        [
+            ("メールアドレス", self.email != after.email),
+            (
+                "氏名",
+                (&self.family_name, &self.given_name) != (&after.family_name, &after.given_name),
+            ),
+            (
+                "フリガナ",
+                (&self.family_kana, &self.given_kana) != (&after.family_kana, &after.given_kana),
+            ),
+            ("住所", address(self) != address(after)),
+            ("電話番号", self.phone != after.phone),
+        ]
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(label, _)| label)
+        .collect()
+    }
+
     /// 姓 and 名 with a space between.
     pub fn full_name(&self) -> String {
         format!("{} {}", self.family_name, self.given_name)

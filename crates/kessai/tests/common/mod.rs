@@ -619,9 +619,15 @@ impl TestApp {
 
     /// A token receipt for a test card, as PaygentToken.js hands it to the card form (JSON).
     pub async fn card_token(&self, card_number: &str) -> String {
+        self.card_token_at(&self.url("/sandbox/paygent"), card_number)
+            .await
+    }
+
+    /// [`TestApp::card_token`] from the Paygent sandbox at `base`.
+    pub async fn card_token_at(&self, base: &str, card_number: &str) -> String {
         let r = self
             .client
-            .post(self.url("/sandbox/paygent/n/token/request"))
+            .post(format!("{base}/n/token/request"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(
                 serde_urlencoded::to_string([
@@ -646,6 +652,54 @@ impl TestApp {
             "valid_until": t["valid_until"], "fingerprint": t["fingerprint"], "hc": body["hc"],
         })
         .to_string()
+    }
+
+    /// Posts a form-encoded body to `path` as a provider would (a notification): its status
+    /// and answer.
+    pub async fn post_body(&self, path: &str, body: String) -> (u16, String) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Authorizes a checkout at the Paygent sandbox directly, as if kessai had died right
+    /// after the buyer's authorization went through: Paygent has the payment (its id is
+    /// answered), kessai knows nothing.
+    pub async fn authorized_at_paygent_only(&self, started: &kessai::checkout::Started) -> String {
+        let receipt: serde_json::Value =
+            serde_json::from_str(&self.card_token("4900000000000000").await).unwrap();
+        let client = match self
+            .state
+            .payments
+            .connector_of("paygent")
+            .await
+            .unwrap()
+            .expect("Paygent is connected")
+        {
+            kessai::providers::Connector::Paygent(c) => c.client().unwrap(),
+        };
+        client
+            .authorize(&kessai::providers::paygent::wire::Authorize {
+                trading_id: &started.link_key,
+                amount: started.amount,
+                card_token: receipt["token"].as_str().unwrap(),
+                payment_class: "10",
+                split_count: None,
+                capture: false,
+                skip_3ds: true,
+                three_ds_auth_id: None,
+                security_code_use: false,
+                stored_card: None,
+            })
+            .await
+            .unwrap()
+            .payment_id
     }
 
     /// Changes some of Paygent's settings (the rest stay as they are); an empty value of a

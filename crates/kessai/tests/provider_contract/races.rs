@@ -1,7 +1,6 @@
 //! The core's guarantees under concurrency and crashes, for every service where they apply.
 
 use super::*;
-use kessai::providers::paygent::wire::Authorize;
 use kessai::providers::Report;
 
 /// Paygent's client of the app's settings.
@@ -9,30 +8,6 @@ async fn paygent_client(app: &TestApp) -> kessai::providers::paygent::client::Cl
     match connector(app, "paygent").await {
         Connector::Paygent(c) => c.client().unwrap(),
     }
-}
-
-/// Authorizes a checkout at the sandbox directly, as if kessai had died right after the
-/// buyer's authorization went through: Paygent has the payment, kessai knows nothing.
-async fn authorized_at_paygent_only(app: &TestApp, s: &Started) -> String {
-    let receipt: serde_json::Value =
-        serde_json::from_str(&app.card_token("4900000000000000").await).unwrap();
-    paygent_client(app)
-        .await
-        .authorize(&Authorize {
-            trading_id: &s.link_key,
-            amount: s.amount,
-            card_token: receipt["token"].as_str().unwrap(),
-            payment_class: "10",
-            split_count: None,
-            capture: false,
-            skip_3ds: true,
-            three_ds_auth_id: None,
-            security_code_use: false,
-            stored_card: None,
-        })
-        .await
-        .unwrap()
-        .payment_id
 }
 
 /// Stores the sandbox's queued notifications, then processes them on two workers at once.
@@ -59,7 +34,7 @@ async fn notices_of_one_payment_applied_at_the_same_time_end_in_the_final_status
     for round in 0..10 {
         // Authorized then captured at Paygent while kessai knew nothing (a lost order).
         let started = app.start_checkout(None).await;
-        let payment_id = authorized_at_paygent_only(&app, &started).await;
+        let payment_id = app.authorized_at_paygent_only(&started).await;
         paygent_client(&app)
             .await
             .capture(&payment_id)
@@ -292,31 +267,9 @@ async fn a_sandbox_running_as_its_own_process_serves_as_the_test_environment() {
         )),
         "{form}"
     );
-    let token: serde_json::Value = app
-        .client
-        .post(format!("{base}/n/token/request"))
-        .form(&[
-            ("merchant_id", "123456789"),
-            ("token_generate_key", "sandboxtokenkey"),
-            ("card_number", "4900000000000000"),
-            ("card_expire_year", "30"),
-            ("card_expire_month", "12"),
-            ("card_cvc", "123"),
-            ("card_name", "TARO YAMADA"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let t = &token["tokenizedCardObject"];
-    let receipt = serde_json::json!({
-        "token": t["token"], "masked_card_number": t["masked_card_number"],
-        "valid_until": t["valid_until"], "fingerprint": t["fingerprint"], "hc": token["hc"],
-    });
+    let receipt = app.card_token_at(&base, "4900000000000000").await;
     let r = app
-        .post_card_form(&started.link_key, &[("card_json", &receipt.to_string())])
+        .post_card_form(&started.link_key, &[("card_json", &receipt)])
         .await;
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
 

@@ -287,30 +287,5 @@ fn email_taken() -> Invalid {
 
 /// The 会員データ labels an edit changes, for the audit log.
 fn changed_fields(m: &Member, d: &Buyer) -> Vec<&'static str> {
-    let before = &m.buyer;
-    [
-        ("メールアドレス", before.email != d.email),
-        (
-            "氏名",
-            (&before.family_name, &before.given_name) != (&d.family_name, &d.given_name),
-        ),
-        (
-            "フリガナ",
-            (&before.family_kana, &before.given_kana) != (&d.family_kana, &d.given_kana),
-        ),
-        (
-            "住所",
-            (
-                &before.postal_code,
-                &before.prefecture,
-                &before.address1,
-                &before.address2,
-            ) != (&d.postal_code, &d.prefecture, &d.address1, &d.address2),
-        ),
-        ("電話番号", before.phone != d.phone),
-    ]
-    .into_iter()
-    .filter(|(_, changed)| *changed)
-    .map(|(label, _)| label)
-    .collect()
+    m.buyer.changed_labels(d)
 }

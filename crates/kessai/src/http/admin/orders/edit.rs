@@ -363,47 +363,28 @@ fn changes(o: &Order, items: &[OrderItem], e: &OrderEdit) -> Vec<String> {
             )
         })
         .collect();
-    let mut changed: Vec<String> = [
-        ("メールアドレス", o.buyer.email != e.buyer.email),
-        (
-            "氏名",
-            (&o.buyer.family_name, &o.buyer.given_name)
-                != (&e.buyer.family_name, &e.buyer.given_name),
-        ),
-        (
-            "フリガナ",
-            (&o.buyer.family_kana, &o.buyer.given_kana)
-                != (&e.buyer.family_kana, &e.buyer.given_kana),
-        ),
-        (
-            "住所",
-            (
-                &o.buyer.postal_code,
-                &o.buyer.prefecture,
-                &o.buyer.address1,
-                &o.buyer.address2,
-            ) != (
-                &e.buyer.postal_code,
-                &e.buyer.prefecture,
-                &e.buyer.address1,
-                &e.buyer.address2,
-            ),
-        ),
-        ("電話番号", o.buyer.phone != e.buyer.phone),
-        ("配送方法", o.delivery_name != e.delivery_name),
-        ("配送会社名", o.carrier != e.carrier),
-        ("送り状番号", o.tracking_number != e.tracking_number),
-        ("入金状況", o.receipt_status != e.receipt_status),
-        ("送料", o.shipping_fee != e.shipping_fee),
-        ("手数料", o.fee != e.fee),
-        ("値引き", o.discount != e.discount),
-        ("備考", o.note != e.note),
-        ("商品", before != after),
-    ]
-    .into_iter()
-    .filter(|(_, differs)| *differs)
-    .map(|(label, _)| label.to_owned())
-    .collect();
+    let mut changed: Vec<String> = o
+        .buyer
+        .changed_labels(&e.buyer)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    changed.extend(
+        [
+            ("配送方法", o.delivery_name != e.delivery_name),
+            ("配送会社名", o.carrier != e.carrier),
+            ("送り状番号", o.tracking_number != e.tracking_number),
+            ("入金状況", o.receipt_status != e.receipt_status),
+            ("送料", o.shipping_fee != e.shipping_fee),
+            ("手数料", o.fee != e.fee),
+            ("値引き", o.discount != e.discount),
+            ("備考", o.note != e.note),
+            ("商品", before != after),
+        ]
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(label, _)| label.to_owned()),
+    );
     if o.order_status != e.order_status {
         changed.push(format!(
             "対応状況 {}→{}",
