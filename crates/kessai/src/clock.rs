@@ -41,6 +41,12 @@ impl Clock {
         Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
+    /// This year in Japan.
+    pub fn year_in_japan(&self) -> i32 {
+        use chrono::Datelike as _;
+        self.now().with_timezone(&jst()).year()
+    }
+
     /// Whether [`Clock::advance`] is allowed.
     pub fn is_movable(&self) -> bool {
         self.movable

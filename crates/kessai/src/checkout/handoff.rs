@@ -8,7 +8,6 @@
 //! the provider where it must, keeps a card the buyer asked to keep, and creates the order.
 
 use super::Pending;
-use crate::clock::jst;
 use crate::payments::cards::card_ref;
 use crate::payments::orders::{confirm, OrderOrigin};
 use crate::payments::{payment_ref, Authorizing, Payments, PaymentsError};
@@ -91,12 +90,6 @@ pub async fn view(
             .collect(),
         None => Vec::new(),
     };
-    let year = payments
-        .clock()
-        .now()
-        .with_timezone(&jst())
-        .format("%Y")
-        .to_string();
     Ok(Checkout {
         payment: payment_ref(&p.payment),
         buyer: order.buyer.clone(),
@@ -119,7 +112,7 @@ pub async fn view(
         },
         urls,
         cards,
-        year: year.parse().unwrap_or(2026),
+        year: payments.clock().year_in_japan(),
     })
 }
 

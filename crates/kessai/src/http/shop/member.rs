@@ -421,14 +421,7 @@ async fn render_card(
         .iter()
         .map(crate::payments::cards::card_ref)
         .collect();
-    let year = state
-        .clock
-        .now()
-        .with_timezone(&crate::clock::jst())
-        .format("%Y")
-        .to_string()
-        .parse()
-        .unwrap_or(2026);
+    let year = state.clock.year_in_japan();
     let view = CardPage {
         cards,
         action: "/member/card".to_owned(),

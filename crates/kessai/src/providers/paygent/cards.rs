@@ -30,9 +30,7 @@ impl Config {
 
     /// クレジットカード登録 (変更 when a card is kept): the checkout's card script.
     pub fn card_page(&self, view: &CardPage) -> Page {
-        let year = view.year % 100;
-        let years: Vec<String> = (year..year + 20).map(|y| format!("{y:02}")).collect();
-        let months: Vec<String> = (1..=12).map(|m| format!("{m:02}")).collect();
+        let (months, years) = super::handoff::expiry_choices(view.year);
         Page::Template {
             template: "paygent/member_card.html",
             title: if view.cards.is_empty() {

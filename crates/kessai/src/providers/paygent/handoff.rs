@@ -250,9 +250,7 @@ impl Config {
     }
 
     fn card_form(&self, c: &Checkout, error: Option<&str>) -> Page {
-        let year = c.year % 100;
-        let years: Vec<String> = (year..year + 20).map(|y| format!("{y:02}")).collect();
-        let months: Vec<String> = (1..=12).map(|m| format!("{m:02}")).collect();
+        let (months, years) = expiry_choices(c.year);
         let can_register = c.member_id.is_some() && self.stored_cards;
         let cards = if self.stored_cards {
             c.cards.clone()
@@ -572,6 +570,15 @@ impl Config {
             charset: "UTF-8",
         }
     }
+}
+
+/// The 有効期限 choices of a card form in `year`: months `01`–`12` and the next 20 years as
+/// `YY`, as PaygentToken.js takes them.
+pub(super) fn expiry_choices(year: i32) -> (Vec<String>, Vec<String>) {
+    let year = year % 100;
+    let years = (year..year + 20).map(|y| format!("{y:02}")).collect();
+    let months = (1..=12).map(|m| format!("{m:02}")).collect();
+    (months, years)
 }
 
 /// The next step of a checked card call: authorize it.
