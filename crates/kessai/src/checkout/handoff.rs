@@ -9,7 +9,7 @@
 
 use super::Pending;
 use crate::payments::cards::card_ref;
-use crate::payments::orders::{confirm, OrderOrigin};
+use crate::payments::orders::{confirm, pays_in_full, OrderOrigin};
 use crate::payments::{payment_ref, Authorizing, Payments, PaymentsError};
 use crate::providers::{
     self, Checkout, Connector, HandoffUrls, Line, Next, Page, ProviderError, Shop, Submission,
@@ -204,12 +204,9 @@ async fn inquire(payments: &Payments, p: &Pending) -> Result<Outcome, StoreError
         Err(PaymentsError::Store(e)) => return Err(e),
         Err(_) => return Ok(Outcome::Checking),
     };
-    let payment = &p.payment;
-    let paid = providers::confirms_order(&payment.provider, &payment.settlement_kind, &report.code)
-        && report.amount == Some(payment.amount);
-    if paid {
+    if pays_in_full(&p.payment, &report) {
         Ok(Outcome::Ordered(
-            confirm(payments, &payment.link_key, OrderOrigin::Buyer).await?,
+            confirm(payments, &p.payment.link_key, OrderOrigin::Buyer).await?,
         ))
     } else {
         Ok(Outcome::NotPaid)

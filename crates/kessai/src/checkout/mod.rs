@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::buyer::Buyer;
 use crate::domain::input::{self, Invalid};
 use crate::domain::order::OrderStatus;
-use crate::domain::payment::PaymentState;
+use crate::domain::payment::{PaymentOrigin, PaymentState};
 use crate::payments::Payments;
 use crate::providers;
 use crate::store::{
@@ -132,7 +132,7 @@ pub async fn start_pending(
                 state: PaymentState::Pending.as_str(),
                 amount,
                 environment: environment.as_str(),
-                origin: "checkout",
+                origin: PaymentOrigin::Checkout.as_str(),
             },
             payments.clock().now(),
         )

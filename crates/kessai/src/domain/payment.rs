@@ -88,6 +88,26 @@ impl fmt::Display for PaymentState {
     }
 }
 
+/// Where a payment came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentOrigin {
+    /// A buyer's checkout: its trading id is the checkout's link key, and its order is
+    /// created from the pre-payment log.
+    Checkout,
+    /// A charge kessai made itself on a kept card, under a trading id of its own.
+    Charge,
+}
+
+impl PaymentOrigin {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checkout => "checkout",
+            Self::Charge => "charge",
+        }
+    }
+}
+
 /// Something done to a payment at the provider; the 処理区分 of the history table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

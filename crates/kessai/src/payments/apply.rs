@@ -281,7 +281,9 @@ mod tests {
             details_json: String::new(),
             deadline: None,
             environment: "test".to_owned(),
-            origin: "checkout".to_owned(),
+            origin: crate::domain::payment::PaymentOrigin::Checkout
+                .as_str()
+                .to_owned(),
             version: 0,
             created_at: Utc::now(),
             updated_at: Utc::now(),

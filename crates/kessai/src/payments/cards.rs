@@ -2,9 +2,12 @@
 //! connector, recorded here with the environment they were kept in, and never offered in
 //! another environment (a card kept in the test environment does not exist in production).
 
-use super::{Payments, PaymentsError};
-use crate::providers::{self, CardRef, CardSubmission, Connector, ProviderError};
-use crate::store::{NewStoredCard, StoreError, StoredCard};
+use super::{Authorizing, Payments, PaymentsError};
+use crate::domain::payment::{OperationOutcome, PaymentOrigin, PaymentState};
+use crate::providers::{
+    self, Authorized, CardRef, CardSubmission, Charge, Connector, ProviderError,
+};
+use crate::store::{NewPayment, NewStoredCard, Payment, StoreError, StoredCard};
 
 /// A kept card as the provider's connector sees it.
 pub fn card_ref(card: &StoredCard) -> CardRef {
@@ -130,10 +133,7 @@ impl Payments {
     /// Asked again with the same trading id, it answers the charge already made (settling a
     /// call a crash left without an answer by an inquiry first); a charge the provider
     /// refused is tried again.
-    pub async fn charge(
-        &self,
-        request: &ChargeRequest<'_>,
-    ) -> Result<crate::store::Payment, PaymentsError> {
+    pub async fn charge(&self, request: &ChargeRequest<'_>) -> Result<Payment, PaymentsError> {
         let card = self
             .store
             .stored_card(request.card_id)
@@ -162,15 +162,15 @@ impl Payments {
         let created = self
             .store
             .create_payment(
-                &crate::store::NewPayment {
+                &NewPayment {
                     order_id: request.order_id,
                     provider: &card.provider,
                     settlement_kind: request.kind,
                     link_key: request.trading_id,
-                    state: crate::domain::payment::PaymentState::Pending.as_str(),
+                    state: PaymentState::Pending.as_str(),
                     amount: request.amount,
                     environment: &card.environment,
-                    origin: "charge",
+                    origin: PaymentOrigin::Charge.as_str(),
                 },
                 now,
             )
@@ -184,7 +184,9 @@ impl Payments {
                     .payment_by_link_key(request.trading_id)
                     .await?
                     .ok_or(PaymentsError::NotFound)?;
-                if existing.origin != "charge" || existing.amount != request.amount {
+                if existing.origin != PaymentOrigin::Charge.as_str()
+                    || existing.amount != request.amount
+                {
                     return Err(PaymentsError::Amount(format!(
                         "取引ID「{}」は別の決済で使われています。",
                         request.trading_id
@@ -195,15 +197,9 @@ impl Payments {
                     .payment_operations(existing.id)
                     .await?
                     .iter()
-                    .any(|row| {
-                        row.outcome == crate::domain::payment::OperationOutcome::Pending.as_str()
-                    });
+                    .any(|row| row.outcome == OperationOutcome::Pending.as_str());
                 if pending {
-                    // A call a crash left without an answer: the provider knows.
-                    match self.refresh(&existing).await {
-                        Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => {}
-                        Err(e) => return Err(e),
-                    }
+                    self.settle_by_inquiry(&existing).await?;
                     return self
                         .store
                         .payment(existing.id)
@@ -222,14 +218,14 @@ impl Payments {
         let reference = card_ref(&card);
         let call = async {
             let done = connector
-                .charge(&providers::Charge {
+                .charge(&Charge {
                     trading_id: request.trading_id,
                     kind: request.kind,
                     amount: request.amount,
                     card: &reference,
                 })
                 .await?;
-            Ok(providers::Authorized {
+            Ok(Authorized {
                 done,
                 details: Vec::new(),
                 deadline: None,
@@ -238,7 +234,7 @@ impl Payments {
             })
         };
         match self.authorize_once(&payment, "継続課金", call).await? {
-            super::Authorizing::Failed(e) => Err(e.into()),
+            Authorizing::Failed(e) => Err(e.into()),
             _ => Ok(self
                 .store
                 .payment(payment_id)

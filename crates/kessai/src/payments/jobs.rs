@@ -13,8 +13,8 @@ use super::{Payments, PaymentsError};
 use crate::clock::Clock;
 use crate::domain::payment::{Operation, OperationOutcome};
 use crate::jobs::{self, Job, JobError, Registry};
-use crate::providers::ProviderError;
-use crate::store::{Store, StoreError};
+use crate::providers::{ProviderError, Report};
+use crate::store::{Payment, Store, StoreError};
 
 /// How long a provider call may stay without an answer before the sweep settles it: far
 /// longer than any call may take (a provider client gives up after well under a minute).
@@ -120,18 +120,25 @@ async fn refresh(payments: &Payments, payment_id: i64) -> Result<(), JobError> {
         .await?
         .ok_or_else(|| JobError(format!("payment {payment_id} is gone")))?;
     match payments.refresh(&payment).await {
-        Ok(report) => {
-            let payment = payments
-                .store()
-                .payment(payment_id)
-                .await?
-                .unwrap_or(payment);
-            payments.recover_order(&payment, &report).await?;
-            Ok(())
-        }
+        Ok(report) => Ok(recover_after(payments, payment, &report).await?),
         Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => Ok(()),
         Err(e) => Err(JobError(e.to_string())),
     }
+}
+
+/// After an inquiry reported `report` on `payment`: the order of a checkout found paid
+/// whose buyer never came back (decided on the payment as the report left it).
+async fn recover_after(
+    payments: &Payments,
+    payment: Payment,
+    report: &Report,
+) -> Result<(), StoreError> {
+    let payment = payments
+        .store()
+        .payment(payment.id)
+        .await?
+        .unwrap_or(payment);
+    payments.recover_order(&payment, report).await.map(drop)
 }
 
 async fn settle_stale(payments: &Payments) -> Result<(), JobError> {
@@ -151,10 +158,7 @@ async fn settle_stale(payments: &Payments) -> Result<(), JobError> {
             .allows(Operation::Refresh);
         if inquiry {
             match payments.refresh(&payment).await {
-                Ok(report) => {
-                    let payment = store.payment(payment_id).await?.unwrap_or(payment);
-                    payments.recover_order(&payment, &report).await?;
-                }
+                Ok(report) => recover_after(payments, payment, &report).await?,
                 Err(e) => {
                     tracing::warn!(payment.id = payment_id, error = %e, "a stale call could not be settled yet")
                 }

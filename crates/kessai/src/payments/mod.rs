@@ -296,11 +296,8 @@ impl Payments {
             return Ok(None);
         };
         if row.outcome == OperationOutcome::Pending.as_str() {
-            // The call went out and its answer was never recorded (a crash, a timeout):
-            // the provider knows what happened.
-            match self.refresh(payment).await {
-                Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => {}
-                Err(e) => return Ok(Some(Err(e))),
+            if let Err(e) = self.settle_by_inquiry(payment).await {
+                return Ok(Some(Err(e)));
             }
             row = self
                 .store
@@ -603,6 +600,16 @@ impl Payments {
         self.apply_to(payment, &report, None).await?;
         self.settle_pending(payment, &report).await?;
         Ok(report)
+    }
+
+    /// Settles a call a crash or a timeout left without a recorded answer: the provider
+    /// knows what happened (one that never received the call has no payment, and its row
+    /// is failed).
+    async fn settle_by_inquiry(&self, payment: &Payment) -> Result<(), PaymentsError> {
+        match self.refresh(payment).await {
+            Ok(_) | Err(PaymentsError::Provider(ProviderError::NoSuchPayment)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Fails the pending rows of a payment the provider does not know: their calls never

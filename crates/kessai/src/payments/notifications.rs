@@ -12,7 +12,7 @@
 //! paid but its order does not exist yet (the buyer never came back), creates the order from
 //! the pre-payment log: lost orders are recovered without the operator.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{payment_ref, Payments};
@@ -81,23 +81,36 @@ async fn store_and_schedule(
         return Ok(());
     };
     if status == "rejected" {
-        store
-            .record_payment_error(
-                &NewPaymentError {
-                    provider,
-                    settlement_kind: "",
-                    link_key: head.about.as_text(),
-                    order_id: None,
-                    status_code: "notification",
-                    message: &detail,
-                    detail: &super::mask_card_numbers(raw),
-                },
-                now,
-            )
-            .await?;
-        return Ok(());
+        return log_unapplied(store, provider, head.about.as_text(), &detail, raw, now).await;
     }
     schedule(store, payments.clock(), id).await
+}
+
+/// Writes a notification that is not applied to the payment error log, with its body
+/// (card numbers masked).
+async fn log_unapplied(
+    store: &Store,
+    provider: &str,
+    about: &str,
+    message: &str,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store
+        .record_payment_error(
+            &NewPaymentError {
+                provider,
+                settlement_kind: "",
+                link_key: about,
+                order_id: None,
+                status_code: "notification",
+                message,
+                detail: &super::mask_card_numbers(raw),
+            },
+            now,
+        )
+        .await
+        .map(drop)
 }
 
 async fn schedule(store: &Store, clock: &Clock, id: i64) -> Result<(), StoreError> {
@@ -187,20 +200,7 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
             store
                 .finish_notification(id, status, &message, now())
                 .await?;
-            store
-                .record_payment_error(
-                    &NewPaymentError {
-                        provider,
-                        settlement_kind: "",
-                        link_key: about,
-                        order_id: None,
-                        status_code: "notification",
-                        message: &message,
-                        detail: &super::mask_card_numbers(raw),
-                    },
-                    now(),
-                )
-                .await?;
+            log_unapplied(store, provider, about, &message, raw, now()).await?;
             Ok::<(), JobError>(())
         }
     };

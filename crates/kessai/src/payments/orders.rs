@@ -7,8 +7,16 @@
 //! the operator need not.
 
 use super::Payments;
+use crate::domain::payment::PaymentOrigin;
 use crate::providers::{self, Report};
 use crate::store::{OrderFromLog, Payment, StoreError};
+
+/// Whether `report` shows `payment` authorized, paid or applied for, for its whole amount:
+/// what turns its checkout into an order.
+pub fn pays_in_full(payment: &Payment, report: &Report) -> bool {
+    providers::confirms_order(&payment.provider, &payment.settlement_kind, &report.code)
+        && report.amount == Some(payment.amount)
+}
 
 /// Who or what turns a logged checkout into an order; it decides the order's mails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,12 +134,9 @@ impl Payments {
         payment: &Payment,
         report: &Report,
     ) -> Result<Option<i64>, StoreError> {
-        let confirms =
-            providers::confirms_order(&payment.provider, &payment.settlement_kind, &report.code);
         if payment.order_id.is_some()
-            || payment.origin != "checkout"
-            || !confirms
-            || report.amount != Some(payment.amount)
+            || payment.origin != PaymentOrigin::Checkout.as_str()
+            || !pays_in_full(payment, report)
         {
             return Ok(None);
         }

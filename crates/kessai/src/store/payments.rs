@@ -54,9 +54,8 @@ impl Payment {
     /// bank choice page of net banking, then the deadline (お支払い期限, Japan time). Empty
     /// for a card.
     pub fn details(&self) -> Vec<(String, String)> {
-        let rows: Vec<(String, String)> =
+        let mut rows: Vec<(String, String)> =
             serde_json::from_str(&self.details_json).unwrap_or_default();
-        let mut rows = rows;
         if let Some(deadline) = self.deadline {
             rows.push((
                 "お支払い期限".to_owned(),

@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::{ApiClient, ApiJson, RequestKey};
 use crate::domain::buyer::Buyer;
 use crate::domain::order::{OrderStatus, ReceiptStatus};
-use crate::domain::payment::Operation;
+use crate::domain::payment::{Operation, PaymentOrigin};
 use crate::http::SharedState;
 use crate::payments::{OperationRequest, Payments, PaymentsError};
 use crate::providers::ProviderError;
@@ -92,7 +92,7 @@ struct OrderView {
 }
 
 /// One row of the payment's history (処理日時, 決済ID, 処理区分, 金額, 処理結果).
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 struct HistoryRow {
     at: DateTime<Utc>,
     payment_id: Option<String>,
@@ -104,7 +104,7 @@ struct HistoryRow {
 }
 
 /// A payment as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PaymentView {
     id: i64,
     order_id: Option<i64>,
@@ -128,7 +128,7 @@ pub struct PaymentView {
 }
 
 /// One row of [`PaymentView::payment_details`].
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 struct Detail {
     label: String,
     value: String,
@@ -218,14 +218,15 @@ pub async fn show(
             quantity: i.quantity,
         })
         .collect();
-    let mut payments = Vec::new();
+    let (mut payments, mut payment) = (Vec::new(), None);
     for p in state.store.order_payments(o.id).await? {
-        payments.push(payment_view(&state.payments, p).await?);
+        let of_checkout = p.origin == PaymentOrigin::Checkout.as_str();
+        let view = payment_view(&state.payments, p).await?;
+        if of_checkout {
+            payment = Some(view.clone());
+        }
+        payments.push(view);
     }
-    let payment = match state.store.checkout_payment(o.id).await? {
-        Some(p) => Some(payment_view(&state.payments, p).await?),
-        None => None,
-    };
     let order_label = OrderStatus::parse(&o.order_status).map(OrderStatus::label);
     let receipt_label = ReceiptStatus::parse(&o.receipt_status).map(ReceiptStatus::label);
     Ok(Json(OrderView {
