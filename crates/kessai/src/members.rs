@@ -40,18 +40,7 @@ impl MemberForm {
     /// The form filled with a member's details (passwords empty).
     pub fn of(m: &Member) -> Self {
         Self {
-            customer: Buyer {
-                email: m.buyer.email.clone(),
-                family_name: m.buyer.family_name.clone(),
-                given_name: m.buyer.given_name.clone(),
-                family_kana: m.buyer.family_kana.clone(),
-                given_kana: m.buyer.given_kana.clone(),
-                postal_code: m.buyer.postal_code.clone(),
-                prefecture: m.buyer.prefecture.clone(),
-                address1: m.buyer.address1.clone(),
-                address2: m.buyer.address2.clone(),
-                phone: m.buyer.phone.clone(),
-            },
+            customer: m.buyer.clone(),
             email_confirm: m.buyer.email.clone(),
             ..Self::default()
         }

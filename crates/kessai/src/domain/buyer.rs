@@ -77,14 +77,6 @@ impl Buyer {
     /// The labels of the groups of details that differ in `after` (for the audit log):
     /// メールアドレス, 氏名, フリガナ, 住所, 電話番号.
     pub fn changed_labels(&self, after: &Buyer) -> Vec<&'static str> {
-        let address = |b: &Buyer| {
-            (
-                b.postal_code.clone(),
-                b.prefecture.clone(),
-                b.address1.clone(),
-                b.address2.clone(),
-            )
-        };
         [
             ("メールアドレス", self.email != after.email),
             (
@@ -95,13 +87,43 @@ impl Buyer {
                 "フリガナ",
                 (&self.family_kana, &self.given_kana) != (&after.family_kana, &after.given_kana),
             ),
-            ("住所", address(self) != address(after)),
+            (
+                "住所",
+                (
+                    &self.postal_code,
+                    &self.prefecture,
+                    &self.address1,
+                    &self.address2,
+                ) != (
+                    &after.postal_code,
+                    &after.prefecture,
+                    &after.address1,
+                    &after.address2,
+                ),
+            ),
             ("電話番号", self.phone != after.phone),
         ]
         .into_iter()
         .filter(|(_, changed)| *changed)
         .map(|(label, _)| label)
         .collect()
+    }
+
+    /// A buyer as a form submitted it, each field read by its name (unchecked: see
+    /// [`Buyer::parse`]).
+    pub fn from_fields(get: impl Fn(&str) -> String) -> Buyer {
+        Buyer {
+            email: get("email"),
+            family_name: get("family_name"),
+            given_name: get("given_name"),
+            family_kana: get("family_kana"),
+            given_kana: get("given_kana"),
+            postal_code: get("postal_code"),
+            prefecture: get("prefecture"),
+            address1: get("address1"),
+            address2: get("address2"),
+            phone: get("phone"),
+        }
     }
 
     /// 姓 and 名 with a space between.

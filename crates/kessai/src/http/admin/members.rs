@@ -55,11 +55,6 @@ pub async fn index(
     )
 }
 
-/// Validates the edit form with the checkout's rules, naming every wrong field.
-fn parse(form: &Buyer) -> Result<Buyer, Vec<Invalid>> {
-    form.parse("")
-}
-
 /// The 会員データ編集 form: the details, and the cards ticked for 解除.
 #[derive(Debug, Default, Serialize)]
 struct MemberForm {
@@ -72,18 +67,7 @@ impl MemberForm {
     fn from_pairs(pairs: &[(String, String)]) -> Self {
         let get = |k: &str| list::value(pairs, k).to_owned();
         Self {
-            details: Buyer {
-                email: get("email"),
-                family_name: get("family_name"),
-                given_name: get("given_name"),
-                family_kana: get("family_kana"),
-                given_kana: get("given_kana"),
-                postal_code: get("postal_code"),
-                prefecture: get("prefecture"),
-                address1: get("address1"),
-                address2: get("address2"),
-                phone: get("phone"),
-            },
+            details: Buyer::from_fields(get),
             remove_card: list::ticked(pairs, "remove_card"),
         }
     }
@@ -166,7 +150,8 @@ pub async fn update(
 ) -> Result<Response, HttpError> {
     let member = state.store.member(id).await?.ok_or(HttpError::NotFound)?;
     let form = MemberForm::from_pairs(&pairs);
-    let parsed = parse(&form.details);
+    // The checkout's rules, naming every wrong field.
+    let parsed = form.details.parse("");
     let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
     if let Some(other) = state
         .store
@@ -235,7 +220,7 @@ pub async fn update(
     } else {
         "カード情報の登録を解除しました。"
     };
-    let changed = changed_fields(&member, &details);
+    let changed = member.buyer.changed_labels(&details);
     if changed.is_empty() {
         let message = if removed.is_empty() {
             "変更された項目はありません。"
@@ -283,9 +268,4 @@ pub async fn update(
 
 fn email_taken() -> Invalid {
     Invalid::new("email", "このメールアドレスは他の会員が登録しています")
-}
-
-/// The 会員データ labels an edit changes, for the audit log.
-fn changed_fields(m: &Member, d: &Buyer) -> Vec<&'static str> {
-    m.buyer.changed_labels(d)
 }

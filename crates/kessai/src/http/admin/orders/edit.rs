@@ -143,18 +143,7 @@ impl OrderForm {
             })
             .collect();
         Self {
-            buyer: Buyer {
-                email: get("email"),
-                family_name: get("family_name"),
-                given_name: get("given_name"),
-                family_kana: get("family_kana"),
-                given_kana: get("given_kana"),
-                postal_code: get("postal_code"),
-                prefecture: get("prefecture"),
-                address1: get("address1"),
-                address2: get("address2"),
-                phone: get("phone"),
-            },
+            buyer: Buyer::from_fields(get),
             delivery_method_id: get("delivery_method_id"),
             carrier: get("carrier"),
             tracking_number: get("tracking_number"),
