@@ -4,7 +4,7 @@
 //! four digits and the expiry.
 
 use super::client::PaygentError;
-use super::handoff::TokenReceipt;
+use super::handoff::{token_receipt, CARD_UNREADABLE};
 use super::{CardType, Config};
 use crate::providers::interface::{
     CardPage, CardRef, Fields, FormError, NewCard, Page, ProviderError,
@@ -54,14 +54,9 @@ impl Config {
 
     /// Reads the card page's token receipt and checks it is the one Paygent issued.
     pub fn card_submission(&self, fields: &Fields) -> Result<CardSubmission, FormError> {
-        let receipt: Option<TokenReceipt> = fields
-            .get("card_json")
-            .and_then(|json| serde_json::from_str(json).ok());
-        match receipt {
+        match token_receipt(fields, "card_json")? {
             Some(r) if self.token_is_genuine(&r) => Ok(CardSubmission { token: r.token }),
-            _ => Err(FormError::Invalid(
-                "カード情報を確認できませんでした。もう一度入力してください。".to_owned(),
-            )),
+            _ => Err(FormError::Invalid(CARD_UNREADABLE.to_owned())),
         }
     }
 

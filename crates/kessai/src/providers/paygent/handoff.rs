@@ -17,8 +17,8 @@ use super::map::{self, Service};
 use super::wire::{self, Authorize, StoredCard as CardRef, ThreeDsRequest};
 use super::{split_payment_choice, CardType, Config};
 use crate::providers::interface::{
-    Authorization, Authorized, Checkout, Decline, Done, Fields, FormError, Next, Page,
-    ProviderError, Resumed,
+    Authorization, Authorized, Checkout, Decline, Fields, FormError, Next, Page, ProviderError,
+    Resumed,
 };
 
 /// Paygent's page templates: (name, source).
@@ -68,6 +68,24 @@ pub struct TokenReceipt {
     pub fingerprint: String,
     #[serde(default)]
     pub hc: String,
+}
+
+/// What the buyer is told when a card token cannot be read or is not Paygent's.
+pub(super) const CARD_UNREADABLE: &str =
+    "カード情報を確認できませんでした。もう一度入力してください。";
+
+/// The token receipt a form posted as JSON under `name`; `None` when the field is empty.
+pub(super) fn token_receipt(
+    fields: &Fields,
+    name: &str,
+) -> Result<Option<TokenReceipt>, FormError> {
+    let json = fields.get(name).map_or("", String::as_str);
+    if json.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(json)
+        .map(Some)
+        .map_err(|_| FormError::Invalid(CARD_UNREADABLE.to_owned()))
 }
 
 /// What the card form submits.
@@ -181,18 +199,6 @@ impl Config {
         let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
         match step {
             "card" => {
-                let receipt = |name: &str| -> Result<Option<TokenReceipt>, FormError> {
-                    let json = get(name);
-                    if json.trim().is_empty() {
-                        return Ok(None);
-                    }
-                    serde_json::from_str(&json).map(Some).map_err(|_| {
-                        FormError::Invalid(
-                            "カード情報を確認できませんでした。もう一度入力してください。"
-                                .to_owned(),
-                        )
-                    })
-                };
                 let stored_card_id = match get("stored_card_id").trim() {
                     "" => None,
                     id => Some(id.parse().map_err(|_| {
@@ -200,9 +206,9 @@ impl Config {
                     })?),
                 };
                 Ok(Submission::Card(CardForm {
-                    card: receipt("card_json")?,
+                    card: token_receipt(fields, "card_json")?,
                     payment_choice: get("payment_choice"),
-                    register: receipt("register_json")?,
+                    register: token_receipt(fields, "register_json")?,
                     stored_card_id,
                     cardholder_name: get("cardholder_name"),
                     term_url: None,
@@ -364,7 +370,7 @@ impl Config {
             Ok(())
         } else {
             Err(Decline::logged(
-                "カード情報を確認できませんでした。もう一度入力してください。",
+                CARD_UNREADABLE,
                 "hc",
                 "トークン受取ハッシュ不一致",
             ))
@@ -475,28 +481,13 @@ impl Config {
             stored_card: stored,
         };
         let authorized = self.client()?.authorize(&request).await?;
-        let code = if self.capture_on_authorize {
-            "40"
-        } else {
-            "20"
-        };
         let keep_card = (!call.register_token.is_empty()).then(|| {
             crate::providers::CardSubmission::Paygent(super::cards::CardSubmission {
                 token: call.register_token.clone(),
             })
         });
         Ok(Authorized {
-            done: Done {
-                label: map::telegram_label("020"),
-                payment_id: authorized.payment_id.clone(),
-                status: map::report(
-                    &authorized.payment_id,
-                    &c.payment.kind,
-                    code,
-                    Some(c.payment.amount),
-                ),
-                replaced: None,
-            },
+            done: self.authorized(&authorized.payment_id, &c.payment.kind, c.payment.amount),
             details: Vec::new(),
             deadline: None,
             redirect: None,

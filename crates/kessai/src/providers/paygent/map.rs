@@ -4,7 +4,7 @@
 //! does not know maps to `Pending` and is settled by a status inquiry (094), never guessed.
 
 use crate::domain::payment::{Operation, PaymentState};
-use crate::providers::interface::{Capabilities, Report, StatusInfo};
+use crate::providers::interface::{Capabilities, Done, Report, StatusInfo};
 
 /// The Paygent services kessai offers (決済種別).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -386,6 +386,17 @@ pub fn report(payment_id: &str, kind: &str, code: &str, amount: Option<i64>) -> 
         state: info.state,
         step: info.step,
         amount,
+    }
+}
+
+/// What a successful telegram left: its history label, and payment `payment_id` of
+/// settlement kind `kind` in status `code` (a replaced payment id is added by the caller).
+pub fn done(telegram: &str, payment_id: &str, kind: &str, code: &str, amount: Option<i64>) -> Done {
+    Done {
+        label: telegram_label(telegram),
+        payment_id: payment_id.to_owned(),
+        status: report(payment_id, kind, code, amount),
+        replaced: None,
     }
 }
 

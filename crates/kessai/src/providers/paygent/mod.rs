@@ -352,16 +352,16 @@ impl Config {
 /// the site address followed by `/` (決済情報差分照会URL); Paidy's webhook goes to the
 /// same notification.
 pub fn registered_urls(public_url: &str) -> Vec<RegisteredUrl> {
-    let site = format!("{}/", public_url.trim_end_matches('/'));
+    let base = public_url.trim_end_matches('/');
     vec![
         RegisteredUrl {
             label: "決済情報差分通知URL(ペイジェントに申告する URL)",
-            url: site,
+            url: format!("{base}/"),
             note: "コンビニ決済を利用しない場合も必ず申請してください。試験環境と本番環境で別々に申請します。",
         },
         RegisteredUrl {
             label: "決済情報差分通知URL(kessai専用)",
-            url: format!("{}/notify/{KEY}", public_url.trim_end_matches('/')),
+            url: format!("{base}/notify/{KEY}"),
             note: "上のURLの代わりに申請することもできます。どちらに届いても同じように処理します。",
         },
     ]

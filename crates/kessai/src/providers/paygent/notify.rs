@@ -27,16 +27,26 @@ fn decode(body: &[u8]) -> Result<BTreeMap<String, String>, wire::DecodeError> {
         .or_else(|_| wire::decode_form(body, wire::Charset::Utf8))
 }
 
+/// The payment a notification's `trading_id` names.
+fn match_key(trading_id: &str) -> MatchKey {
+    match trading_id {
+        "" => MatchKey::Nothing,
+        id => MatchKey::TradingId(id.to_owned()),
+    }
+}
+
 impl Config {
+    /// The dedup key of Paygent's difference record `notice_id`, pushed or fetched by 091.
+    fn notice_key(&self, notice_id: &str) -> String {
+        format!("{KEY}:{}:{notice_id}", self.merchant_id)
+    }
+
     /// Reads a notification: keyed by merchant and notice id, about its trading id, and
     /// trusted when its hash matches.
     pub fn read_notice(&self, body: &[u8]) -> NoticeHead {
         let items = decode(body).unwrap_or_default();
         let get = |name: &str| items.get(name).map(String::as_str).unwrap_or("");
-        let about = match get("trading_id") {
-            "" => MatchKey::Nothing,
-            id => MatchKey::TradingId(id.to_owned()),
-        };
+        let about = match_key(get("trading_id"));
         let fingerprint = wire::sha256_hex(&[&String::from_utf8_lossy(body)]);
         let notice_id = get("payment_notice_id");
         if notice_id.is_empty() || get("payment_status").is_empty() {
@@ -49,7 +59,7 @@ impl Config {
                 ),
             };
         }
-        let genuine_key = format!("{KEY}:{}:{notice_id}", self.merchant_id);
+        let genuine_key = self.notice_key(notice_id);
         if self.notice_hash_key.is_empty() {
             let verdict = if self.module_contract() {
                 Verdict::Inquire(
@@ -133,11 +143,8 @@ impl Config {
             .map_err(|e| ProviderError::Unknown(e.to_string()))?;
         let get = |name: &str| record.get(name).map(String::as_str).unwrap_or("");
         let head = NoticeHead {
-            dedup_key: format!("{KEY}:{}:{}", self.merchant_id, get("payment_notice_id")),
-            about: match get("trading_id") {
-                "" => MatchKey::Nothing,
-                id => MatchKey::TradingId(id.to_owned()),
-            },
+            dedup_key: self.notice_key(get("payment_notice_id")),
+            about: match_key(get("trading_id")),
             verdict: Verdict::Trusted,
         };
         Ok(Some(Fetched { body, head }))

@@ -36,17 +36,12 @@ impl Config {
     ) -> Result<Done, ProviderError> {
         let id = payment_id_of(p)?;
         let client = self.client()?;
-        let kind = match map::service_of(&p.kind) {
+        let telegram = match map::service_of(&p.kind) {
             Service::Card => client.capture(id).await.map(|()| "022")?,
             Service::Paidy => client.paidy_capture(id).await.map(|()| "341")?,
             other => return Err(not_offered(other, "売上処理")),
         };
-        Ok(Done {
-            label: map::telegram_label(kind),
-            payment_id: id.to_owned(),
-            status: report(id, &p.kind, "40", Some(p.amount)),
-            replaced: None,
-        })
+        Ok(map::done(telegram, id, &p.kind, "40", Some(p.amount)))
     }
 
     /// Card: 021 オーソリキャンセル before capture, 023 売上キャンセル after. Paidy: 340
@@ -54,7 +49,7 @@ impl Config {
     pub async fn cancel(&self, p: &PaymentRef) -> Result<Done, ProviderError> {
         let id = payment_id_of(p)?;
         let client = self.client()?;
-        let (kind, code) = match (map::service_of(&p.kind), captured(p)) {
+        let (telegram, code) = match (map::service_of(&p.kind), captured(p)) {
             (Service::Card, true) => client.cancel_sale(id).await.map(|()| ("023", "60"))?,
             (Service::Card, false) => client
                 .cancel_authorization(id)
@@ -63,12 +58,7 @@ impl Config {
             (Service::Paidy, false) => client.paidy_cancel(id).await.map(|()| ("340", "32"))?,
             (other, _) => return Err(not_offered(other, "キャンセル処理")),
         };
-        Ok(Done {
-            label: map::telegram_label(kind),
-            payment_id: id.to_owned(),
-            status: report(id, &p.kind, code, Some(p.amount)),
-            replaced: None,
-        })
+        Ok(map::done(telegram, id, &p.kind, code, Some(p.amount)))
     }
 
     /// 028 補正オーソリ before capture, 029 補正売上 after: Paygent replaces the payment by
@@ -81,16 +71,14 @@ impl Config {
         }
         let captured = captured(p);
         let new_id = self.client()?.change_amount(id, captured, amount).await?;
-        let (kind, old_code, new_code) = if captured {
+        let (telegram, old_code, new_code) = if captured {
             ("029", "60", "40")
         } else {
             ("028", "32", "20")
         };
         Ok(Done {
-            label: map::telegram_label(kind),
-            payment_id: new_id.clone(),
-            status: report(&new_id, &p.kind, new_code, Some(amount)),
             replaced: Some(report(id, &p.kind, old_code, Some(p.amount))),
+            ..map::done(telegram, &new_id, &p.kind, new_code, Some(amount))
         })
     }
 
@@ -108,20 +96,12 @@ impl Config {
                     .client()?
                     .paidy_refund(id, (!whole).then_some(amount))
                     .await?;
-                let label = map::telegram_label("342");
                 if whole {
-                    return Ok(Done {
-                        label,
-                        payment_id: id.to_owned(),
-                        status: report(id, &p.kind, "60", Some(p.amount)),
-                        replaced: None,
-                    });
+                    return Ok(map::done("342", id, &p.kind, "60", Some(p.amount)));
                 }
                 Ok(Done {
-                    label,
-                    payment_id: new_id.clone(),
-                    status: report(&new_id, &p.kind, "40", Some(p.amount - amount)),
                     replaced: Some(report(id, &p.kind, "60", Some(p.amount))),
+                    ..map::done("342", &new_id, &p.kind, "40", Some(p.amount - amount))
                 })
             }
             other => Err(not_offered(other, "返金処理")),
@@ -185,22 +165,18 @@ impl Config {
                 }),
             })
             .await?;
+        Ok(self.authorized(&authorized.payment_id, charge.kind, charge.amount))
+    }
+
+    /// What a successful 020 left: the payment authorized, or captured as well in
+    /// 同時売上モード 売上.
+    pub(super) fn authorized(&self, payment_id: &str, kind: &str, amount: i64) -> Done {
         let code = if self.capture_on_authorize {
             "40"
         } else {
             "20"
         };
-        Ok(Done {
-            label: map::telegram_label("020"),
-            payment_id: authorized.payment_id.clone(),
-            status: report(
-                &authorized.payment_id,
-                charge.kind,
-                code,
-                Some(charge.amount),
-            ),
-            replaced: None,
-        })
+        map::done("020", payment_id, kind, code, Some(amount))
     }
 }
 

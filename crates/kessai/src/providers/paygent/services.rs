@@ -19,7 +19,7 @@ use super::map::{self, Service};
 use super::wire::{cut, full_width, AtmApplication, BankApplication, ConvApplication};
 use super::{CardType, Config, ATM_DEFAULT_DAYS};
 use crate::providers::interface::{
-    Authorization, Authorized, Checkout, Decline, Detail, Done, Next, Page, ProviderError,
+    Authorization, Authorized, Checkout, Decline, Detail, Next, Page, ProviderError,
 };
 
 /// What the ATM and the bank show as the reason for the payment (full width, at most 12
@@ -127,17 +127,13 @@ impl Config {
             _ => self.apply_bank(c).await?,
         };
         Ok(Authorized {
-            done: Done {
-                label: map::telegram_label(telegram_of(call.service)),
-                payment_id: applied.payment_id.clone(),
-                status: map::report(
-                    &applied.payment_id,
-                    &c.payment.kind,
-                    applied.code,
-                    Some(c.payment.amount),
-                ),
-                replaced: None,
-            },
+            done: map::done(
+                telegram_of(call.service),
+                &applied.payment_id,
+                &c.payment.kind,
+                applied.code,
+                Some(c.payment.amount),
+            ),
             details: applied.details,
             deadline: applied.deadline,
             redirect: applied.redirect,
