@@ -126,35 +126,7 @@ async fn card_checkout(app: &TestApp) -> Value {
 
 /// A card token receipt as PaygentToken.js hands it to the shop's page.
 async fn token_receipt(app: &TestApp, card_number: &str) -> Value {
-    let r = app
-        .client
-        .post(app.url("/sandbox/paygent/n/token/request"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(
-            serde_urlencoded::to_string([
-                ("merchant_id", "123456789"),
-                ("token_generate_key", "sandboxtokenkey"),
-                ("card_number", card_number),
-                ("card_expire_year", "30"),
-                ("card_expire_month", "12"),
-                ("card_cvc", "123"),
-                ("card_name", "TARO YAMADA"),
-            ])
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["result"], "0000", "{body}");
-    let card = &body["tokenizedCardObject"];
-    json!({
-        "token": card["token"],
-        "masked_card_number": card["masked_card_number"],
-        "valid_until": card["valid_until"],
-        "fingerprint": card["fingerprint"],
-        "hc": body["hc"],
-    })
+    serde_json::from_str(&app.card_token(card_number).await).unwrap()
 }
 
 /// Starts a checkout and pays it with a good card; returns the order id.

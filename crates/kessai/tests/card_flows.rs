@@ -162,21 +162,7 @@ async fn a_link_type_payment_on_paygents_page_becomes_one_order_with_the_pushed_
     assert!(page.contains("1,080"), "{page}");
 
     // The buyer pays on Paygent's page.
-    let card_action = local(&app, &attr(&page, "<form", "action"));
-    let tid = attr(&page, "name=\"tid\"", "value");
-    let r = app
-        .post_form(
-            &card_action,
-            &[
-                ("tid", tid.as_str()),
-                ("card_number", "4900000000000000"),
-                ("expire_month", "12"),
-                ("expire_year", "30"),
-                ("card_name", "TARO YAMADA"),
-                ("payment_class", "10"),
-            ],
-        )
-        .await;
+    let r = app.pay_on_link_page(&page).await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, done) = app.page(&local(&app, &location(&r))).await;
     assert!(done.contains("ショップに戻る"), "{done}");

@@ -149,21 +149,7 @@ mod paygent {
             .text()
             .await
             .unwrap();
-        let card_action = common::attr(&page, "<form", "action").replace(&app.address, "");
-        let tid = common::attr(&page, "name=\"tid\"", "value");
-        let r = app
-            .post_form(
-                &card_action,
-                &[
-                    ("tid", tid.as_str()),
-                    ("card_number", "4900000000000000"),
-                    ("expire_month", "12"),
-                    ("expire_year", "30"),
-                    ("card_name", "TARO YAMADA"),
-                    ("payment_class", "10"),
-                ],
-            )
-            .await;
+        let r = app.pay_on_link_page(&page).await;
         assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
     }
 

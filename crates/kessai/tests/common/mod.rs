@@ -230,6 +230,25 @@ impl TestApp {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    /// Pays on Paygent's link-type payment page (`page`, as the sandbox served it) with the
+    /// sandbox's approved test card; the sandbox's answer.
+    pub async fn pay_on_link_page(&self, page: &str) -> reqwest::Response {
+        let action = attr(page, "<form", "action").replace(&self.address, "");
+        let tid = attr(page, "name=\"tid\"", "value");
+        self.post_form(
+            &action,
+            &[
+                ("tid", tid.as_str()),
+                ("card_number", "4900000000000000"),
+                ("expire_month", "12"),
+                ("expire_year", "30"),
+                ("card_name", "TARO YAMADA"),
+                ("payment_class", "10"),
+            ],
+        )
+        .await
+    }
+
     /// POST an urlencoded form as a browser would.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let body = serde_urlencoded::to_string(fields).unwrap();
