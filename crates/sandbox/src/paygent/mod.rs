@@ -25,7 +25,7 @@
 //! * `GET`/`POST /v/request` (Shift_JIS) and `/v/u/request` (UTF-8) — link-type requests
 //!   (§12), answered with the payment page or, with `isbtob=1`, with its address
 //!   `/linktype/top?tid=…`; the card form posts to `POST /linktype/card`, the konbini form
-//!   to `POST /linktype/konbini` (see `link.rs`);
+//!   to `POST /linktype/konbini` (see `link/`);
 //! * `GET`/`POST /merchant` — the merchant page: keys and the 差分通知URL (§8, §14);
 //! * `GET /testtool` and `POST /testtool/statusupdate` — the test tool (試験環境ツール,
 //!   §15) that moves ATM, konbini and bank net payments as the buyer's payment would
