@@ -7,7 +7,9 @@
 //! Mounted so far: `paygent` (module-type card, ATM, konbini, bank net and Paidy
 //! telegrams, EMV 3-D Secure, the token API, push notifications, the link type's hosted
 //! card and konbini page, the bank choice page, a stand-in for Paidy Checkout, a merchant
-//! admin page and the test tool, see [`paygent`]).
+//! admin page and the test tool, see [`paygent`]) and `remise` (the link-type card and
+//! multi payment pages with their result and 収納情報通知 posts, PayQuick, the 拡張セット
+//! API and a back office with the test tool, see [`remise`]).
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
 pub mod paygent;
+pub mod remise;
 pub mod tls;
 
 /// Where the simulators read the current time; tests and demos pass a clock they can move
@@ -23,7 +26,7 @@ pub mod tls;
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Names of the simulators this build serves.
-pub const PROVIDERS: &[&str] = &["paygent"];
+pub const PROVIDERS: &[&str] = &["paygent", "remise"];
 
 /// How the sandboxes are set up by the application that mounts them.
 #[derive(Clone)]
@@ -32,6 +35,8 @@ pub struct Options {
     pub clock: Clock,
     /// Settings of the Paygent sandbox.
     pub paygent: paygent::Options,
+    /// Settings of the Remise sandbox.
+    pub remise: remise::Options,
 }
 
 impl Default for Options {
@@ -40,6 +45,7 @@ impl Default for Options {
         Self {
             clock: Arc::new(Utc::now),
             paygent: paygent::Options::default(),
+            remise: remise::Options::default(),
         }
     }
 }
@@ -57,5 +63,9 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(options: Options) -> Router
             "/",
             get(|| async { Json(serde_json::json!({ "providers": PROVIDERS })) }),
         )
-        .nest("/paygent", paygent::router(options.clock, options.paygent))
+        .nest(
+            "/paygent",
+            paygent::router(options.clock.clone(), options.paygent),
+        )
+        .nest("/remise", remise::router(options.clock, options.remise))
 }

@@ -179,6 +179,7 @@ impl Paygent {
         let app = sandbox::router_with(sandbox::Options {
             clock: Arc::new(move || *clock.lock().unwrap()),
             paygent: options,
+            remise: sandbox::remise::Options::default(),
         });
         Self { app, now }
     }
