@@ -326,14 +326,19 @@ pub fn mounted<S: Clone + Send + Sync + 'static>(
 ) -> Router<S> {
     let auto_push = !clock.is_movable();
     let clock = clock.clone();
+    let public = public_url.trim_end_matches('/');
     sandbox::router_with(sandbox::Options {
         clock: Arc::new(move || clock.now()),
         paygent: sandbox::paygent::Options {
-            notify_url: Some(format!(
-                "{}/notify/paygent",
-                public_url.trim_end_matches('/')
-            )),
+            notify_url: Some(format!("{public}/notify/paygent")),
             auto_push,
+        },
+        // Remise posts both its result notification and its 収納情報通知 to the one
+        // endpoint; kessai tells them apart by their fields.
+        remise: sandbox::remise::Options {
+            result_url: Some(format!("{public}/notify/remise")),
+            receipt_url: Some(format!("{public}/notify/remise")),
+            auto_resend: auto_push,
         },
     })
 }
