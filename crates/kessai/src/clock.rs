@@ -47,6 +47,11 @@ impl Clock {
         self.now().with_timezone(&jst()).year()
     }
 
+    /// Today's date in Japan.
+    pub fn today_in_japan(&self) -> chrono::NaiveDate {
+        self.now().with_timezone(&jst()).date_naive()
+    }
+
     /// Whether [`Clock::advance`] is allowed.
     pub fn is_movable(&self) -> bool {
         self.movable

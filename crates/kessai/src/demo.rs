@@ -40,11 +40,14 @@ const CREDENTIALS: &[(&str, &[(&str, &str)])] = &[
     (
         "remise",
         &[
-            ("shop_code", "SB000001"),
+            ("shop_code", "RMS00001"),
             ("host_id", "SBX01001"),
             ("card", "on"),
             ("payquick", "on"),
+            ("extset", "on"),
+            ("extset_host_id", "SBX02001"),
             ("multi", "on"),
+            ("multi_show_destination", "on"),
         ],
     ),
     (

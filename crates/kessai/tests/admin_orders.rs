@@ -1277,7 +1277,10 @@ async fn ticking_the_card_removal_and_saving_removes_the_card_at_paygent_and_her
         .connector_of("paygent")
         .await
         .unwrap()
-        .map(|kessai::providers::Connector::Paygent(c)| c)
+        .and_then(|c| match c {
+            kessai::providers::Connector::Paygent(c) => Some(c),
+            _ => None,
+        })
         .unwrap()
         .client()
         .unwrap();

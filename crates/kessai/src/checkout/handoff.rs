@@ -112,7 +112,7 @@ pub async fn view(
         },
         urls,
         cards,
-        year: payments.clock().year_in_japan(),
+        today: payments.clock().today_in_japan(),
     })
 }
 
@@ -151,8 +151,15 @@ pub async fn take_step(
             Ok(Outcome::Declined(decline.message))
         }
         Next::Unknown | Next::Await => Ok(Outcome::Checking),
-        Next::Confirmed(report) => {
-            payments.apply(p.payment.id, &report).await?;
+        Next::Confirmed(confirmation) => {
+            payments
+                .record_confirmation(&p.payment, &confirmation)
+                .await?;
+            if let (Some(card), Some(member_id)) =
+                (&confirmation.kept_card, p.checkout.order.member_id)
+            {
+                payments.remember_card(member_id, &connector, card).await?;
+            }
             Ok(Outcome::Ordered(buyer_order().await?))
         }
         Next::Inquire => inquire(payments, p).await,

@@ -101,7 +101,7 @@ pub async fn start_pending(
 ) -> Result<Pending, CheckoutError> {
     let Prepared { order, provider } = prepare(payments, req).await?;
     let environment = match payments.connector_of(provider).await? {
-        Some(connector) => connector.environment(),
+        Some(connector) => connector.environment_of(&order.settlement_kind),
         None => return Err(CheckoutError::Invalid(vec![not_offered()])),
     };
     let amount = order.total();

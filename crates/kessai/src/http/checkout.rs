@@ -21,6 +21,7 @@ use super::error::HttpError;
 use super::{templates, SharedState};
 use crate::checkout::handoff::{self, Outcome, CHECKING};
 use crate::checkout::{self, Pending};
+use crate::providers::form::{self, Charset};
 use crate::providers::{self, FormError, Page};
 
 /// The checkout routes.
@@ -144,12 +145,13 @@ async fn again(
     show(state, p, connector.handoff(&view, error.as_deref()), status).await
 }
 
-/// The fields a step brought back: the query, then the form body (UTF-8).
-fn fields(query: Option<&str>, body: &[u8]) -> BTreeMap<String, String> {
+/// The fields a step brought back: the query, then the form body in the character set
+/// the provider's pages post (some providers post Shift_JIS).
+fn fields(query: Option<&str>, body: &[u8], charset: Charset) -> BTreeMap<String, String> {
     let mut fields: BTreeMap<String, String> = query
         .map(|q| serde_urlencoded::from_str(q).unwrap_or_default())
         .unwrap_or_default();
-    if let Ok(form) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
+    if let Ok(form) = form::decode_form(body, charset) {
         fields.extend(form);
     }
     fields
@@ -168,7 +170,10 @@ async fn step(
         Ok(connector) => connector,
         Err(message) => return again(&state, &p, Some(message)).await,
     };
-    let submission = match connector.form_submission(&step, &fields(query.as_deref(), &body)) {
+    let submission = match connector.form_submission(
+        &step,
+        &fields(query.as_deref(), &body, connector.form_charset()),
+    ) {
         Ok(submission) => submission,
         Err(FormError::UnknownStep) => return Err(HttpError::NotFound),
         Err(FormError::Invalid(message)) => return again(&state, &p, Some(message)).await,

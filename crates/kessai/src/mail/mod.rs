@@ -248,6 +248,10 @@ impl Mailer {
             shop: self.settings.shop().await?,
             items: self.store.order_items(order_id).await?,
             payment_details: payment.as_ref().map(Payment::details).unwrap_or_default(),
+            payment_method: self
+                .settings
+                .payment_method_label(&order, payment.as_ref())
+                .await?,
             order,
         })
     }
@@ -308,6 +312,8 @@ struct OrderForMail {
     /// お支払い情報 ([`Payment::details`]): a convenience store payment number and
     /// deadline, …; none for a card.
     payment_details: Vec<(String, String)>,
+    /// The payment method's name as the mails show it (a provider may add the destination).
+    payment_method: String,
 }
 
 /// Renders one mail of an order (without a dedup key).
@@ -333,6 +339,7 @@ fn compose(kind: MailKind, o: &OrderForMail) -> Result<NewMail, MailError> {
             order => &o.order,
             lines => &o.items,
             payment_details => &o.payment_details,
+            payment_method => &o.payment_method,
         },
     )?;
     let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
@@ -447,6 +454,7 @@ mod tests {
                 },
             ],
             payment_details: Vec::new(),
+            payment_method: "クレジットカード".into(),
         }
     }
 

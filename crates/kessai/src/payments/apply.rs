@@ -10,7 +10,7 @@
 use super::{Payments, SYSTEM_ACTOR};
 use crate::domain::order::{OrderStatus, ReceiptStatus};
 use crate::domain::payment::PaymentState;
-use crate::providers::{self, Report};
+use crate::providers::{self, Confirmation, Report};
 use crate::store::{
     Payment, PaymentOperation, PaymentStatusUpdate, StatusRow, StoreError, STATUS_ROW,
 };
@@ -115,6 +115,27 @@ impl Payments {
             .await?
             .ok_or(StoreError::NotFound("payment"))?;
         self.apply_to(&payment, report, None).await
+    }
+
+    /// Records what a provider confirmed at the hand-off: the payment details the buyer
+    /// needs (kept first, so the order's mail has them), then the status.
+    pub async fn record_confirmation(
+        &self,
+        payment: &Payment,
+        confirmation: &Confirmation,
+    ) -> Result<Applied, StoreError> {
+        if !confirmation.details.is_empty() || confirmation.deadline.is_some() {
+            let details = serde_json::to_string(&confirmation.details).expect("details serialize");
+            self.store
+                .set_payment_details(
+                    payment.id,
+                    &details,
+                    confirmation.deadline,
+                    self.clock.now(),
+                )
+                .await?;
+        }
+        self.apply(payment.id, &confirmation.report).await
     }
 
     /// [`Payments::apply`] to a payment as the caller last read it (decided on that first,

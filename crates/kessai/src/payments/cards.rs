@@ -2,10 +2,10 @@
 //! connector, recorded here with the environment they were kept in, and never offered in
 //! another environment (a card kept in the test environment does not exist in production).
 
-use super::{Authorizing, Payments, PaymentsError};
+use super::{Authorizing, Payments, PaymentsError, SYSTEM_ACTOR};
 use crate::domain::payment::{OperationOutcome, PaymentOrigin, PaymentState};
 use crate::providers::{
-    self, Authorized, CardRef, CardSubmission, Charge, Connector, ProviderError,
+    self, Authorized, CardRef, CardSubmission, Charge, Connector, NewCard, ProviderError,
 };
 use crate::store::{NewPayment, NewStoredCard, Payment, StoreError, StoredCard};
 
@@ -73,6 +73,52 @@ impl Payments {
                 self.clock.now(),
             )
             .await?)
+    }
+
+    /// Remembers a card the provider kept through its own page with a payment (PayQuick):
+    /// it replaces the member's other cards kept at that provider in that environment, as
+    /// such a provider keeps one card per member. The same card again changes nothing.
+    pub async fn remember_card(
+        &self,
+        member_id: i64,
+        connector: &Connector,
+        card: &NewCard,
+    ) -> Result<(), StoreError> {
+        let kept = self.member_cards(member_id, connector).await?;
+        let same = |c: &StoredCard| {
+            c.card_ref == card.card_ref && c.last4 == card.last4 && c.expiry == card.expiry
+        };
+        if kept.iter().any(same) {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        self.store
+            .add_stored_card(
+                &NewStoredCard {
+                    member_id,
+                    provider: connector.provider(),
+                    customer_id: &card.customer_id,
+                    card_ref: &card.card_ref,
+                    last4: &card.last4,
+                    expiry: &card.expiry,
+                    brand: &card.brand,
+                    environment: connector.environment().as_str(),
+                },
+                now,
+            )
+            .await?;
+        for old in &kept {
+            self.store.delete_stored_card(old.id).await?;
+        }
+        self.store
+            .audit(
+                SYSTEM_ACTOR,
+                "カード情報を登録",
+                &format!("member:{member_id}"),
+                &format!("下4桁 {}", card.last4),
+                now,
+            )
+            .await
     }
 
     /// Removes a member's kept card: at the provider, then the reference here. A card the

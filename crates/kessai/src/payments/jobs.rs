@@ -43,6 +43,17 @@ impl Job for SettleStaleOperations {
     const MAX_ATTEMPTS: i32 = 3;
 }
 
+/// Lapses payments made after ordering whose deadline passed where the provider sends no
+/// word of it (a multi payment slip): the payment expires and its order is cancelled, as
+/// the manuals treat an unpaid deadline.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LapsePayments;
+
+impl Job for LapsePayments {
+    const KIND: &'static str = "lapse_payments";
+    const MAX_ATTEMPTS: i32 = 3;
+}
+
 /// Registers the payment jobs.
 pub fn register(registry: &mut Registry, payments: &Payments) {
     let p = payments.clone();
@@ -56,6 +67,11 @@ pub fn register(registry: &mut Registry, payments: &Payments) {
         async move { settle_stale(&p).await }
     });
     let p = payments.clone();
+    registry.register(move |_: LapsePayments| {
+        let p = p.clone();
+        async move { lapse(&p).await }
+    });
+    let p = payments.clone();
     registry.register(move |job: ProcessNotification| {
         let p = p.clone();
         async move { notifications::process(&p, job.notification_id).await }
@@ -67,7 +83,7 @@ pub fn register(registry: &mut Registry, payments: &Payments) {
     });
 }
 
-/// Enqueues this minute's notification poll and stale-call sweep once, whichever instance
+/// Enqueues this minute's notification poll, stale-call sweep and deadline lapse once, whichever instance
 /// asks first.
 pub async fn schedule_periodic(store: &Store, clock: &Clock) -> Result<(), StoreError> {
     let now = clock.now();
@@ -85,6 +101,14 @@ pub async fn schedule_periodic(store: &Store, clock: &Clock) -> Result<(), Store
         clock,
         &SettleStaleOperations,
         Some(format!("settle-stale:{minute}")),
+        None,
+    )
+    .await?;
+    jobs::enqueue(
+        store,
+        clock,
+        &LapsePayments,
+        Some(format!("lapse-payments:{minute}")),
         None,
     )
     .await?;
@@ -182,6 +206,19 @@ async fn settle_stale(payments: &Payments) -> Result<(), JobError> {
         payments
             .log_error(&payment, "unconfirmed", message, "")
             .await?;
+    }
+    Ok(())
+}
+
+async fn lapse(payments: &Payments) -> Result<(), JobError> {
+    let now = payments.clock().now();
+    for payment in payments.store().payments_past_deadline(now).await? {
+        let Some(connector) = payments.connector_of(&payment.provider).await? else {
+            continue;
+        };
+        if let Some(report) = connector.lapse(&super::payment_ref(&payment)) {
+            payments.apply_to(&payment, &report, None).await?;
+        }
     }
     Ok(())
 }

@@ -240,17 +240,6 @@ impl Payments {
         })
     }
 
-    /// What the payment allows now (the buttons of the 決済情報 dialog).
-    pub async fn capabilities(&self, payment: &Payment) -> Result<Capabilities, StoreError> {
-        Ok(match self.connector_of(&payment.provider).await? {
-            Some(c) => c.capabilities(
-                &payment.settlement_kind,
-                payment.provider_status_code.as_deref(),
-            ),
-            None => Capabilities::NONE,
-        })
-    }
-
     /// Performs an operator operation (see [`OperationRequest`]).
     pub async fn perform(
         &self,
@@ -259,7 +248,15 @@ impl Payments {
     ) -> Result<Payment, PaymentsError> {
         let payment = self.payment(payment_id).await?;
         let result = if request.operation == Operation::Refresh {
-            self.refresh(&payment).await.map(drop)
+            if self
+                .capabilities(&payment)
+                .await?
+                .allows(Operation::Refresh)
+            {
+                self.refresh(&payment).await.map(drop)
+            } else {
+                Err(not_allowed(&payment, Operation::Refresh))
+            }
         } else {
             self.operate(&payment, request).await
         };
@@ -339,20 +336,13 @@ impl Payments {
             &payment.settlement_kind,
             payment.provider_status_code.as_deref(),
         );
-        let label = providers::operation_label(
-            &payment.provider,
+        let label = connector.operation_label(
             &payment.settlement_kind,
             payment.provider_status_code.as_deref(),
             operation,
         );
         if !capabilities.allows(operation) {
-            return Err(PaymentsError::NotAllowed {
-                operation: operation.label(),
-                status: payment
-                    .provider_status_label
-                    .clone()
-                    .unwrap_or_else(|| "未確定".to_owned()),
-            });
+            return Err(not_allowed(payment, operation));
         }
         let amount = operation_amount(payment, operation, amount, capabilities)?;
         let row = self
@@ -693,6 +683,17 @@ impl Payments {
         after: Duration,
     ) -> Result<(), StoreError> {
         jobs::schedule_refresh(&self.store, &self.clock, payment_id, after).await
+    }
+}
+
+/// The refusal of an operation the payment's status does not allow.
+fn not_allowed(payment: &Payment, operation: Operation) -> PaymentsError {
+    PaymentsError::NotAllowed {
+        operation: operation.label(),
+        status: payment
+            .provider_status_label
+            .clone()
+            .unwrap_or_else(|| "未確定".to_owned()),
     }
 }
 

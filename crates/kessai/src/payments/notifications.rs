@@ -45,6 +45,7 @@ fn status_of(verdict: &Verdict) -> (&'static str, &str) {
         Verdict::Inquire(why) => ("unverified", why),
         Verdict::Checked(why) => ("checked", why),
         Verdict::Rejected(why) => ("rejected", why),
+        Verdict::Ignored(why) => ("ignored", why),
     }
 }
 
@@ -80,8 +81,12 @@ async fn store_and_schedule(
         tracing::info!(dedup_key = %head.dedup_key, "duplicate notification ignored");
         return Ok(());
     };
-    if status == "rejected" {
-        return log_unapplied(store, provider, head.about.as_text(), &detail, raw, now).await;
+    match status {
+        "rejected" => {
+            return log_unapplied(store, provider, head.about.as_text(), &detail, raw, now).await
+        }
+        "ignored" => return Ok(()),
+        _ => {}
     }
     schedule(store, payments.clock(), id).await
 }
@@ -232,7 +237,37 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
         )
         .await;
     }
+    // A refusal reported for a checkout still waiting: the buyer may try again, so the
+    // payment stays as it is; the operator finds the refusal in the error log.
+    if reported.state == PaymentState::Failed && payment.state() == PaymentState::Pending {
+        log_unapplied(
+            store,
+            &n.provider,
+            &about,
+            &reported.label,
+            &n.raw_body,
+            now(),
+        )
+        .await?;
+        store
+            .finish_notification(
+                id,
+                "processed",
+                &format!(
+                    "{}(決済エラーログに記録しました。決済は未確定のままです)",
+                    reported.label
+                ),
+                now(),
+            )
+            .await?;
+        return Ok(());
+    }
+    // An unverifiable notification of what the payment already shows (the browser's return
+    // applied it first) confirms it; nothing is applied again.
+    let shown = payment.provider_status_code.as_deref() == Some(reported.code.as_str())
+        && payment.amount == reported.amount.unwrap_or(payment.amount);
     let report = match n.status.as_str() {
+        "checked" if shown => reported,
         // Not verifiable: what the provider says when asked counts, not the notification.
         "unverified" => payments
             .refresh(&payment)

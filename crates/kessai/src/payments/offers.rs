@@ -1,12 +1,43 @@
-//! Keeping order changes in step with the provider: after the operator cancels an order or
+//! What the 決済情報 dialog offers: the operations a payment allows now with their buttons,
+//! and, keeping order changes in step with the provider, after the operator cancels an order or
 //! changes its total, the order page offers the provider operation that follows — it is
 //! never sent without the operator's click.
 
+use super::Payments;
 use crate::domain::money::group_thousands;
 use crate::domain::order::OrderStatus;
 use crate::domain::payment::Operation;
 use crate::providers::Capabilities;
-use crate::store::{Order, Payment};
+use crate::store::{Order, Payment, StoreError};
+
+impl Payments {
+    /// What the payment allows now (the buttons of the 決済情報 dialog).
+    pub async fn capabilities(&self, payment: &Payment) -> Result<Capabilities, StoreError> {
+        Ok(match self.connector_of(&payment.provider).await? {
+            Some(c) => c.capabilities(
+                &payment.settlement_kind,
+                payment.provider_status_code.as_deref(),
+            ),
+            None => Capabilities::NONE,
+        })
+    }
+
+    /// The 決済情報 dialog's button for `operation` on a payment.
+    pub async fn operation_label(
+        &self,
+        payment: &Payment,
+        operation: Operation,
+    ) -> Result<&'static str, StoreError> {
+        Ok(match self.connector_of(&payment.provider).await? {
+            Some(c) => c.operation_label(
+                &payment.settlement_kind,
+                payment.provider_status_code.as_deref(),
+                operation,
+            ),
+            None => operation.label(),
+        })
+    }
+}
 
 /// A provider operation an order's state calls for.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -193,8 +193,8 @@ pub struct Checkout {
     pub urls: HandoffUrls,
     /// The member's cards kept at this provider in its current environment.
     pub cards: Vec<CardRef>,
-    /// This year in Japan (the card form's expiry choices start there).
-    pub year: i32,
+    /// Today in Japan (a deadline date; the card form's expiry choices start this year).
+    pub today: chrono::NaiveDate,
 }
 
 /// One item line of a checkout.
@@ -281,8 +281,8 @@ pub enum Next {
     /// concurrent request never authorizes twice.
     Authorize(Authorization),
     /// The provider confirmed the payment without a call of ours (a widget's result checked
-    /// with the provider, a verified return).
-    Confirmed(Report),
+    /// with the provider, a checked return from the provider's page).
+    Confirmed(Box<Confirmation>),
     /// Ask the provider what happened (status inquiry) and confirm when it says so.
     Inquire,
     /// Wait for the provider's notification (no way to ask): the buyer is told it is being
@@ -292,6 +292,31 @@ pub enum Next {
     Declined(Decline),
     /// The answer is not known yet; the buyer must not pay again.
     Unknown,
+}
+
+/// What a provider confirmed at the hand-off without a call of ours.
+#[derive(Debug)]
+pub struct Confirmation {
+    pub report: Report,
+    /// What the buyer needs to pay later (payment numbers), shown on 購入完了 and mailed.
+    pub details: Vec<Detail>,
+    /// The deadline to pay, for payments made after ordering.
+    pub deadline: Option<DateTime<Utc>>,
+    /// A card the provider kept for the member with this payment (a stored-card id it
+    /// returned), to offer at the member's next purchase.
+    pub kept_card: Option<NewCard>,
+}
+
+impl Confirmation {
+    /// A confirmation that brings nothing but the status.
+    pub fn of(report: Report) -> Box<Confirmation> {
+        Box::new(Confirmation {
+            report,
+            details: Vec::new(),
+            deadline: None,
+            kept_card: None,
+        })
+    }
 }
 
 /// A refusal at the hand-off.
@@ -395,6 +420,9 @@ pub enum Verdict {
     Checked(String),
     /// Forged or malformed: kept, logged, not applied.
     Rejected(String),
+    /// Sent for information only (the provider's echo of a call kessai made and recorded
+    /// itself): kept, not applied, not an error.
+    Ignored(String),
 }
 
 /// A notification fetched by asking the provider (a polling inquiry): trusted, since it came

@@ -9,6 +9,7 @@
 //! other way round.
 
 pub mod atone;
+pub mod form;
 pub mod interface;
 pub mod paygent;
 pub mod remise;
@@ -49,6 +50,7 @@ pub struct Context<'a> {
 #[derive(Clone, Debug)]
 pub enum Connector {
     Paygent(Arc<paygent::Config>),
+    Remise(Arc<remise::Config>),
 }
 
 /// A hand-off step's input in the provider's own shape: what the buyer's browser brought
@@ -56,7 +58,8 @@ pub enum Connector {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Submission {
-    Paygent(paygent::Submission),
+    Paygent(Box<paygent::Submission>),
+    Remise(remise::Submission),
 }
 
 impl Submission {
@@ -64,6 +67,7 @@ impl Submission {
     pub fn provider(&self) -> &'static str {
         match self {
             Self::Paygent(_) => paygent::KEY,
+            Self::Remise(_) => remise::KEY,
         }
     }
 }
@@ -87,13 +91,16 @@ pub fn connect(provider: &str, values: &Values, context: &Context) -> Option<Con
         paygent::KEY => Some(Connector::Paygent(Arc::new(paygent::Config::from_values(
             values, context,
         )))),
+        remise::KEY => Some(Connector::Remise(Arc::new(remise::Config::from_values(
+            values, context,
+        )))),
         _ => None,
     }
 }
 
 /// Whether kessai runs payments of `provider` (it has a connector).
 pub fn connects(provider: &str) -> bool {
-    matches!(provider, paygent::KEY)
+    matches!(provider, paygent::KEY | remise::KEY)
 }
 
 /// Whether buyers can pay with a settlement kind: its provider has a connector, which runs
@@ -143,6 +150,7 @@ pub fn single_method_kinds() -> &'static [&'static str] {
 pub fn describe(provider: &str, kind: &str, code: &str) -> StatusInfo {
     match provider {
         paygent::KEY => paygent::map::Status::parse(code).info(paygent::map::service_of(kind)),
+        remise::KEY => remise::map::Status::parse(code).info(code),
         _ => StatusInfo {
             label: format!("不明なステータス({code})"),
             state: crate::domain::payment::PaymentState::Pending,
@@ -156,20 +164,24 @@ pub fn describe(provider: &str, kind: &str, code: &str) -> StatusInfo {
 pub fn confirms_order(provider: &str, kind: &str, code: &str) -> bool {
     match (provider, paygent::map::Service::from_kind(kind)) {
         (paygent::KEY, Some(service)) => paygent::map::Status::parse(code).confirms_order(service),
+        (remise::KEY, _) => remise::map::Status::parse(code).confirms_order(),
         _ => false,
     }
 }
 
-/// The 決済情報 dialog's button for an operation on a payment in status `code`.
-pub fn operation_label(
+/// The payment method's name as mails and the order's pages show it, from the provider's
+/// saved settings and the payment's details: a provider may add what the buyer chose on its
+/// page (Remise's マルチ決済支払先表示: 「マルチ決済 (ヤマザキデイリーストア)」).
+pub fn method_label(
     provider: &str,
+    values: &Values,
     kind: &str,
-    code: Option<&str>,
-    operation: Operation,
-) -> &'static str {
+    name: &str,
+    details: &[(String, String)],
+) -> String {
     match provider {
-        paygent::KEY => paygent::map::operation_label(kind, code, operation),
-        _ => operation.label(),
+        remise::KEY => remise::method_label(values, kind, name, details),
+        _ => name.to_owned(),
     }
 }
 
@@ -178,13 +190,20 @@ pub fn operation_label(
 pub fn registered_urls(provider: &str, public_url: &str) -> Vec<RegisteredUrl> {
     match provider {
         paygent::KEY => paygent::registered_urls(public_url),
+        remise::KEY => remise::registered_urls(public_url),
         _ => Vec::new(),
     }
 }
 
 /// The provider a Welcart notification address (`/index.php?acting=…`) belongs to.
 pub fn legacy_notifier(acting: &str) -> Option<&'static str> {
-    paygent::is_legacy_acting(acting).then_some(paygent::KEY)
+    if paygent::is_legacy_acting(acting) {
+        Some(paygent::KEY)
+    } else if remise::is_legacy_acting(acting) {
+        Some(remise::KEY)
+    } else {
+        None
+    }
 }
 
 /// The provider whose manual registers the site's root address (`https://shop/`) as its
@@ -195,7 +214,10 @@ pub fn site_root_notifier() -> Option<&'static str> {
 
 /// Every provider's page templates (name, source), compiled into the binary.
 pub fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
-    paygent::handoff::TEMPLATES.iter().copied()
+    paygent::handoff::TEMPLATES
+        .iter()
+        .chain(remise::handoff::TEMPLATES)
+        .copied()
 }
 
 /// A provider's script or style for its pages, by name: (content type, body).
@@ -211,13 +233,53 @@ impl Connector {
     pub fn provider(&self) -> &'static str {
         match self {
             Self::Paygent(_) => paygent::KEY,
+            Self::Remise(_) => remise::KEY,
         }
     }
 
-    /// The environment the settings point at.
+    /// The environment the settings point at (where members' cards are kept).
     pub fn environment(&self) -> Environment {
         match self {
             Self::Paygent(c) => c.environment,
+            Self::Remise(c) => c.card_environment,
+        }
+    }
+
+    /// The environment a payment of `kind` is made in.
+    pub fn environment_of(&self, kind: &str) -> Environment {
+        match self {
+            Self::Paygent(c) => c.environment,
+            Self::Remise(c) => c.environment_of(kind),
+        }
+    }
+
+    /// The character set of the forms the provider's pages post back to the hand-off.
+    pub fn form_charset(&self) -> form::Charset {
+        match self {
+            Self::Paygent(_) => form::Charset::Utf8,
+            Self::Remise(_) => form::Charset::Cp932,
+        }
+    }
+
+    /// The 決済情報 dialog's button for an operation on a payment in status `code`.
+    pub fn operation_label(
+        &self,
+        kind: &str,
+        code: Option<&str>,
+        operation: Operation,
+    ) -> &'static str {
+        match self {
+            Self::Paygent(_) => paygent::map::operation_label(kind, code, operation),
+            Self::Remise(c) => remise::map::operation_label(c.extset.is_some(), operation),
+        }
+    }
+
+    /// The status a payment made after ordering takes when its deadline passes, where the
+    /// provider sends no word of it (`None` where the provider reports it itself).
+    pub fn lapse(&self, p: &PaymentRef) -> Option<Report> {
+        match self {
+            Self::Paygent(_) => None,
+            Self::Remise(c) => c.lapse(p),
         }
     }
 
@@ -225,6 +287,7 @@ impl Connector {
     pub fn offers(&self, kind: &str) -> bool {
         match self {
             Self::Paygent(c) => c.offers(kind),
+            Self::Remise(c) => c.offers(kind),
         }
     }
 
@@ -233,6 +296,7 @@ impl Connector {
     pub fn capabilities(&self, kind: &str, code: Option<&str>) -> Capabilities {
         match self {
             Self::Paygent(c) => c.capabilities(kind, code),
+            Self::Remise(c) => c.capabilities(kind, code),
         }
     }
 
@@ -240,6 +304,7 @@ impl Connector {
     pub fn deadline_notice(&self, kind: &str) -> Option<String> {
         match self {
             Self::Paygent(c) => c.deadline_notice(kind),
+            Self::Remise(c) => c.deadline_notice(kind),
         }
     }
 
@@ -249,20 +314,29 @@ impl Connector {
     pub fn handoff(&self, checkout: &Checkout, error: Option<&str>) -> Page {
         match self {
             Self::Paygent(c) => c.handoff(checkout, error),
+            Self::Remise(c) => c.handoff(checkout, error),
         }
     }
 
     /// Reads what the browser brought back to hand-off step `step`.
     pub fn form_submission(&self, step: &str, fields: &Fields) -> Result<Submission, FormError> {
         match self {
-            Self::Paygent(c) => c.form_submission(step, fields).map(Submission::Paygent),
+            Self::Paygent(c) => c
+                .form_submission(step, fields)
+                .map(|s| Submission::Paygent(Box::new(s))),
+            Self::Remise(c) => c.form_submission(step, fields).map(Submission::Remise),
         }
     }
 
     /// Takes a hand-off step: what to do next.
     pub async fn resume(&self, checkout: &Checkout, submission: Submission) -> Resumed {
         match (self, submission) {
-            (Self::Paygent(c), Submission::Paygent(s)) => c.resume(checkout, s).await,
+            (Self::Paygent(c), Submission::Paygent(s)) => c.resume(checkout, *s).await,
+            (Self::Remise(c), Submission::Remise(s)) => c.resume(checkout, s),
+            (_, submission) => Resumed::to(Next::Declined(Decline::retry(format!(
+                "この入力は{}のお支払いには使えません。",
+                provider(submission.provider()).map_or(submission.provider(), |p| p.label)
+            )))),
         }
     }
 
@@ -274,6 +348,11 @@ impl Connector {
     ) -> Result<Authorized, ProviderError> {
         match (self, call) {
             (Self::Paygent(c), Call::Paygent(call)) => c.authorize(checkout, call).await,
+            // Remise is link type only: the buyer pays on Remise's page, kessai never
+            // authorizes by a call of its own.
+            (Self::Remise(_), _) => Err(ProviderError::NotConfigured(
+                "ルミーズの決済はルミーズの決済ページで行います。".to_owned(),
+            )),
         }
     }
 
@@ -287,6 +366,7 @@ impl Connector {
     ) -> Result<Done, ProviderError> {
         match self {
             Self::Paygent(c) => c.capture(p, shipment).await,
+            Self::Remise(c) => c.capture(p, shipment).await,
         }
     }
 
@@ -294,6 +374,7 @@ impl Connector {
     pub async fn change_amount(&self, p: &PaymentRef, amount: i64) -> Result<Done, ProviderError> {
         match self {
             Self::Paygent(c) => c.change_amount(p, amount).await,
+            Self::Remise(c) => c.change_amount(p, amount).await,
         }
     }
 
@@ -301,6 +382,7 @@ impl Connector {
     pub async fn cancel(&self, p: &PaymentRef) -> Result<Done, ProviderError> {
         match self {
             Self::Paygent(c) => c.cancel(p).await,
+            Self::Remise(c) => c.cancel(p).await,
         }
     }
 
@@ -308,6 +390,7 @@ impl Connector {
     pub async fn refund(&self, p: &PaymentRef, amount: i64) -> Result<Done, ProviderError> {
         match self {
             Self::Paygent(c) => c.refund(p, amount).await,
+            Self::Remise(c) => c.refund(p, amount).await,
         }
     }
 
@@ -315,6 +398,7 @@ impl Connector {
     pub async fn refresh(&self, p: &PaymentRef) -> Result<Report, ProviderError> {
         match self {
             Self::Paygent(c) => c.refresh(p).await,
+            Self::Remise(c) => c.refresh(p).await,
         }
     }
 
@@ -322,6 +406,9 @@ impl Connector {
     pub async fn charge(&self, charge: &Charge<'_>) -> Result<Done, ProviderError> {
         match self {
             Self::Paygent(c) => c.charge(charge).await,
+            Self::Remise(_) => Err(ProviderError::NotConfigured(
+                "ルミーズの自動継続課金にはまだ対応していません。".to_owned(),
+            )),
         }
     }
 
@@ -331,6 +418,7 @@ impl Connector {
     pub fn read_notice(&self, body: &[u8]) -> NoticeHead {
         match self {
             Self::Paygent(c) => c.read_notice(body),
+            Self::Remise(c) => c.read_notice(body),
         }
     }
 
@@ -338,6 +426,7 @@ impl Connector {
     pub fn notice_report(&self, stored: &str, payment: &PaymentRef) -> Result<Report, String> {
         match self {
             Self::Paygent(c) => c.notice_report(stored, payment),
+            Self::Remise(c) => c.notice_report(stored, payment),
         }
     }
 
@@ -345,6 +434,7 @@ impl Connector {
     pub fn ack(&self) -> Ack {
         match self {
             Self::Paygent(_) => paygent::notify::ACK,
+            Self::Remise(_) => remise::notify::ACK,
         }
     }
 
@@ -353,6 +443,7 @@ impl Connector {
     pub async fn fetch_notice(&self) -> Result<Option<Fetched>, ProviderError> {
         match self {
             Self::Paygent(c) => c.fetch_notice().await,
+            Self::Remise(_) => Ok(None),
         }
     }
 
@@ -362,6 +453,7 @@ impl Connector {
     pub fn keeps_cards(&self) -> bool {
         match self {
             Self::Paygent(c) => c.keeps_cards(),
+            Self::Remise(_) => false,
         }
     }
 
@@ -369,6 +461,8 @@ impl Connector {
     pub fn card_page(&self, view: &CardPage) -> Page {
         match self {
             Self::Paygent(c) => c.card_page(view),
+            // PayQuick cards are kept on Remise's own page with a purchase.
+            Self::Remise(_) => Page::Redirect("/".to_owned()),
         }
     }
 
@@ -376,6 +470,7 @@ impl Connector {
     pub fn card_submission(&self, fields: &Fields) -> Result<CardSubmission, FormError> {
         match self {
             Self::Paygent(c) => c.card_submission(fields).map(CardSubmission::Paygent),
+            Self::Remise(_) => Err(FormError::UnknownStep),
         }
     }
 
@@ -389,6 +484,9 @@ impl Connector {
             (Self::Paygent(c), CardSubmission::Paygent(card)) => {
                 c.register_card(member_id, card).await
             }
+            (Self::Remise(_), _) => Err(ProviderError::NotConfigured(
+                "ペイクイックのカードはルミーズの決済ページで登録されます。".to_owned(),
+            )),
         }
     }
 
@@ -396,6 +494,9 @@ impl Connector {
     pub async fn delete_card(&self, card: &CardRef) -> Result<(), ProviderError> {
         match self {
             Self::Paygent(c) => c.delete_card(card).await,
+            // Remise offers no deletion of a PayQuick card (spec §4): ペイクイックを解除する
+            // forgets it here, and the next purchase asks for the card again.
+            Self::Remise(_) => Ok(()),
         }
     }
 }
@@ -457,7 +558,8 @@ mod tests {
     fn only_kinds_of_a_connected_provider_can_be_paid() {
         assert!(has_checkout("paygent_card"));
         assert!(has_checkout("paygent_paidy"));
-        assert!(!has_checkout("remise_card"));
+        assert!(has_checkout("remise_card"));
+        assert!(has_checkout("remise_conv"));
         assert!(!has_checkout("atone"));
         assert!(!has_checkout("unknown"));
     }

@@ -15,7 +15,7 @@ use crate::domain::input::{self, Invalid};
 use crate::providers::schema::{FieldError, Input, ProviderSpec, Values};
 use crate::providers::{self, validate};
 use crate::secrets::SecretBox;
-use crate::store::{PaymentMethod, Store, StoreError};
+use crate::store::{Order, Payment, PaymentMethod, Store, StoreError};
 
 /// Message after a valid provider save (the manuals' wording).
 pub const SAVED_MESSAGE: &str =
@@ -340,6 +340,28 @@ impl Settings {
             .saved_provider(spec)
             .await?
             .unwrap_or_else(|| validate::defaults(spec)))
+    }
+
+    /// The payment method's name of an order as its mails and pages show it (with what the
+    /// buyer chose on the provider's page, where the provider's settings say so).
+    pub async fn payment_method_label(
+        &self,
+        order: &Order,
+        payment: Option<&Payment>,
+    ) -> Result<String, StoreError> {
+        let name = &order.payment_method_name;
+        let Some((payment, spec)) =
+            payment.and_then(|p| Some((p, providers::provider(&p.provider)?)))
+        else {
+            return Ok(name.clone());
+        };
+        Ok(providers::method_label(
+            spec.key,
+            &self.provider(spec).await?,
+            &payment.settlement_kind,
+            name,
+            &payment.details(),
+        ))
     }
 
     /// A provider's values as [`Settings::provider`] gives them, or `None` if never saved.

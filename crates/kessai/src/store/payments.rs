@@ -186,6 +186,18 @@ impl Store {
         )
     }
 
+    /// Payments still waiting whose deadline to pay passed before `before`, oldest first.
+    pub async fn payments_past_deadline(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE state = 'pending'
+                           AND deadline IS NOT NULL AND deadline < $1 ORDER BY id LIMIT 500"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(before).fetch_all(p).await?))
+    }
+
     /// Every payment of an order, oldest first: its checkout's, then any charge kessai made.
     pub async fn order_payments(&self, order_id: i64) -> Result<Vec<Payment>, StoreError> {
         let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 ORDER BY id");

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod remise;
+
 use std::path::PathBuf;
 
 use kessai::clock::Clock;
@@ -702,6 +704,7 @@ impl TestApp {
             .expect("Paygent is connected")
         {
             kessai::providers::Connector::Paygent(c) => c.client().unwrap(),
+            other => panic!("not Paygent: {other:?}"),
         };
         client
             .authorize(&kessai::providers::paygent::wire::Authorize {
@@ -724,7 +727,13 @@ impl TestApp {
     /// Changes some of Paygent's settings (the rest stay as they are); an empty value of a
     /// secret erases it.
     pub async fn set_paygent(&self, changes: &[(&str, &str)]) {
-        let spec = &kessai::providers::paygent::settings::SETTINGS;
+        self.set_provider("paygent", changes).await;
+    }
+
+    /// Changes some of a provider's settings (the rest stay as they are); an empty value of
+    /// a secret erases it.
+    pub async fn set_provider(&self, provider: &str, changes: &[(&str, &str)]) {
+        let spec = kessai::providers::provider(provider).expect("a provider");
         let mut values = self.state.settings.provider(spec).await.unwrap();
         let mut clear = std::collections::BTreeSet::new();
         for (k, v) in changes {

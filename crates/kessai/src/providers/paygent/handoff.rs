@@ -256,7 +256,7 @@ impl Config {
     }
 
     fn card_form(&self, c: &Checkout, error: Option<&str>) -> Page {
-        let (months, years) = expiry_choices(c.year);
+        let (months, years) = expiry_choices(chrono::Datelike::year(&c.today));
         let can_register = c.member_id.is_some() && self.stored_cards;
         let cards = if self.stored_cards {
             c.cards.clone()

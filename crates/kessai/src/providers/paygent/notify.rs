@@ -25,6 +25,7 @@ pub const ACK: Ack = Ack {
 fn decode(body: &[u8]) -> Result<BTreeMap<String, String>, wire::DecodeError> {
     wire::decode_form(body, wire::Charset::Cp932)
         .or_else(|_| wire::decode_form(body, wire::Charset::Utf8))
+        .map_err(wire::DecodeError::from)
 }
 
 /// The payment a notification's `trading_id` names.

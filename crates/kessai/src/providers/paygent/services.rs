@@ -19,7 +19,7 @@ use super::map::{self, Service};
 use super::wire::{cut, full_width, AtmApplication, BankApplication, ConvApplication};
 use super::{CardType, Config, ATM_DEFAULT_DAYS};
 use crate::providers::interface::{
-    Authorization, Authorized, Checkout, Decline, Detail, Next, Page, ProviderError,
+    Authorization, Authorized, Checkout, Confirmation, Decline, Detail, Next, Page, ProviderError,
 };
 
 /// What the ATM and the bank show as the reason for the payment (full width, at most 12
@@ -329,12 +329,12 @@ impl Config {
                 ),
             ));
         }
-        Next::Confirmed(map::report(
+        Next::Confirmed(Confirmation::of(map::report(
             &check.payment_id,
             &c.payment.kind,
             map::Status::Authorized.code(),
             check.amount,
-        ))
+        )))
     }
 }
 

@@ -6,26 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use encoding_rs::{SHIFT_JIS, UTF_8};
-
-/// The character set of one telegram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Charset {
-    /// Shift_JIS as Windows-31J (CP932): every telegram but 450.
-    Cp932,
-    /// UTF-8: the 3-D Secure telegram 450.
-    Utf8,
-}
-
-/// A value that cannot be sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field} contains characters that cannot be sent to Paygent (not in Shift_JIS): {chars}")]
-pub struct EncodeError {
-    /// The telegram item.
-    pub field: String,
-    /// The offending characters.
-    pub chars: String,
-}
+pub use crate::providers::form::{
+    cut, decode_form, encode_form, full_width, unmappable_chars, Charset, EncodeError,
+};
+use crate::providers::form::{decode_text, NotInCharset};
 
 /// A response that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,54 +22,9 @@ pub enum DecodeError {
     Csv(usize),
 }
 
-/// Encodes the items of a telegram as a form body in `charset`, percent-encoding each byte
-/// the way Paygent's own module does (`urlencode`: alphanumerics and `-_.` kept, space as `+`).
-pub fn encode_form(items: &[(&str, &str)], charset: Charset) -> Result<Vec<u8>, EncodeError> {
-    let mut body = Vec::new();
-    for (i, (name, value)) in items.iter().enumerate() {
-        if i > 0 {
-            body.push(b'&');
-        }
-        percent_encode(&encode_text(name, name, charset)?, &mut body);
-        body.push(b'=');
-        percent_encode(&encode_text(name, value, charset)?, &mut body);
-    }
-    Ok(body)
-}
-
-fn encode_text(field: &str, text: &str, charset: Charset) -> Result<Vec<u8>, EncodeError> {
-    match charset {
-        Charset::Utf8 => Ok(text.as_bytes().to_vec()),
-        Charset::Cp932 => {
-            let (bytes, _, unmappable) = SHIFT_JIS.encode(text);
-            if unmappable {
-                return Err(EncodeError {
-                    field: field.to_owned(),
-                    chars: unmappable_chars(text),
-                });
-            }
-            Ok(bytes.into_owned())
-        }
-    }
-}
-
-/// The characters of `text` that CP932 cannot represent.
-pub fn unmappable_chars(text: &str) -> String {
-    text.chars()
-        .filter(|c| {
-            let mut buf = [0u8; 4];
-            SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2
-        })
-        .collect()
-}
-
-fn percent_encode(bytes: &[u8], out: &mut Vec<u8>) {
-    for &b in bytes {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b),
-            b' ' => out.push(b'+'),
-            _ => out.extend_from_slice(format!("%{b:02X}").as_bytes()),
-        }
+impl From<NotInCharset> for DecodeError {
+    fn from(_: NotInCharset) -> Self {
+        DecodeError::Charset
     }
 }
 
@@ -101,17 +40,6 @@ impl Response {
     pub fn get(&self, name: &str) -> &str {
         self.items.get(name).map(String::as_str).unwrap_or("")
     }
-}
-
-fn decode_text(bytes: &[u8], charset: Charset) -> Result<String, DecodeError> {
-    let encoding = match charset {
-        Charset::Cp932 => SHIFT_JIS,
-        Charset::Utf8 => UTF_8,
-    };
-    encoding
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|text| text.into_owned())
-        .ok_or(DecodeError::Charset)
 }
 
 /// Decodes a `name=value` response. Blank lines are skipped; a name ending in `_html` takes
@@ -198,44 +126,6 @@ pub fn decode_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, DecodeError> {
     Ok(records)
 }
 
-/// Decodes a form body (`a=b&c=d`, percent-encoded bytes of `charset`), as Paygent's
-/// notifications arrive. Later duplicates of a name replace earlier ones.
-pub fn decode_form(body: &[u8], charset: Charset) -> Result<BTreeMap<String, String>, DecodeError> {
-    let mut items = BTreeMap::new();
-    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-        let (name, value) = match pair.iter().position(|b| *b == b'=') {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &[][..]),
-        };
-        items.insert(
-            decode_text(&percent_decode(name), charset)?,
-            decode_text(&percent_decode(value), charset)?,
-        );
-    }
-    Ok(items)
-}
-
-fn percent_decode(bytes: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    out
-}
-
 /// Lower-case hex SHA-256 of the concatenated parts, the hash every Paygent check uses.
 pub fn sha256_hex(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
@@ -316,35 +206,6 @@ pub fn link_hash(items: &[(&str, String)], key: &str) -> String {
         .collect();
     parts.push(key);
     sha256_hex(&parts)
-}
-
-/// `text` cut to `max_bytes` of Shift_JIS (Paygent counts bytes), at a character boundary.
-pub fn cut(text: &str, max_bytes: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let bytes = if c.is_ascii() { 1 } else { 2 };
-        if used + bytes > max_bytes {
-            break;
-        }
-        used += bytes;
-        out.push(c);
-    }
-    out
-}
-
-/// Text for an item Paygent wants in full width (030's buyer name): ASCII letters, digits,
-/// symbols and spaces become their full-width forms, then the text is cut to `max_bytes`.
-pub fn full_width(text: &str, max_bytes: usize) -> String {
-    let wide: String = text
-        .chars()
-        .map(|c| match c {
-            ' ' => '\u{3000}',
-            '!'..='~' => char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect();
-    cut(&wide, max_bytes)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -521,6 +382,7 @@ pub struct StoredCardInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use encoding_rs::SHIFT_JIS;
     use proptest::prelude::*;
 
     fn cp932(text: &str) -> Vec<u8> {

@@ -224,6 +224,40 @@ const CARD: &[Field] = &[
         shown_when: Cond::Always,
         required_when: Cond::All(&[CARD_ON, Cond::Eq("env", "production")]),
     },
+    // Not in the manual (which sends the operator to Remise's back office for 売上 / 取消 /
+    // 返品): Remise's 拡張セット option lets kessai send them itself (its own host number and
+    // URL on the 設定情報連絡票).
+    Field {
+        key: "extset",
+        label: "拡張セット",
+        help: "ルミーズの拡張セット(オプション)を契約している場合は「利用する」を選択してください。受注編集の決済情報から売上処理・取消・返品をルミーズへ送信できます。利用しない場合は、加盟店バックヤードシステムで処理し、その結果を記録します。",
+        input: Input::Radio(USE_OR_NOT),
+        default: "off",
+        shown_when: Cond::Always,
+        required_when: CARD_ON,
+    },
+    Field {
+        key: "extset_host_id",
+        label: "拡張セット用ホスト番号",
+        help: "拡張セット用に割り当てられたホスト番号を入力してください。",
+        input: Input::Text { chars: Chars::Alphanumeric, max: 8 },
+        default: "",
+        shown_when: Cond::Eq("extset", "on"),
+        required_when: Cond::All(&[CARD_ON, Cond::Eq("extset", "on")]),
+    },
+    Field {
+        key: "extset_url",
+        label: "拡張セット送信先URL",
+        help: "「ルミーズ設定情報連絡票」の「カード決済情報送信先URL-拡張セット用」を入力してください。内蔵サンドボックスに接続している間は使われません。",
+        input: Input::Url,
+        default: "",
+        shown_when: Cond::Eq("extset", "on"),
+        required_when: Cond::All(&[
+            CARD_ON,
+            Cond::Eq("extset", "on"),
+            Cond::Any(&[Cond::Eq("env", "production"), Cond::Eq("test_target", "provider")]),
+        ]),
+    },
 ];
 
 const MULTI: &[Field] = &[

@@ -398,6 +398,13 @@ async fn render(
     errors: Vec<Invalid>,
 ) -> Result<Response, HttpError> {
     let payment = super::payment::block(state, order).await?;
+    let payment_method = state
+        .settings
+        .payment_method_label(
+            order,
+            state.store.checkout_payment(order.id).await?.as_ref(),
+        )
+        .await?;
     let mails = crate::http::admin::mails::of_order(state, order.id).await?;
     let methods = state.store.delivery_methods().await?;
     let current_method_gone = !order
@@ -419,6 +426,7 @@ async fn render(
             order_status => order_status_label(&order.order_status),
             receipt_status => receipt_status_label(&order.receipt_status),
             kind_label => providers::service_label(&order.settlement_kind),
+            payment_method,
             order,
             form,
             errors,

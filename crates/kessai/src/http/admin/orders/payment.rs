@@ -32,18 +32,14 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
     };
     let provider_label = providers::provider(&p.provider).map_or("", |s| s.label);
     let capabilities = state.payments.capabilities(&p).await?;
-    let code = p.provider_status_code.as_deref();
-    let operations: Vec<Value> = capabilities
-        .operations
-        .iter()
-        .map(|op| {
-            context! {
-                key => op.as_str(),
-                label => providers::operation_label(&p.provider, &p.settlement_kind, code, *op),
-                needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund),
-            }
-        })
-        .collect();
+    let mut operations: Vec<Value> = Vec::new();
+    for op in capabilities.operations {
+        operations.push(context! {
+            key => op.as_str(),
+            label => state.payments.operation_label(&p, *op).await?,
+            needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund),
+        });
+    }
     let history: Vec<Value> = state
         .store
         .payment_operations(p.id)
@@ -131,12 +127,7 @@ pub async fn operate(
             carrier: order.carrier.clone(),
             tracking_number: n.clone(),
         });
-    let label = providers::operation_label(
-        &payment.provider,
-        &payment.settlement_kind,
-        payment.provider_status_code.as_deref(),
-        operation,
-    );
+    let label = state.payments.operation_label(&payment, operation).await?;
     let request = OperationRequest {
         amount,
         shipment,
