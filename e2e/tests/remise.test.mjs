@@ -118,10 +118,10 @@ test(
 
     assert.equal(issued.outcome, 'ordered', issued.message);
     const details = await paymentDetails(page);
-    assert.equal(details['お支払先'], 'ローソン');
+    assert.equal(details['お支払い先'], 'ローソン');
     assert.match(details['受付番号'], /^\d{8}$/);
     assert.match(details['確認番号'], /^\d{4}$/);
-    assert.match(details['お支払方法のご案内'], /^https?:\/\//);
+    assert.match(details['お支払い方法のご案内'], /^https?:\/\//);
     assert.match(details['お支払い期限'], /\d/);
     await screenshot(page, 'remise-multi-done');
 

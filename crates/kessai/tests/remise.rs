@@ -368,3 +368,124 @@ async fn an_order_of_the_2022_convenience_store_kind_still_takes_its_receipt_not
 
     assert_eq!(order(&app, started.payment_id).await.receipt_status, "paid");
 }
+
+#[tokio::test]
+async fn a_member_renews_the_payquick_card_from_the_member_page_on_remises_card_page() {
+    // Arrange: Remise keeps the members' cards (Paygent's card keeping off), and the member
+    // has a PayQuick card from a purchase.
+    let app = TestApp::demo().await;
+    app.set_provider("paygent", &[("stock_card", "off")]).await;
+    let password = "payquick-password-1";
+    let member = app
+        .state
+        .store
+        .create_member(
+            &kessai::store::NewMember {
+                password_hash: kessai::secrets::hash_password(password).unwrap(),
+                ..common::sample_member("renew@example.jp")
+            },
+            app.state.clock.now(),
+        )
+        .await
+        .unwrap()
+        .expect("a new address");
+    let first = app
+        .start_checkout_of(&app.checkout_paid_by("remise_card", Some(member)).await)
+        .await;
+    pay_card(&app, &first.link_key, Some(testcard::APPROVED_JCB)).await;
+    let before = app.state.store.member_cards(member).await.unwrap();
+    let r = app
+        .post_page_form(
+            "/member/login",
+            "/member/login",
+            &[
+                ("email", "renew@example.jp"),
+                ("password", password),
+                ("next", "/member"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    // Act: クレジットカード更新 → [更新処理を行う] → Remise's card page → back.
+    let (status, page) = app.page("/member/card").await;
+    let form = &page[page[..page.find("id=\"card-update\"").unwrap()]
+        .rfind("<form")
+        .unwrap()..];
+    let (action, fields) = common::remise::form_of(form, "");
+    let (_, remise) =
+        common::remise::sjis_page(post_sjis(&app, &action, &common::as_pairs(&fields)).await).await;
+    let (pay, hidden) = common::remise::form_of(&remise, &action);
+    let mut card = common::as_pairs(&hidden);
+    card.retain(|(k, _)| *k != "CARD_SEL");
+    card.extend([
+        ("CARD_SEL", "new"),
+        ("CARD_NO", testcard::APPROVED_VISA),
+        ("EXPIRE_MM", "11"),
+        ("EXPIRE_YY", "34"),
+        ("NAME", "HANAKO YAMADA"),
+    ]);
+    let (_, back) = common::remise::sjis_page(post_sjis(&app, &pay, &card).await).await;
+    let r = return_to_shop(&app, &back).await;
+    let after = app.state.store.member_cards(member).await.unwrap();
+    app.worker.run_until_idle().await.unwrap();
+
+    // Assert
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("クレジットカード更新") && page.contains("更新処理を行う"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&before[0].last4),
+        "the kept card's 下4桁 is shown"
+    );
+    assert!(
+        fields.iter().any(|(k, v)| k == "JOB" && v == "CHECK"),
+        "{fields:?}"
+    );
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), "/member/card?updated=1");
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].last4, "1111");
+    assert_eq!(after[0].expiry, "1134");
+    assert_eq!(after[0].card_ref, before[0].card_ref, "renewed in place");
+    assert!(
+        app.state.store.payment_errors(10).await.unwrap().is_empty(),
+        "the update's 結果通知 is no error"
+    );
+}
+
+#[tokio::test]
+async fn the_settings_tab_shows_the_urls_to_register_and_the_order_page_where_operations_are_done()
+{
+    let app = TestApp::demo().await;
+    let started = app.start_checkout_paid_by("remise_card").await;
+    pay_card(&app, &started.link_key, Some(testcard::APPROVED_VISA)).await;
+    let order_id = app.payment(started.payment_id).await.order_id.unwrap();
+    app.login().await;
+
+    let (_, settings) = app.page("/admin/settlement/remise").await;
+    let (_, with_extset) = app.page(&format!("/admin/orders/{order_id}")).await;
+    set_remise(&app, &[("extset", "off")]).await;
+    let (_, without_extset) = app.page(&format!("/admin/orders/{order_id}")).await;
+
+    let settings = common::unescape(&settings);
+    assert!(!settings.contains("id=\"not-connected\""), "{settings}");
+    assert!(settings.contains(&format!("{}/index.php?acting=remise_card", app.address)));
+    assert!(settings.contains(&format!("{}/index.php?acting=remise_conv", app.address)));
+    assert!(settings.contains("連絡用メールアドレス"));
+    let block = common::between(&with_extset, "id=\"payment\"", "</section>");
+    assert!(block.contains("仮売上"), "{block}");
+    assert!(
+        block.contains(">売上処理<") && block.contains("取消処理(即日取消)"),
+        "{block}"
+    );
+    assert!(!block.contains("状態更新<"), "no inquiry at Remise");
+    let block = common::between(&without_extset, "id=\"payment\"", "</section>");
+    assert!(block.contains("売上処理を記録"), "{block}");
+    assert!(
+        block.contains("加盟店バックヤードシステムで行います"),
+        "{block}"
+    );
+}

@@ -92,7 +92,8 @@ impl Payments {
             return Ok(());
         }
         let now = self.clock.now();
-        self.store
+        let stored = self
+            .store
             .add_stored_card(
                 &NewStoredCard {
                     member_id,
@@ -107,7 +108,7 @@ impl Payments {
                 now,
             )
             .await?;
-        for old in &kept {
+        for old in kept.iter().filter(|c| c.id != stored.id) {
             self.store.delete_stored_card(old.id).await?;
         }
         self.store

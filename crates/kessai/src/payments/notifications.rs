@@ -237,9 +237,12 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
         )
         .await;
     }
-    // A refusal reported for a checkout still waiting: the buyer may try again, so the
-    // payment stays as it is; the operator finds the refusal in the error log.
-    if reported.state == PaymentState::Failed && payment.state() == PaymentState::Pending {
+    // An unverifiable report of a refusal for a checkout still waiting: the buyer may try
+    // again, so the payment stays as it is; the operator finds the refusal in the error log.
+    if n.status == "checked"
+        && reported.state == PaymentState::Failed
+        && payment.state() == PaymentState::Pending
+    {
         log_unapplied(
             store,
             &n.provider,

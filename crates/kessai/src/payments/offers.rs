@@ -22,6 +22,17 @@ impl Payments {
         })
     }
 
+    /// What the 決済情報 block tells the operator beside a payment's buttons.
+    pub async fn operations_note(
+        &self,
+        payment: &Payment,
+    ) -> Result<Option<&'static str>, StoreError> {
+        Ok(self
+            .connector_of(&payment.provider)
+            .await?
+            .and_then(|c| c.operations_note(&payment.settlement_kind)))
+    }
+
     /// The 決済情報 dialog's button for `operation` on a payment.
     pub async fn operation_label(
         &self,

@@ -495,10 +495,18 @@ pub struct RegisteredUrl {
 /// What the member's card page (クレジットカード登録) shows.
 #[derive(Clone, Debug)]
 pub struct CardPage {
+    pub member_id: i64,
+    /// The member's e-mail address (a provider's own card page may want it).
+    pub email: String,
     /// The member's kept cards at this provider in its current environment.
     pub cards: Vec<CardRef>,
     /// Where the form posts.
     pub action: String,
+    /// Where a provider's own card page sends the member back (absolute, with a sealed
+    /// token naming the member, as that post comes without the shop's cookie).
+    pub return_url: String,
+    /// The member's page (absolute), for 「会員情報ページへ戻る」.
+    pub back_url: String,
     /// This year in Japan (for the expiry choices).
     pub year: i32,
     pub error: Option<String>,

@@ -82,6 +82,7 @@ pub enum Call {
 #[derive(Debug)]
 pub enum CardSubmission {
     Paygent(paygent::cards::CardSubmission),
+    Remise(NewCard),
 }
 
 /// The connector of `provider` with its saved settings, or `None` while kessai only has the
@@ -217,6 +218,7 @@ pub fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
     paygent::handoff::TEMPLATES
         .iter()
         .chain(remise::handoff::TEMPLATES)
+        .chain(remise::cards::TEMPLATES)
         .copied()
 }
 
@@ -271,6 +273,15 @@ impl Connector {
         match self {
             Self::Paygent(_) => paygent::map::operation_label(kind, code, operation),
             Self::Remise(c) => remise::map::operation_label(c.extset.is_some(), operation),
+        }
+    }
+
+    /// What the 決済情報 block tells the operator about a payment's operations beside its
+    /// buttons (where an operation is done outside kessai).
+    pub fn operations_note(&self, kind: &str) -> Option<&'static str> {
+        match self {
+            Self::Paygent(_) => None,
+            Self::Remise(c) => c.operations_note(kind),
         }
     }
 
@@ -453,7 +464,7 @@ impl Connector {
     pub fn keeps_cards(&self) -> bool {
         match self {
             Self::Paygent(c) => c.keeps_cards(),
-            Self::Remise(_) => false,
+            Self::Remise(c) => c.keeps_cards(),
         }
     }
 
@@ -461,8 +472,7 @@ impl Connector {
     pub fn card_page(&self, view: &CardPage) -> Page {
         match self {
             Self::Paygent(c) => c.card_page(view),
-            // PayQuick cards are kept on Remise's own page with a purchase.
-            Self::Remise(_) => Page::Redirect("/".to_owned()),
+            Self::Remise(c) => c.card_page(view),
         }
     }
 
@@ -470,7 +480,7 @@ impl Connector {
     pub fn card_submission(&self, fields: &Fields) -> Result<CardSubmission, FormError> {
         match self {
             Self::Paygent(c) => c.card_submission(fields).map(CardSubmission::Paygent),
-            Self::Remise(_) => Err(FormError::UnknownStep),
+            Self::Remise(c) => c.card_submission(fields).map(CardSubmission::Remise),
         }
     }
 
@@ -484,9 +494,12 @@ impl Connector {
             (Self::Paygent(c), CardSubmission::Paygent(card)) => {
                 c.register_card(member_id, card).await
             }
-            (Self::Remise(_), _) => Err(ProviderError::NotConfigured(
-                "ペイクイックのカードはルミーズの決済ページで登録されます。".to_owned(),
-            )),
+            // Remise kept the card on its own page already: its return names it.
+            (Self::Remise(_), CardSubmission::Remise(card)) => Ok(card.clone()),
+            (connector, _) => Err(ProviderError::NotConfigured(format!(
+                "このカード情報は{}には登録できません。",
+                connector.provider()
+            ))),
         }
     }
 

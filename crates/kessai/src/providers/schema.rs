@@ -30,6 +30,9 @@ pub struct ProviderSpec {
     pub requires_company_name: Option<&'static str>,
     /// What each contract with the provider allows, shown at the top of its tab.
     pub contract_notes: &'static [&'static str],
+    /// What the manual calls the registration of a card the provider keeps, as 会員データ編集
+    /// offers to release it (「カード情報の登録を解除する」, 「ペイクイックを解除する」).
+    pub kept_card: &'static str,
 }
 
 /// A titled group of fields on a settings tab.

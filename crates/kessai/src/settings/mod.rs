@@ -364,6 +364,20 @@ impl Settings {
         ))
     }
 
+    /// `plain` encrypted for `context` with the application key, safe to hand out (a token
+    /// in an address a provider sends the buyer back to).
+    pub fn seal(&self, context: &str, plain: &str) -> String {
+        self.secrets.seal(context, plain)
+    }
+
+    /// What [`Settings::seal`] sealed for `context`; `None` for anything else.
+    pub fn open(&self, context: &str, sealed: &str) -> Option<String> {
+        self.secrets
+            .open(context, sealed)
+            .ok()
+            .map(|s| s.expose().to_owned())
+    }
+
     /// A provider's values as [`Settings::provider`] gives them, or `None` if never saved.
     async fn saved_provider(&self, spec: &ProviderSpec) -> Result<Option<Values>, StoreError> {
         let Some(stored) = self.store.provider_settings(spec.key).await? else {

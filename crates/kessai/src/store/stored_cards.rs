@@ -42,14 +42,16 @@ const COLUMNS: &str =
     "id, member_id, provider, customer_id, card_ref, last4, expiry, brand, environment, created_at";
 
 impl Store {
-    /// Keeps a card reference (the same provider card twice is kept once) and returns it.
+    /// Keeps a card reference and returns it. The same provider card twice is kept once,
+    /// with the details the provider gave last (a card it renewed under the same reference).
     pub async fn add_stored_card(
         &self,
         c: &NewStoredCard<'_>,
         now: DateTime<Utc>,
     ) -> Result<StoredCard, StoreError> {
         let sql = "INSERT INTO stored_cards (member_id, provider, customer_id, card_ref, last4, expiry, brand, created_at, environment)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (provider, customer_id, card_ref) DO NOTHING";
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (provider, customer_id, card_ref)
+                   DO UPDATE SET last4 = excluded.last4, expiry = excluded.expiry, brand = excluded.brand";
         let kept = format!(
             "SELECT {COLUMNS} FROM stored_cards WHERE provider = $1 AND customer_id = $2 AND card_ref = $3"
         );

@@ -35,7 +35,7 @@ pub async fn sjis_page(r: reqwest::Response) -> (u16, String) {
 /// The action (resolved against `base`) and hidden fields of the first form of a page.
 pub fn form_of(html: &str, base: &str) -> (String, Vec<(String, String)>) {
     let action = attr(html, "<form", "action");
-    let action = if action.starts_with("http") {
+    let action = if action.starts_with("http") || action.starts_with('/') {
         action
     } else {
         format!("{}/{action}", base.rsplit_once('/').unwrap().0)

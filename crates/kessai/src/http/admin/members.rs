@@ -91,6 +91,7 @@ async fn render(
         .map(|c| {
             context! {
                 provider_label => crate::providers::provider(&c.provider).map_or("", |p| p.label),
+                kept_card => crate::providers::provider(&c.provider).map_or("カード情報の登録", |p| p.kept_card),
                 environment_label => crate::providers::Environment::parse(&c.environment)
                     .map_or("", crate::providers::Environment::label),
                 ..Value::from_serialize(c)

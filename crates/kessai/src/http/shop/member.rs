@@ -1,19 +1,17 @@
 //! The member pages under `/member`: ログイン / ログアウト, 新規会員登録, マイページ (member
-//! information, 購入履歴 and the stored card), 会員情報編集, クレジットカード登録 (register,
-//! change, delete, on the card-keeping provider's own page, like the checkout's card form)
-//! and 退会.
+//! information, 購入履歴 and the stored card), 会員情報編集 and 退会. The card pages are in
+//! `member_card`.
 //!
 //! Logging in, logging out and withdrawing replace the session under a new token, so a token
 //! known before the login is worth nothing after it.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use minijinja::{context, Value};
+use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::session::{SessionData, ShopSession};
@@ -22,15 +20,13 @@ use crate::domain::input::{Invalid, PREFECTURES};
 use crate::domain::order::OrderStatus;
 use crate::http::error::HttpError;
 use crate::members::{self, LoginError, MemberError, MemberForm, WithdrawError};
-use crate::payments::PaymentsError;
-use crate::providers::{CardPage, Connector, FormError, Page};
-use crate::store::{Member, StoredCard};
+use crate::store::Member;
 
 /// How many orders 購入履歴 lists.
 const HISTORY_LIMIT: i64 = 100;
 
 /// The logged-in member, or the login page for a buyer who is not.
-async fn member(
+pub(super) async fn member(
     state: &SharedState,
     session: &ShopSession,
     here: &str,
@@ -286,39 +282,6 @@ struct HistoryRow {
     status: &'static str,
 }
 
-/// The provider members keep cards at, while its settings keep them with the card form in
-/// the shop; the card pages exist only then.
-async fn card_keeper(state: &SharedState) -> Result<Option<Connector>, HttpError> {
-    Ok(state.payments.card_keeper().await?)
-}
-
-/// The logged-in member on the card page, and the provider that keeps the card.
-async fn card_member(
-    state: &SharedState,
-    session: &ShopSession,
-) -> Result<(Member, Connector), HttpError> {
-    let m = member(state, session, "/member/card").await?;
-    let keeper = card_keeper(state).await?.ok_or(HttpError::NotFound)?;
-    Ok((m, keeper))
-}
-
-/// The member's kept card whose id a form posted; none when the id is not a number or
-/// the card is not the member's.
-async fn own_card(
-    state: &SharedState,
-    m: &Member,
-    card_id: &str,
-) -> Result<Option<StoredCard>, HttpError> {
-    Ok(match card_id.trim().parse::<i64>() {
-        Ok(id) => state
-            .store
-            .stored_card(id)
-            .await?
-            .filter(|c| c.member_id == m.id),
-        Err(_) => None,
-    })
-}
-
 /// GET /member: マイページ.
 pub async fn home(
     State(state): State<SharedState>,
@@ -338,7 +301,7 @@ pub async fn home(
             total: o.total,
         })
         .collect();
-    let keeper = card_keeper(&state).await?;
+    let keeper = super::member_card::card_keeper(&state).await?;
     let cards_enabled = keeper.is_some();
     let cards = match &keeper {
         Some(keeper) => state.payments.member_cards(m.id, keeper).await?,
@@ -404,149 +367,6 @@ pub async fn edit(
         }
         Err(MemberError::Store(e)) => Err(e.into()),
     }
-}
-
-async fn render_card(
-    state: &SharedState,
-    session: &mut ShopSession,
-    m: &Member,
-    keeper: &Connector,
-    status: StatusCode,
-    error: Option<String>,
-) -> Result<Response, HttpError> {
-    let cards = state
-        .payments
-        .member_cards(m.id, keeper)
-        .await?
-        .iter()
-        .map(crate::payments::cards::card_ref)
-        .collect();
-    let year = state.clock.year_in_japan();
-    let view = CardPage {
-        cards,
-        action: "/member/card".to_owned(),
-        year,
-        error,
-    };
-    match keeper.card_page(&view) {
-        Page::Template {
-            template,
-            title,
-            context,
-        } => {
-            page(
-                state,
-                session,
-                status,
-                template,
-                &title,
-                Value::from_serialize(&context),
-            )
-            .await
-        }
-        Page::Redirect(url) => Ok(Redirect::to(&url).into_response()),
-        Page::Html(html) => Ok(Html(html).into_response()),
-        Page::RedirectForm { .. } => Err(HttpError::NotFound),
-    }
-}
-
-/// GET /member/card: クレジットカード登録はこちら (or 変更 when a card is kept).
-pub async fn card_form(
-    State(state): State<SharedState>,
-    mut session: ShopSession,
-) -> Result<Response, HttpError> {
-    let (m, keeper) = card_member(&state, &session).await?;
-    render_card(&state, &mut session, &m, &keeper, StatusCode::OK, None).await
-}
-
-/// POST /member/card: keeps the card at the provider and, when it replaces one (the form's
-/// `replace_card_id`), deletes the old one.
-pub async fn save_card(
-    State(state): State<SharedState>,
-    mut session: ShopSession,
-    Form(fields): Form<BTreeMap<String, String>>,
-) -> Result<Response, HttpError> {
-    let (m, keeper) = card_member(&state, &session).await?;
-    let submission = match keeper.card_submission(&fields) {
-        Ok(submission) => submission,
-        Err(FormError::Invalid(message)) => {
-            tracing::warn!(
-                member_id = m.id,
-                "member card form with a missing or forged token"
-            );
-            return render_card(
-                &state,
-                &mut session,
-                &m,
-                &keeper,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-            )
-            .await;
-        }
-        Err(FormError::UnknownStep) => return Err(HttpError::NotFound),
-    };
-    let replace_card_id = fields.get("replace_card_id").map_or("", String::as_str);
-    let replaced = own_card(&state, &m, replace_card_id).await?;
-    let kept = match state.payments.keep_card(m.id, &keeper, &submission).await {
-        Ok(kept) => kept,
-        Err(PaymentsError::Store(e)) => return Err(e.into()),
-        Err(e) => {
-            tracing::info!(member_id = m.id, error = %e, "member card not kept");
-            return render_card(
-                &state,
-                &mut session,
-                &m,
-                &keeper,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(format!("カードを登録できませんでした。{e}")),
-            )
-            .await;
-        }
-    };
-    let actor = format!("会員{}", m.id);
-    let notice = match replaced.filter(|old| old.id != kept.id) {
-        None => "クレジットカードを登録しました。".to_owned(),
-        Some(old) => match state.payments.remove_stored_card(old.id, &actor).await {
-            Ok(()) => "クレジットカードを変更しました。".to_owned(),
-            Err(PaymentsError::Store(e)) => return Err(e.into()),
-            Err(e) => format!(
-                "新しいクレジットカードを登録しましたが、以前のカード(下4桁 {})を削除できませんでした。{e}",
-                old.last4
-            ),
-        },
-    };
-    session.notify(&state, &notice).await?;
-    Ok(Redirect::to("/member").into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DeleteCardForm {
-    card_id: String,
-}
-
-/// POST /member/card/delete: deletes a kept card at the provider and here.
-pub async fn delete_card(
-    State(state): State<SharedState>,
-    mut session: ShopSession,
-    Form(form): Form<DeleteCardForm>,
-) -> Result<Response, HttpError> {
-    let m = member(&state, &session, "/member").await?;
-    let Some(old) = own_card(&state, &m, &form.card_id).await? else {
-        return Err(HttpError::NotFound);
-    };
-    let notice = match state
-        .payments
-        .remove_stored_card(old.id, &format!("会員{}", m.id))
-        .await
-    {
-        Ok(()) => "クレジットカードを削除しました。".to_owned(),
-        Err(PaymentsError::Store(e)) => return Err(e.into()),
-        Err(e) => format!("クレジットカードを削除できませんでした。{e}"),
-    };
-    session.notify(&state, &notice).await?;
-    Ok(Redirect::to("/member").into_response())
 }
 
 async fn render_withdraw(

@@ -11,6 +11,7 @@
 
 mod cart;
 mod member;
+mod member_card;
 pub mod session;
 
 use axum::extract::{Path, State};
@@ -51,9 +52,9 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/member/edit", get(member::edit_form).post(member::edit))
         .route(
             "/member/card",
-            get(member::card_form).post(member::save_card),
+            get(member_card::card_form).post(member_card::save_card),
         )
-        .route("/member/card/delete", post(member::delete_card))
+        .route("/member/card/delete", post(member_card::delete_card))
         .route(
             "/member/withdraw",
             get(member::withdraw_form).post(member::withdraw),
@@ -62,6 +63,9 @@ pub fn router(state: SharedState) -> Router<SharedState> {
             state.clone(),
             session::layer,
         ))
+        // Posted by a provider's own card page, without the shop's cookie or CSRF token:
+        // outside the session layer, its sealed token names the member.
+        .route("/member/card/return", post(member_card::card_return))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             shop_error_page,

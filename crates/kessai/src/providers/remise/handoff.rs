@@ -38,7 +38,7 @@ pub enum Submission {
 }
 
 /// The label of the details row that names where the buyer pays (支払先).
-pub const DESTINATION: &str = "お支払先";
+pub const DESTINATION: &str = "お支払い先";
 
 /// `OPT` of a card payment made with JOB=AUTH; Remise echoes it (spec §2.1), so a result
 /// says which job it answers even when the settings changed meanwhile.
@@ -298,7 +298,7 @@ pub fn payment_details(fields: &Fields) -> (Vec<Detail>, Option<DateTime<Utc>>) 
     let name = destination.map_or(code, |d| d.name);
     let mut details = vec![Detail(DESTINATION.to_owned(), name.to_owned())];
     let (label1, label2) = destination
-        .map_or(("受付番号", "お支払方法のご案内"), |d| {
+        .map_or(("受付番号", "お支払い方法のご案内"), |d| {
             (d.no1, d.no2)
         });
     let no1 = fields.get("X-PAY_NO1").trim();

@@ -288,7 +288,7 @@ pub fn card_error_message(err_code: &str, err_info: &str) -> String {
         }
         _ => "カード決済でエラーが発生しました。",
     };
-    format!("{text}(エラーコード {err_code} {err_info})")
+    format!("{text}(エラーコード {err_code})")
 }
 
 #[cfg(test)]

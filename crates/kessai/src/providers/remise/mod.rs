@@ -1,7 +1,8 @@
 //! The Remise (ルミーズ) connector: its settings tab ([`settings`]), its fields on the wire
 //! ([`wire`]), its statuses and messages ([`map`]), the buyer's hand-off to Remise's card
 //! and multi-payment pages and their return ([`handoff`]), the 結果通知 and 収納情報通知
-//! ([`notify`]) and the operator's operations through 拡張セット ([`operations`]).
+//! ([`notify`]), PayQuick cards ([`cards`]) and the operator's operations through 拡張セット
+//! ([`operations`]).
 //! [`Config`] is the operator's settings resolved into what a checkout or an operation needs.
 //!
 //! Remise is link type only: the buyer enters the card or picks the store on Remise's
@@ -11,6 +12,7 @@
 //!
 //! Stateless: it never touches the database.
 
+pub mod cards;
 pub mod handoff;
 pub mod map;
 pub mod notify;

@@ -74,6 +74,11 @@ impl Config {
                 "加盟店コード({shop_code})が設定({})と一致しません。",
                 self.shop_code
             ))
+        } else if fields.get("OPT") == super::cards::OPT_CARD_UPDATE {
+            Verdict::Ignored(
+                "ペイクイックのカード更新の結果通知です(会員ページへの戻りで反映します)。"
+                    .to_owned(),
+            )
         } else if kind == Kind::ExtsetResult {
             Verdict::Ignored("拡張セットの結果通知です(処理結果は操作時に記録済み)。".to_owned())
         } else {

@@ -50,6 +50,15 @@ impl Config {
         Ok(recorded(p, status, amount))
     }
 
+    /// Where the operator does what kessai does not send to Remise.
+    pub fn operations_note(&self, kind: &str) -> Option<&'static str> {
+        Some(match (Service::from_kind(kind)?, self.extset.is_some()) {
+            (Service::Card, true) => "売上処理・取消(即日のみ)・返品は拡張セットでルミーズへ送信します。金額変更はルミーズの加盟店バックヤードシステムで行ってください。ルミーズには決済状態の照会がないため、状態更新はできません。",
+            (Service::Card, false) => "売上・取消・返品・金額変更はルミーズの加盟店バックヤードシステムで行います(受注をキャンセルしても決済は取り消されません)。処理した後、下のボタンでその結果を記録してください。",
+            (Service::Multi, _) => "マルチ決済はお客様の入金で「入金済み」になります(収納情報通知)。取消はルミーズの加盟店バックヤードシステムで行ってください。",
+        })
+    }
+
     /// Remise has no status inquiry.
     pub async fn refresh(&self, _p: &PaymentRef) -> Result<Report, ProviderError> {
         Err(ProviderError::NotConfigured(

@@ -63,6 +63,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
     ],
     check,
     contract_notes: &[],
+    kept_card: "ペイクイック",
     requires_company_name: None,
 };
 

@@ -22,6 +22,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
     services: SERVICES,
     check,
     contract_notes: &[],
+    kept_card: "カード情報の登録",
     requires_company_name: None,
 };
 

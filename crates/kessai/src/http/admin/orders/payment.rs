@@ -27,7 +27,7 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
         return Ok(context! {
             payment => None::<()>, provider_label => "", environment_label => "",
             operations => Vec::<()>::new(), history => Vec::<()>::new(), history_len => 0,
-            offer => None::<()>,
+            offer => None::<()>, operations_note => None::<()>, partial_refund => false,
         });
     };
     let provider_label = providers::provider(&p.provider).map_or("", |s| s.label);
@@ -66,10 +66,12 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
         }
     });
     let environment_label = Environment::parse(&p.environment).map_or("", Environment::label);
+    let operations_note = state.payments.operations_note(&p).await?;
     Ok(context! {
         history_len => history.len(),
         payment => Value::from_serialize(&p),
-        provider_label, environment_label, operations, history, offer,
+        provider_label, environment_label, operations, history, offer, operations_note,
+        partial_refund => capabilities.partial_refund && capabilities.allows(Operation::Refund),
     })
 }
 
