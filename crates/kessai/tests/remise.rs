@@ -365,8 +365,54 @@ async fn an_order_of_the_2022_convenience_store_kind_still_takes_its_receipt_not
 
     receive_in_back_office(&app, &started.link_key).await;
     app.worker.run_until_idle().await.unwrap();
+    // The manual's migration: the old method is stopped (not deleted), マルチ決済 is used.
+    app.login().await;
+    let old = app.payment_method("remise_conv").await;
+    let (_, list) = app.page("/admin/payment-methods").await;
+    let r = app
+        .post_page_form(
+            "/admin/payment-methods",
+            &format!("/admin/payment-methods/{old}/migrate"),
+            &[],
+        )
+        .await;
 
     assert_eq!(order(&app, started.payment_id).await.receipt_status, "paid");
+    assert!(list.contains(&format!("id=\"migrate-{old}\"")), "{list}");
+    assert_eq!(r.status().as_u16(), 303);
+    let methods = app.state.store.payment_methods().await.unwrap();
+    assert!(methods.iter().any(|m| m.id == old && !m.active));
+    assert!(methods
+        .iter()
+        .any(|m| m.settlement_kind == "remise_multi" && m.active));
+}
+
+#[tokio::test]
+async fn when_the_shop_does_not_acknowledge_the_result_the_buyer_is_told_and_the_error_is_logged() {
+    let app = TestApp::demo().await;
+    let r = app
+        .client
+        .post(app.url("/sandbox/remise/backoffice/settings"))
+        .form(&[
+            ("result_url", app.url("/no-such-notification-url")),
+            ("receipt_url", app.url("/notify/remise")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let started = app.start_checkout_paid_by("remise_card").await;
+
+    let r = pay_card(&app, &started.link_key, Some(testcard::APPROVED_VISA)).await;
+    let status = r.status().as_u16();
+    let page = r.text().await.unwrap();
+
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("5:1000"), "{page}");
+    assert!(orders_of(&app, &started.link_key).await.is_empty());
+    let errors = app.state.store.payment_errors(10).await.unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].status_code, "5:1000");
 }
 
 #[tokio::test]

@@ -514,6 +514,20 @@ impl Connector {
     }
 }
 
+/// Settings values from pairs, and the context the unit tests connect with.
+#[cfg(test)]
+pub(crate) fn test_settings(pairs: &[(&str, &str)]) -> (Values, Context<'static>) {
+    let values = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let context = Context {
+        public_url: "http://localhost",
+        data_dir: Path::new("/tmp"),
+    };
+    (values, context)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

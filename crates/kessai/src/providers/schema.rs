@@ -136,6 +136,10 @@ pub struct Service {
     /// Whether the buyer pays after ordering (convenience store, ATM, net banking): the
     /// order starts 未入金 until the provider reports the payment.
     pub paid_after_order: bool,
+    /// The kind that replaced this one under a new name (the 2022 edition's
+    /// コンビニ決済(ルミーズ), renamed マルチ決済(ルミーズ)): its payment methods keep working,
+    /// and the admin offers the manual's migration (stop the old method, add the new kind).
+    pub replaced_by: Option<&'static str>,
 }
 
 /// A validation failure, naming the field by key and by its label.

@@ -53,6 +53,10 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         )
         .route("/payment-methods/order", post(payment_methods::reorder))
         .route(
+            "/payment-methods/{id}/migrate",
+            post(payment_methods::migrate),
+        )
+        .route(
             "/payment-methods/{id}",
             get(payment_methods::edit).post(payment_methods::update),
         )

@@ -44,6 +44,9 @@ struct MethodView {
     /// Whether buyers can pay with the kind (its provider's checkout exists); a method of
     /// a kind that is 未対応 is never offered to buyers.
     supported: bool,
+    /// The label of the kind that replaced this one, while the method is still 使用: the
+    /// list offers the manual's migration.
+    replaced_by: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -81,6 +84,9 @@ async fn views(
             active: m.active,
             kind_enabled: kinds.iter().any(|k| k.kind == m.settlement_kind),
             supported: providers::has_checkout(&m.settlement_kind),
+            replaced_by: replacement(&m.settlement_kind)
+                .filter(|_| m.active)
+                .map(|s| s.label),
         })
         .collect())
 }
@@ -367,6 +373,93 @@ pub async fn delete(
         LIST,
         "ok",
         &format!("支払方法「{}」を削除しました。", m.name),
+    ))
+}
+
+/// The service that replaced a settlement kind under a new name, if one did.
+fn replacement(kind: &str) -> Option<&'static providers::schema::Service> {
+    providers::service(kind)
+        .and_then(|(_, s)| s.replaced_by)
+        .and_then(providers::service)
+        .map(|(_, s)| s)
+}
+
+/// POST /admin/payment-methods/{id}/migrate: the manual's migration of a method whose kind
+/// was renamed (Remise's コンビニ決済 → マルチ決済): the method is stopped, not deleted, so past
+/// orders keep it, and a method of the new kind is added (unless one exists) with the old
+/// method's description.
+pub async fn migrate(
+    State(state): State<SharedState>,
+    admin: Admin,
+    Path(id): Path<i64>,
+) -> Result<Response, HttpError> {
+    let old = method(&state, id).await?;
+    let Some(new_kind) = replacement(&old.settlement_kind) else {
+        return Ok(redirect_with(
+            LIST,
+            "error",
+            &format!(
+                "支払方法「{}」の決済種別は移行の対象ではありません。",
+                old.name
+            ),
+        ));
+    };
+    let now = state.clock.now();
+    let stopped = NewPaymentMethod {
+        name: old.name.clone(),
+        description_html: old.description_html.clone(),
+        settlement_kind: old.settlement_kind.clone(),
+        active: false,
+    };
+    state.store.update_payment_method(id, &stopped, now).await?;
+    state
+        .store
+        .audit(
+            admin.login(),
+            "支払方法を停止",
+            &old.name,
+            &format!("id {id}"),
+            now,
+        )
+        .await?;
+    let exists = state
+        .store
+        .payment_methods()
+        .await?
+        .iter()
+        .any(|m| m.settlement_kind == new_kind.kind);
+    if !exists {
+        let added = NewPaymentMethod {
+            name: new_kind.label.to_owned(),
+            description_html: old.description_html.clone(),
+            settlement_kind: new_kind.kind.to_owned(),
+            active: true,
+        };
+        let new_id = state.store.create_payment_method(&added, now).await?;
+        state
+            .store
+            .audit(
+                admin.login(),
+                "支払方法を追加",
+                &added.name,
+                &format!("id {new_id}, {}", added.settlement_kind),
+                now,
+            )
+            .await?;
+    }
+    Ok(redirect_with(
+        LIST,
+        "ok",
+        &format!(
+            "支払方法「{}」を停止し、{}の支払方法を{}。",
+            old.name,
+            new_kind.label,
+            if exists {
+                "そのまま使います"
+            } else {
+                "追加しました"
+            }
+        ),
     ))
 }
 

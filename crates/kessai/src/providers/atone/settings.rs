@@ -143,6 +143,7 @@ static SERVICES: &[Service] = &[Service {
     label: "atone",
     paid_after_order: false,
     enabled_when: Cond::Always,
+    replaced_by: None,
 }];
 
 /// Rules between fields.

@@ -415,17 +415,8 @@ impl From<PaygentError> for ProviderError {
 /// The settings at `pairs` resolved as the test suites use them.
 #[cfg(test)]
 pub(crate) fn config(pairs: &[(&str, &str)]) -> Config {
-    let values: Values = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Config::from_values(
-        &values,
-        &Context {
-            public_url: "http://localhost",
-            data_dir: std::path::Path::new("/tmp"),
-        },
-    )
+    let (values, context) = super::test_settings(pairs);
+    Config::from_values(&values, &context)
 }
 
 #[cfg(test)]

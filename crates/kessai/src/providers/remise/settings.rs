@@ -43,12 +43,14 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
             label: "カード決済(ルミーズ)",
             paid_after_order: false,
             enabled_when: CARD_ON,
+            replaced_by: None,
         },
         Service {
             kind: "remise_multi",
             label: "マルチ決済(ルミーズ)",
             paid_after_order: true,
             enabled_when: MULTI_ON,
+            replaced_by: None,
         },
         // The 2022 edition's kind for convenience store / e-money payment. Welcart 2.9.8 renamed
         // the service to マルチ決済 and tells operators to keep (stop, not delete) the old
@@ -59,6 +61,7 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
             label: "コンビニ決済(ルミーズ)",
             paid_after_order: true,
             enabled_when: MULTI_ON,
+            replaced_by: Some("remise_multi"),
         },
     ],
     check,

@@ -176,6 +176,7 @@ static SERVICES: &[Service] = &[Service {
     label: "クロネコWebコレクト",
     paid_after_order: false,
     enabled_when: Cond::Always,
+    replaced_by: None,
 }];
 
 /// Rules between fields.
