@@ -10,6 +10,12 @@
 //! admin page and the test tool, see [`paygent`]) and `remise` (the link-type card and
 //! multi payment pages with their result and 収納情報通知 posts, PayQuick, the 拡張セット
 //! API and a back office with the test tool, see [`remise`]).
+//!
+//! What the simulators share lives at the top: `form` reads and writes the Shift_JIS (or
+//! UTF-8) forms both protocols use, `outbound` is the client that posts to the shop and
+//! reads its acknowledgement, `pages` renders the pages with the sandbox layout
+//! (`templates/layout.html`) and knows the address a browser reached them at, and `shared`
+//! holds a simulator's clock, store and background delivery task.
 
 use std::sync::Arc;
 
@@ -17,8 +23,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
+mod form;
+mod outbound;
+mod pages;
 pub mod paygent;
 pub mod remise;
+mod shared;
 pub mod tls;
 
 /// Where the simulators read the current time; tests and demos pass a clock they can move

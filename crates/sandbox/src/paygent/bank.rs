@@ -30,9 +30,11 @@ use super::fields::{self, Rule};
 use super::refusal::Refusal;
 use super::status::Status;
 use super::store::{japan, sha256_hex, stamp, Bank, Method, Payment, PaymentType};
-use super::threeds::{group_thousands, is_web_url};
-use super::wire::{Form, Items};
-use super::{base_url, pages, wake, Sandbox, Telegram};
+use super::threeds::is_web_url;
+use super::wire::Items;
+use super::{pages, wake, Sandbox, Telegram};
+use crate::form::Form;
+use crate::pages::{base_url, group_thousands};
 
 /// The banks of the sandbox's bank net (§15): code and name.
 pub const BANKS: &[(&str, &str)] = &[
@@ -341,7 +343,7 @@ pub async fn page(
 /// `POST /banking/asp`: the buyer picks a bank; a new payment in 10 is made for it.
 pub async fn choose(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
     wake(&sandbox);
-    let form = Form::decode_with(&body, UTF_8);
+    let form = Form::decode(&body, UTF_8);
     let (tid, mid) = (
         form.get("tid").unwrap_or_default().to_owned(),
         form.get("mid").unwrap_or_default().to_owned(),

@@ -229,7 +229,7 @@ impl CardSource {
     }
 }
 
-fn card_source(form: &super::wire::Form) -> Result<CardSource, Refusal> {
+fn card_source(form: &crate::form::Form) -> Result<CardSource, Refusal> {
     let token = fields::optional(form, "card_token", Rule::Id, 30)?;
     let number = fields::optional(form, "card_number", Rule::Digits, 16)?;
     let reference = fields::optional(form, "ref_trading_id", Rule::Id, 25)?;

@@ -8,7 +8,7 @@
 use encoding_rs::SHIFT_JIS;
 
 use super::refusal::Refusal;
-use super::wire::Form;
+use crate::form::Form;
 
 /// Connect id every sandbox merchant accepts (the demo credentials).
 pub const CONNECT_ID: &str = "sandboxconnect";

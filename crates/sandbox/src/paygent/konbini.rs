@@ -27,8 +27,9 @@ use serde::Deserialize;
 use super::fields::{self, Rule};
 use super::refusal::Refusal;
 use super::store::{japan, Konbini, Method, Payment, Store};
-use super::wire::{Form, Items};
+use super::wire::Items;
 use super::{pages, Telegram};
+use crate::form::Form;
 
 /// The store groups of connection type A by `cvs_type` (§6.8).
 const GROUPS: &[(&str, &[&str])] = &[

@@ -22,8 +22,8 @@ use super::fields::{CONNECT_ID, CONNECT_PASSWORD};
 use super::push::{self, NOTICE_HASH_KEY};
 use super::store::japan;
 use super::token::{TOKEN_GENERATE_KEY, TOKEN_HASH_KEY};
-use super::wire::Form;
 use super::{pages, wake, Sandbox};
+use crate::form::Form;
 
 /// Link-type ハッシュ値生成キー of every sandbox merchant (spec §12).
 pub const LINK_HASH_KEY: &str = "sandboxlinkhashkey";
@@ -216,7 +216,7 @@ pub fn check_notify_url(url: &str) -> Result<Option<String>, &'static str> {
 /// `POST /merchant`: register the notification URL, then back to the page.
 pub async fn update(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
     wake(&sandbox);
-    let form = Form::decode_with(&body, UTF_8);
+    let form = Form::decode(&body, UTF_8);
     let merchant_id = form.get("merchant_id").unwrap_or_default().trim();
     let typed = form.get("notify_url").unwrap_or_default().trim();
     if !valid_merchant_id(merchant_id) {

@@ -91,22 +91,23 @@ mod threeds;
 mod token;
 mod wire;
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::Duration as StdDuration;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, RawQuery, State};
-use axum::http::header::HOST;
-use axum::http::{HeaderMap, Uri};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 
+use crate::form::Form;
+use crate::pages::base_url;
+use crate::shared::{self, Shared};
 use crate::Clock;
 use fields::Header;
 use refusal::Refusal;
 use store::Store;
-use wire::{Encoded, Form, Items, Reply};
+use wire::{Encoded, Items, Reply};
 
 pub use merchant::{LINK_HASH_KEY, THREEDS_HASH_KEY};
 pub use push::NOTICE_HASH_KEY;
@@ -124,64 +125,20 @@ pub struct Options {
     pub auto_push: bool,
 }
 
-/// State shared by the Paygent sandbox routes.
-struct Shared {
-    clock: Clock,
-    options: Options,
-    store: Mutex<Store>,
-    /// Pushes go out with this client.
-    client: reqwest::Client,
-    /// Held by a delivery round, so rounds never overlap.
-    delivering: tokio::sync::Mutex<()>,
-    /// Set once the background pusher runs.
-    pusher: OnceLock<()>,
-}
+/// The shared state, as the route handlers receive it.
+type Sandbox = Arc<Shared<Store>>;
 
-/// Handle on the shared state, as the route handlers receive it.
-type Sandbox = Arc<Shared>;
-
-impl Shared {
-    /// The store, even if a handler panicked while holding it.
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Start the background pusher on first use when `auto_push` is set. It holds only a weak
-/// reference, so it ends when the router is dropped.
+/// Start the background pusher on first use when `auto_push` is set.
 fn wake(sandbox: &Sandbox) {
-    if !sandbox.options.auto_push {
-        return;
-    }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    sandbox.pusher.get_or_init(|| {
-        let weak = Arc::downgrade(sandbox);
-        runtime.spawn(async move {
-            let mut tick = tokio::time::interval(StdDuration::from_secs(1));
-            loop {
-                tick.tick().await;
-                let Some(sandbox) = weak.upgrade() else {
-                    break;
-                };
-                push::deliver_due(&sandbox).await;
-            }
-        });
+    shared::wake(sandbox, |sandbox| async move {
+        push::deliver_due(&sandbox).await;
     });
 }
 
 /// The Paygent sandbox routes, to be nested under `/paygent`, reading time from `clock`.
 pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) -> Router<S> {
-    let store = Store::new(options.notify_url.clone());
-    let shared = Arc::new(Shared {
-        clock,
-        options,
-        store: Mutex::new(store),
-        client: push::client(),
-        delivering: tokio::sync::Mutex::new(()),
-        pusher: OnceLock::new(),
-    });
+    let store = Store::new(options.notify_url);
+    let shared = Arc::new(Shared::new(clock, store, push::client(), options.auto_push));
     Router::new()
         .route("/n/token/request", post(token::request))
         .route("/js/PaygentToken.js", get(token::script))
@@ -222,27 +179,6 @@ struct Telegram<'a> {
     base: &'a str,
 }
 
-/// Where a browser reaches this sandbox (e.g. `http://host/sandbox/paygent`), from the
-/// request's `Host` header and the path the routes are mounted at: `own_path` is the
-/// handler's path below the mount point. Without a `Host` header only the path is known.
-fn base_url(headers: &HeaderMap, original: &Uri, own_path: &str) -> String {
-    let prefix = original
-        .path()
-        .strip_suffix(own_path)
-        .unwrap_or_default()
-        .to_owned();
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
-    match host {
-        Some(host) => format!("{scheme}://{host}{prefix}"),
-        None => prefix,
-    }
-}
-
 async fn telegram(
     State(sandbox): State<Sandbox>,
     Path(path): Path<String>,
@@ -252,7 +188,7 @@ async fn telegram(
     client_certificate: Option<axum::Extension<crate::tls::ClientCertificate>>,
     body: Bytes,
 ) -> Encoded {
-    let form = Form::decode_telegram(query.unwrap_or_default().as_bytes(), &body);
+    let form = wire::decode_telegram(query.unwrap_or_default().as_bytes(), &body);
     let kind = form.get("telegram_kind").unwrap_or_default().to_owned();
     wake(&sandbox);
     let now = (sandbox.clock)();

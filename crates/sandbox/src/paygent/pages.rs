@@ -1,21 +1,15 @@
-//! The sandbox's HTML pages (merchant admin, 3-D Secure, link-type payment pages, bank
-//! net ASP pages, the test tool): the
-//! templates under `templates/paygent/` are compiled in and rendered by minijinja in strict
-//! mode, so a missing variable is an error rather than a blank on the page.
+//! Paygent's HTML pages (merchant admin, 3-D Secure, link-type payment pages, bank net ASP
+//! pages, the test tool), rendered from the templates under `templates/paygent/` (see
+//! [`crate::pages`]).
 
 use std::sync::OnceLock;
 
-use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use encoding_rs::{Encoding, UTF_8};
-use minijinja::{Environment, UndefinedBehavior, Value};
+use axum::response::Response;
+use encoding_rs::Encoding;
+use minijinja::Value;
 
-macro_rules! templates {
-    ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
-    };
-}
+use crate::pages::{templates, Pages};
 
 const TEMPLATES: &[(&str, &str)] = templates![
     "paygent/layout.html",
@@ -34,56 +28,36 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "paygent/bank_paying.html",
 ];
 
-fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
-        }
-        env
-    })
+fn pages() -> &'static Pages {
+    static PAGES: OnceLock<Pages> = OnceLock::new();
+    PAGES.get_or_init(|| Pages::new("paygent", TEMPLATES))
 }
 
 /// Render `name` with `context` to a string.
 pub fn render(name: &str, context: Value) -> Result<String, minijinja::Error> {
-    environment().get_template(name)?.render(context)
+    pages().render(name, context)
 }
 
 /// Render `name` as an HTML response in `encoding` (the link type answers Shift_JIS to a
-/// Shift_JIS request); a template error is logged and answered with 500.
+/// Shift_JIS request).
 pub fn html_in(
     status: StatusCode,
     name: &str,
     context: Value,
     encoding: &'static Encoding,
 ) -> Response {
-    match render(name, context) {
-        Ok(text) => {
-            let (bytes, _, _) = encoding.encode(&text);
-            let content_type = format!("text/html; charset={}", encoding.name());
-            (status, [(CONTENT_TYPE, content_type)], bytes.into_owned()).into_response()
-        }
-        Err(error) => {
-            tracing::error!(template = name, %error, "paygent sandbox page failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "page error").into_response()
-        }
-    }
+    pages().html_in(status, name, context, encoding)
 }
 
 /// Render `name` as a UTF-8 HTML response.
 pub fn html(status: StatusCode, name: &str, context: Value) -> Response {
-    html_in(status, name, context, UTF_8)
+    pages().html(status, name, context)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_template_compiles() {
-        for (name, _) in super::TEMPLATES {
-            super::environment().get_template(name).unwrap();
-        }
+        super::pages();
     }
 }

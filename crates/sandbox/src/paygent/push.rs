@@ -6,7 +6,8 @@
 //! payment_type + payment_amount + 差分通知ハッシュ値生成キー)`, form-urlencoded with
 //! percent-escapes of Shift_JIS bytes. Only an answer whose body is exactly `result=0`
 //! (trailing line breaks and spaces allowed) counts as delivered; the HTTP status is only
-//! logged. Redirects are not followed and an answer must come within ten seconds.
+//! logged. Redirects are not followed and an answer must come within ten seconds
+//! ([`crate::outbound`]).
 //!
 //! Deliveries are in order per merchant: a failed push blocks the later ones and is resent
 //! every 60 seconds of the sandbox clock (the spec gives no interval; the sandbox picks
@@ -17,13 +18,11 @@
 //! test tool endpoint and, with `auto_push`, a background task call it.
 
 use std::collections::VecDeque;
-use std::time::Duration as StdDuration;
 
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use encoding_rs::SHIFT_JIS;
-use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -31,6 +30,8 @@ use super::inquiry;
 use super::store::{sha256_hex, Notice};
 use super::wire::Items;
 use super::Sandbox;
+use crate::form;
+use crate::outbound::{self, Answer};
 
 /// 差分通知ハッシュ値生成キー of every sandbox merchant.
 pub const NOTICE_HASH_KEY: &str = "sandboxnoticehashkey";
@@ -40,17 +41,8 @@ pub const RETRY_SECONDS: i64 = 60;
 pub const FAILURES_BEFORE_PAUSE: u32 = 5;
 /// How long pushes pause, in minutes of the sandbox clock (§8).
 pub const PAUSE_MINUTES: i64 = 15;
-/// How long the sandbox waits for the merchant's answer.
-pub const ANSWER_TIMEOUT_SECONDS: u64 = 10;
 /// Delivered pushes kept for the merchant page; waiting ones are never dropped.
 const LOG_LIMIT: usize = 200;
-
-/// Characters left as they are in `application/x-www-form-urlencoded`.
-const FORM: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'*')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_');
 
 /// Waiting pushes picked for one round: the notification URL, then each push's
 /// `payment_notice_id` and body, in order.
@@ -166,11 +158,11 @@ impl Pushes {
             delivery.attempts += 1;
             delivery.last_answer = answer.text.clone();
             delivery.last_attempt = Some(now);
-            if answer.delivered {
+            if answer.acknowledged {
                 delivery.delivered = Some(now);
             }
         }
-        if answer.delivered {
+        if answer.acknowledged {
             self.failures = 0;
             self.next_attempt = None;
             self.trim();
@@ -235,60 +227,12 @@ fn items(notice: &Notice) -> Items {
 
 /// `name=value&…` with Shift_JIS percent-escapes.
 fn encode(items: &Items) -> Vec<u8> {
-    items
-        .pairs()
-        .map(|(name, value)| {
-            let (bytes, _, _) = SHIFT_JIS.encode(value);
-            format!("{name}={}", percent_encode(&bytes, FORM))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
-
-/// What one attempt came to.
-#[derive(Debug)]
-struct Answer {
-    delivered: bool,
-    text: String,
+    form::encode(items.pairs(), SHIFT_JIS)
 }
 
 /// Whether a response body acknowledges the push.
 fn acknowledges(body: &[u8]) -> bool {
     body.trim_ascii_end() == b"result=0"
-}
-
-async fn send(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Answer {
-    let sent = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await;
-    let response = match sent {
-        Ok(response) => response,
-        Err(error) => {
-            return Answer {
-                delivered: false,
-                text: format!("応答なし: {error}"),
-            }
-        }
-    };
-    let status = response.status().as_u16();
-    match response.bytes().await {
-        Ok(body) => {
-            let (shown, _, _) = SHIFT_JIS.decode(&body);
-            let shown: String = shown.trim().chars().take(100).collect();
-            Answer {
-                delivered: acknowledges(&body),
-                text: format!("HTTP {status}: {shown}"),
-            }
-        }
-        Err(error) => Answer {
-            delivered: false,
-            text: format!("HTTP {status}: 本文を読めません: {error}"),
-        },
-    }
 }
 
 /// The counts of one delivery round.
@@ -329,7 +273,7 @@ pub async fn deliver_due(sandbox: &Sandbox) -> Report {
         rounds.spawn(async move {
             let mut report = Report::default();
             for (notice_id, body) in pushes {
-                let answer = send(&sandbox.client, &url, body).await;
+                let answer = outbound::post(&sandbox.client, &url, body, acknowledges).await;
                 let now = (sandbox.clock)();
                 sandbox
                     .lock()
@@ -337,7 +281,7 @@ pub async fn deliver_due(sandbox: &Sandbox) -> Report {
                     .notices
                     .push
                     .settle(notice_id, &answer, now);
-                if answer.delivered {
+                if answer.acknowledged {
                     tracing::info!(merchant_id, notice_id, "paygent sandbox push delivered");
                     report.delivered += 1;
                 } else {
@@ -370,13 +314,9 @@ pub async fn deliver(State(sandbox): State<Sandbox>) -> Json<Report> {
     Json(deliver_due(&sandbox).await)
 }
 
-/// The HTTP client pushes go out with.
+/// The HTTP client pushes go out with (no `User-Agent`).
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(StdDuration::from_secs(ANSWER_TIMEOUT_SECONDS))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    outbound::client(None)
 }
 
 #[cfg(test)]

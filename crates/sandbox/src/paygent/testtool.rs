@@ -28,8 +28,9 @@ use super::fields::{CONNECT_ID, CONNECT_PASSWORD};
 use super::konbini::store_name;
 use super::status::Status;
 use super::store::{japan, Method, Payment, Store};
-use super::wire::Form;
-use super::{base_url, pages, wake, Sandbox};
+use super::{pages, wake, Sandbox};
+use crate::form::Form;
+use crate::pages::base_url;
 
 /// The banks an ATM payment may be paid at in the sandbox (§15).
 pub const ATM_BANKS: &[(&str, &str)] = &[
@@ -267,7 +268,7 @@ pub async fn update(
 ) -> Response {
     wake(&sandbox);
     let base = base_url(&headers, &original, "/testtool/statusupdate");
-    let form = Form::decode_with(&body, UTF_8);
+    let form = Form::decode(&body, UTF_8);
     let get = |name: &str| form.get(name).unwrap_or_default().trim().to_owned();
     let query = PageQuery {
         merchant_id: get("merchant_id"),

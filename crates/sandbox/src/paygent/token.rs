@@ -20,8 +20,9 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use encoding_rs::UTF_8;
 
 use super::store::{self, japan, sha256_hex, Card, Token, TokenContent};
-use super::wire::{Form, TokenResponse, TokenizedCard};
+use super::wire::{TokenResponse, TokenizedCard};
 use super::Sandbox;
+use crate::form::Form;
 
 /// Token generation key (トークン生成鍵) of the sandbox merchant.
 pub const TOKEN_GENERATE_KEY: &str = "sandboxtokenkey";
@@ -40,7 +41,7 @@ pub async fn script() -> impl IntoResponse {
 
 /// `POST /n/token/request`: turn card data into a token.
 pub async fn request(State(sandbox): State<Sandbox>, body: Bytes) -> Json<TokenResponse> {
-    let form = Form::decode_with(&body, UTF_8);
+    let form = Form::decode(&body, UTF_8);
     let now = (sandbox.clock)();
     let reply = match parse(&form, now) {
         Err(code) => {
@@ -155,7 +156,7 @@ mod tests {
     use super::*;
 
     fn form(body: &str) -> Form {
-        Form::decode_with(body.as_bytes(), UTF_8)
+        Form::decode(body.as_bytes(), UTF_8)
     }
 
     fn now() -> DateTime<Utc> {

@@ -8,12 +8,12 @@
 //! client treats every following line as part of it. Kind 027 answers in quoted CSV.
 //! Kinds on the UTF-8 list of §2.1 are decoded and answered in UTF-8.
 
-use std::collections::HashMap;
-
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use encoding_rs::{Encoding, SHIFT_JIS, UTF_8};
 use serde::Serialize;
+
+use crate::form::{self, Form};
 
 /// Kinds whose telegrams are UTF-8 rather than CP932 (§2.1).
 const UTF8_KINDS: &[&str] = &[
@@ -29,79 +29,17 @@ pub fn charset(kind: &str) -> &'static Encoding {
     }
 }
 
-/// A decoded request: every `name=value` of the query string and the body (body wins).
-#[derive(Debug, Default)]
-pub struct Form {
-    values: HashMap<String, String>,
-}
-
-impl Form {
-    /// Decode query and body, choosing the charset from the raw `telegram_kind`.
-    pub fn decode_telegram(query: &[u8], body: &[u8]) -> Self {
-        let pairs: Vec<(Vec<u8>, Vec<u8>)> = split_pairs(query).chain(split_pairs(body)).collect();
-        let kind = pairs
-            .iter()
-            .rev()
-            .find(|(name, _)| name == b"telegram_kind")
-            .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
-            .unwrap_or_default();
-        Self::from_pairs(pairs, charset(&kind))
-    }
-
-    /// Decode query and body known to be in `encoding` (link type, §12).
-    pub fn decode_both(query: &[u8], body: &[u8], encoding: &'static Encoding) -> Self {
-        Self::from_pairs(
-            split_pairs(query).chain(split_pairs(body)).collect(),
-            encoding,
-        )
-    }
-
-    /// Decode a body known to be in `encoding` (the token API is UTF-8, §2.1).
-    pub fn decode_with(body: &[u8], encoding: &'static Encoding) -> Self {
-        Self::from_pairs(split_pairs(body).collect(), encoding)
-    }
-
-    fn from_pairs(pairs: Vec<(Vec<u8>, Vec<u8>)>, encoding: &'static Encoding) -> Self {
-        let values = pairs
-            .into_iter()
-            .map(|(name, value)| {
-                let (name, _) = encoding.decode_without_bom_handling(&name);
-                let (value, _) = encoding.decode_without_bom_handling(&value);
-                (name.into_owned(), value.into_owned())
-            })
-            .collect();
-        Self { values }
-    }
-
-    /// The value of `name`, if the item is present (possibly empty).
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
-
-    /// The value of `name` when present and not empty.
-    pub fn filled(&self, name: &str) -> Option<&str> {
-        self.get(name).filter(|value| !value.is_empty())
-    }
-}
-
-/// Split `a=b&c=d` into percent-decoded byte pairs; `+` is a space.
-fn split_pairs(raw: &[u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
-    raw.split(|byte| *byte == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let mut parts = pair.splitn(2, |byte| *byte == b'=');
-            let name = parts.next().unwrap_or_default();
-            let value = parts.next().unwrap_or_default();
-            (unescape(name), unescape(value))
-        })
-}
-
-fn unescape(raw: &[u8]) -> Vec<u8> {
-    let spaced: Vec<u8> = raw
+/// Decode a telegram's query string and body (the body wins), choosing the charset from
+/// the raw `telegram_kind`.
+pub fn decode_telegram(query: &[u8], body: &[u8]) -> Form {
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = form::pairs(query).chain(form::pairs(body)).collect();
+    let kind = pairs
         .iter()
-        .map(|byte| if *byte == b'+' { b' ' } else { *byte })
-        .collect();
-    percent_encoding::percent_decode(&spaced).collect()
+        .rev()
+        .find(|(name, _)| name == b"telegram_kind")
+        .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
+        .unwrap_or_default();
+    Form::from_pairs(pairs, charset(&kind))
 }
 
 /// A `key=value` response under construction, in the order items are pushed.
@@ -687,7 +625,7 @@ mod tests {
     #[test]
     fn shift_jis_percent_escapes_decode_and_plus_is_a_space() {
         // "テスト" in CP932 is 83 65 83 58 83 67.
-        let form = Form::decode_telegram(
+        let form = decode_telegram(
             b"trading_id=T1",
             b"telegram_kind=025&add_info1=%83e%83X%83g&x=a+b",
         );
@@ -699,7 +637,7 @@ mod tests {
 
     #[test]
     fn utf8_kinds_decode_as_utf8() {
-        let form = Form::decode_telegram(b"", b"telegram_kind=450&n=%E3%83%86");
+        let form = decode_telegram(b"", b"telegram_kind=450&n=%E3%83%86");
         assert_eq!(form.get("n"), Some("テ"));
     }
 }

@@ -21,6 +21,7 @@ use axum::http::header::{ACCEPT, LOCATION};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
+use chrono::{DateTime, Utc};
 use minijinja::context;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
@@ -30,11 +31,13 @@ use super::notify;
 use super::pages;
 use super::payment;
 use super::store::{
-    shown, yen, CardState, MultiState, Store, AUTH_HOLD_DAYS, DEFAULT_PAY_DAYS, RESEND_MINUTES,
+    shown, CardState, MultiPayment, MultiState, Store, AUTH_HOLD_DAYS, DEFAULT_PAY_DAYS,
+    RESEND_MINUTES,
 };
 use super::testcard;
 use super::wire::is_web_url;
-use super::{base_url, Sandbox};
+use super::Sandbox;
+use crate::pages::{base_url, group_thousands};
 
 /// `?message=…` of the page.
 #[derive(Debug, Deserialize)]
@@ -49,14 +52,10 @@ pub async fn show(State(sandbox): State<Sandbox>, Query(query): Query<Shown>) ->
     let mut store = sandbox.lock();
     store.sweep(now);
     let context = page_context(&store, now, query.message);
-    pages::utf8(StatusCode::OK, "backoffice.html", context)
+    pages::utf8(StatusCode::OK, "remise/backoffice.html", context)
 }
 
-fn page_context(
-    store: &Store,
-    now: chrono::DateTime<chrono::Utc>,
-    message: Option<String>,
-) -> minijinja::Value {
+fn page_context(store: &Store, now: DateTime<Utc>, message: Option<String>) -> minijinja::Value {
     let cards: Vec<_> = store
         .cards
         .iter()
@@ -76,8 +75,8 @@ fn page_context(
                 hostid => c.hostid,
                 name => c.card.name,
                 card => format!("{} ****{} {}/{}", c.card.brand, c.card.last4, &c.card.expire[..2], &c.card.expire[2..]),
-                total => yen(c.total),
-                tax => yen(c.tax),
+                total => group_thousands(c.total),
+                tax => group_thousands(c.tax),
                 method => c.method.label(),
                 job => payment::job_name(c.job),
                 at => shown(c.created),
@@ -99,7 +98,7 @@ fn page_context(
                 job_id => m.job_id,
                 shopco => m.shopco,
                 buyer => m.buyer,
-                total => yen(m.total),
+                total => group_thousands(m.total),
                 pay => format!("{}（{}）", m.pay_name, m.pay_csv),
                 numbers => format!("{} / {}", m.pay_no1, m.pay_no2),
                 at => shown(m.issued),
@@ -186,21 +185,60 @@ fn page_context(
     }
 }
 
-/// Back to the page with `message`.
-fn back(headers: &HeaderMap, original: &Uri, own_path: &str, message: &str) -> Response {
-    let page = format!(
-        "{}/backoffice?message={}",
-        base_url(headers, original, own_path),
-        utf8_percent_encode(message, NON_ALPHANUMERIC)
-    );
-    (StatusCode::SEE_OTHER, [(LOCATION, page)]).into_response()
+/// How a back office form is answered: JSON when the request accepts it (the receipt and
+/// expire forms), else 303 back to the page with a message.
+struct Answer {
+    /// Where the page is.
+    page: String,
+    /// The request accepts JSON.
+    json: bool,
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
+impl Answer {
+    /// The answer to a request to the handler at `own_path` (below the mount point).
+    fn new(headers: &HeaderMap, original: &Uri, own_path: &str) -> Self {
+        let json = headers
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"));
+        Self {
+            page: format!("{}/backoffice", base_url(headers, original, own_path)),
+            json,
+        }
+    }
+
+    /// Back to the page with `message`.
+    fn back(&self, message: &str) -> Response {
+        let page = format!(
+            "{}?message={}",
+            self.page,
+            utf8_percent_encode(message, NON_ALPHANUMERIC)
+        );
+        (StatusCode::SEE_OTHER, [(LOCATION, page)]).into_response()
+    }
+
+    /// The form was refused with `status` because of `error`.
+    fn refused(&self, (status, error): (StatusCode, &str)) -> Response {
+        if self.json {
+            (status, Json(json!({ "error": error }))).into_response()
+        } else {
+            self.back(error)
+        }
+    }
+
+    /// `multi` is now in `state`; `delivered` says whether its 収納情報通知 went through.
+    fn moved(&self, multi: &MultiPayment, state: &str, delivered: bool, message: &str) -> Response {
+        if !self.json {
+            return self.back(message);
+        }
+        Json(json!({
+            "job_id": multi.job_id,
+            "s_torihiki_no": multi.s_torihiki_no,
+            "state": state,
+            "delivered": delivered,
+        }))
+        .into_response()
+    }
 }
 
 /// The settings form.
@@ -219,7 +257,7 @@ pub async fn settings(
     OriginalUri(original): OriginalUri,
     Form(form): Form<SettingsForm>,
 ) -> Response {
-    let own = "/backoffice/settings";
+    let answer = Answer::new(&headers, &original, "/backoffice/settings");
     let parse = |url: &str| -> Result<Option<String>, ()> {
         let url = url.trim();
         match url {
@@ -230,12 +268,7 @@ pub async fn settings(
     };
     let (Ok(result_url), Ok(receipt_url)) = (parse(&form.result_url), parse(&form.receipt_url))
     else {
-        return back(
-            &headers,
-            &original,
-            own,
-            "URLは http:// または https:// で始めてください。",
-        );
+        return answer.back("URLは http:// または https:// で始めてください。");
     };
     {
         let mut store = sandbox.lock();
@@ -243,7 +276,7 @@ pub async fn settings(
         store.settings.receipt_url = receipt_url;
     }
     tracing::info!("remise sandbox settings updated");
-    back(&headers, &original, own, "設定を更新しました。")
+    answer.back("設定を更新しました。")
 }
 
 /// The key of a multi payment in the test tool's forms.
@@ -269,19 +302,21 @@ impl MultiKey {
             .then(|| store.multi_index(key, shopco))
             .flatten()
     }
-}
 
-fn refused(
-    headers: &HeaderMap,
-    original: &Uri,
-    own: &str,
-    status: StatusCode,
-    error: &str,
-) -> Response {
-    if wants_json(headers) {
-        (status, Json(json!({ "error": error }))).into_response()
-    } else {
-        back(headers, original, own, error)
+    /// Apply `change` to the multi payment this key names, under the lock after the
+    /// deadlines of `now` are judged: 404 when there is none, 409 when `change` refuses.
+    fn change<T>(
+        &self,
+        sandbox: &Sandbox,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut Store, usize) -> Result<T, &'static str>,
+    ) -> Result<T, (StatusCode, &'static str)> {
+        let mut store = sandbox.lock();
+        store.sweep(now);
+        let index = self
+            .index(&store)
+            .ok_or((StatusCode::NOT_FOUND, "取引が見つかりません"))?;
+        change(&mut store, index).map_err(|error| (StatusCode::CONFLICT, error))
     }
 }
 
@@ -292,26 +327,15 @@ pub async fn receipt(
     OriginalUri(original): OriginalUri,
     Form(key): Form<MultiKey>,
 ) -> Response {
-    let own = "/backoffice/receipt";
+    let answer = Answer::new(&headers, &original, "/backoffice/receipt");
     let now = (sandbox.clock)();
-    let received = {
-        let mut store = sandbox.lock();
-        store.sweep(now);
-        let Some(index) = key.index(&store) else {
-            return refused(
-                &headers,
-                &original,
-                own,
-                StatusCode::NOT_FOUND,
-                "取引が見つかりません",
-            );
-        };
+    let received = key.change(&sandbox, now, |store, index| {
         let multi = store.multis[index].clone();
         store.receive(index, now).map(|id| (id, multi))
-    };
+    });
     let (notice_id, multi) = match received {
         Ok(received) => received,
-        Err(error) => return refused(&headers, &original, own, StatusCode::CONFLICT, error),
+        Err(refusal) => return answer.refused(refusal),
     };
     tracing::info!(job_id = %multi.job_id, "remise sandbox multi payment received in the back office");
     notify::deliver_due(&sandbox).await;
@@ -320,21 +344,12 @@ pub async fn receipt(
         .notices
         .iter()
         .any(|n| n.id == notice_id && n.delivered.is_some());
-    if wants_json(&headers) {
-        return Json(json!({
-            "job_id": multi.job_id,
-            "s_torihiki_no": multi.s_torihiki_no,
-            "state": MultiState::Paid(now).label(),
-            "delivered": delivered,
-        }))
-        .into_response();
-    }
     let message = if delivered {
         "入金を登録し、収納情報通知を送信しました。"
     } else {
         "入金を登録しました。収納情報通知は届かなかったため再送します。"
     };
-    back(&headers, &original, own, message)
+    answer.moved(&multi, MultiState::Paid(now).label(), delivered, message)
 }
 
 /// `POST /backoffice/expire`.
@@ -344,20 +359,9 @@ pub async fn expire(
     OriginalUri(original): OriginalUri,
     Form(key): Form<MultiKey>,
 ) -> Response {
-    let own = "/backoffice/expire";
+    let answer = Answer::new(&headers, &original, "/backoffice/expire");
     let now = (sandbox.clock)();
-    let expired = {
-        let mut store = sandbox.lock();
-        store.sweep(now);
-        let Some(index) = key.index(&store) else {
-            return refused(
-                &headers,
-                &original,
-                own,
-                StatusCode::NOT_FOUND,
-                "取引が見つかりません",
-            );
-        };
+    let expired = key.change(&sandbox, now, |store, index| {
         let multi = &mut store.multis[index];
         match multi.state {
             MultiState::Unpaid => {
@@ -367,20 +371,11 @@ pub async fn expire(
             MultiState::Paid(_) => Err("既に入金済みです"),
             MultiState::Expired(_) => Err("既に期限切れです"),
         }
-    };
+    });
     let multi = match expired {
         Ok(multi) => multi,
-        Err(error) => return refused(&headers, &original, own, StatusCode::CONFLICT, error),
+        Err(refusal) => return answer.refused(refusal),
     };
     tracing::info!(job_id = %multi.job_id, "remise sandbox multi payment expired in the back office");
-    if wants_json(&headers) {
-        return Json(json!({
-            "job_id": multi.job_id,
-            "s_torihiki_no": multi.s_torihiki_no,
-            "state": multi.state.label(),
-            "delivered": false,
-        }))
-        .into_response();
-    }
-    back(&headers, &original, own, "期限切れにしました。")
+    answer.moved(&multi, multi.state.label(), false, "期限切れにしました。")
 }

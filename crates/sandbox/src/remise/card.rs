@@ -29,13 +29,16 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use encoding_rs::SHIFT_JIS;
 use minijinja::context;
 
 use super::check::{self, Chars, Refusal};
-use super::pages;
-use super::store::{japan, yen, Job, Method, PageRequest, PayQuickCard};
-use super::wire::{Fields, Form};
+use super::pages::{self, Returns};
+use super::store::{japan, Job, Method, PageRequest, PayQuickCard};
+use super::wire::Fields;
 use super::Sandbox;
+use crate::form::Form;
+use crate::pages::group_thousands;
 
 /// `ITEM` codes (商品コード): mail-order goods and others/services.
 pub const ITEMS: &[&str] = &["0000120", "0000990"];
@@ -80,14 +83,8 @@ pub struct CardRequest {
     pub total: u64,
     /// `METHOD`; `None` lets the buyer choose.
     pub method: Option<Method>,
-    /// `RETURL`.
-    pub ret_url: String,
-    /// `NG_RETURL`.
-    pub ng_ret_url: String,
-    /// `EXITURL`.
-    pub exit_url: Option<String>,
-    /// `OPT`, echoed.
-    pub opt: String,
+    /// `RETURL`, `NG_RETURL`, `EXITURL` and `OPT`.
+    pub returns: Returns,
     /// `PAYQUICK=1`.
     pub payquick: bool,
     /// `PAYQUICKID`.
@@ -129,10 +126,7 @@ pub fn parse(form: &Form) -> Result<CardRequest, Refusal> {
     }
     check::mail(form)?;
     let method = method(form)?;
-    let ret_url = check::url(form, "RETURL", true)?.unwrap_or_default();
-    let ng_ret_url = check::url(form, "NG_RETURL", true)?.unwrap_or_default();
-    let exit_url = check::url(form, "EXITURL", false)?;
-    let opt = check::opt(form)?;
+    let returns = Returns::parse(form)?;
     check::direct(form)?;
     let payquick = match form.filled("PAYQUICK") {
         None | Some("0") => false,
@@ -152,10 +146,7 @@ pub fn parse(form: &Form) -> Result<CardRequest, Refusal> {
         tax,
         total,
         method: if paying { method } else { Some(Method::Lump) },
-        ret_url,
-        ng_ret_url,
-        exit_url,
-        opt,
+        returns,
         payquick,
         payquick_id,
         autocharge,
@@ -234,19 +225,12 @@ pub fn refusal_fields(form: &Form, refusal: &Refusal) -> Fields {
 
 /// Remise's error page for a refused card request.
 pub fn refuse(form: &Form, refusal: &Refusal) -> Response {
-    let ng_url = check::url(form, "NG_RETURL", true).ok().flatten();
-    let exit_url = check::url(form, "EXITURL", false).ok().flatten();
-    pages::refused(
-        refusal,
-        ng_url.as_deref(),
-        &refusal_fields(form, refusal),
-        exit_url.as_deref(),
-    )
+    pages::refused_request(form, refusal, &refusal_fields(form, refusal))
 }
 
 /// `POST /rpgw2/pc/card/paycard.aspx`.
 pub async fn request(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
-    let form = Form::decode(&body);
+    let form = Form::decode(&body, SHIFT_JIS);
     let now = (sandbox.clock)();
     let request = match parse(&form) {
         Ok(request) => request,
@@ -314,15 +298,15 @@ pub fn page(
         }
     });
     pages::buyer(
-        "card.html",
+        "remise/card.html",
         context! {
             charset => "Shift_JIS",
             shopco => request.shopco,
             s_torihiki_no => request.s_torihiki_no,
             is_check => request.job == Job::Check,
-            amount => yen(request.amount),
-            tax => yen(request.tax),
-            total => yen(request.total),
+            amount => group_thousands(request.amount),
+            tax => group_thousands(request.tax),
+            total => group_thousands(request.total),
             method_label => request.method.map(Method::label),
             methods => methods.to_vec(),
             stored,
@@ -331,7 +315,7 @@ pub fn page(
             message,
             months,
             years,
-            exit_url => request.exit_url,
+            exit_url => request.returns.exit_url,
         },
     )
 }

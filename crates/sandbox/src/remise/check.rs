@@ -7,7 +7,8 @@
 //! characters, not Shift_JIS bytes. Fields are checked in the order each request lists
 //! them and the first problem is answered.
 
-use super::wire::{is_web_url, Form};
+use super::wire::is_web_url;
+use crate::form::Form;
 
 /// The sandbox's number for each field, the last three digits of its `8:1/2/3nnn` codes.
 pub const NUMBERS: &[(&str, u16)] = &[
@@ -296,6 +297,8 @@ pub fn direct(form: &Form) -> Result<(), Refusal> {
 
 #[cfg(test)]
 mod tests {
+    use encoding_rs::SHIFT_JIS;
+
     use super::*;
 
     #[test]
@@ -317,7 +320,7 @@ mod tests {
 
     #[test]
     fn field_checks_presence_then_length_then_characters() {
-        let form = Form::decode(b"A=12345&B=12a");
+        let form = Form::decode(b"A=12345&B=12a", SHIFT_JIS);
 
         assert_eq!(
             field(&form, "A", true, Chars::Digits, 1, 5),
@@ -340,8 +343,8 @@ mod tests {
 
     #[test]
     fn merchant_codes_follow_the_spec_formats() {
-        let good = Form::decode(b"SHOPCO=RMS00001&HOSTID=ab12C345");
-        let bad = Form::decode(b"SHOPCO=ABC00001&HOSTID=ab12C34x");
+        let good = Form::decode(b"SHOPCO=RMS00001&HOSTID=ab12C345", SHIFT_JIS);
+        let bad = Form::decode(b"SHOPCO=ABC00001&HOSTID=ab12C34x", SHIFT_JIS);
 
         assert_eq!(shopco(&good).unwrap(), "RMS00001");
         assert_eq!(hostid(&good).unwrap(), "ab12C345");

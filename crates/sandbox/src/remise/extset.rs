@@ -36,14 +36,16 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use encoding_rs::SHIFT_JIS;
 use minijinja::context;
 
 use super::check::{self, Chars, Refusal};
 use super::notify;
 use super::pages;
 use super::store::{shown, today, CardPayment, CardState, Store};
-use super::wire::{Fields, Form};
+use super::wire::Fields;
 use super::Sandbox;
+use crate::form::Form;
 
 /// An extset job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +113,7 @@ fn parse(form: &Form) -> Result<Request, Refusal> {
 
 /// `POST /rpgw2/extset/card.aspx`.
 pub async fn request(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
-    let form = Form::decode(&body);
+    let form = Form::decode(&body, SHIFT_JIS);
     let now = (sandbox.clock)();
     let outcome = parse(&form).map_err(Failure::Code).and_then(|request| {
         let mut store = sandbox.lock();
@@ -151,7 +153,7 @@ pub async fn request(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
         }
     }
     pages::buyer(
-        "extset.html",
+        "remise/extset.html",
         context! { action => form.text("RETURL"), fields => reply },
     )
 }

@@ -60,21 +60,20 @@ mod store;
 pub mod testcard;
 mod wire;
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::Duration as StdDuration;
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header::HOST;
-use axum::http::{HeaderMap, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::shared::{self, Shared};
 use crate::Clock;
 use store::{Settings, Store};
 
-pub use notify::{Report, ANSWER_TIMEOUT_SECONDS};
+pub use crate::outbound::ANSWER_TIMEOUT_SECONDS;
+pub use notify::Report;
 pub use store::{AUTH_HOLD_DAYS, DEFAULT_PAY_DAYS, RESEND_MINUTES};
 pub use wire::ACKNOWLEDGEMENT;
 
@@ -93,50 +92,13 @@ pub struct Options {
     pub auto_resend: bool,
 }
 
-/// State shared by the Remise sandbox routes.
-struct Shared {
-    clock: Clock,
-    store: Mutex<Store>,
-    /// Posts to the shop go out with this client.
-    client: reqwest::Client,
-    /// Held by a 収納情報通知 round, so rounds never overlap.
-    delivering: tokio::sync::Mutex<()>,
-    auto_resend: bool,
-    /// Set once the background resender runs.
-    resender: OnceLock<()>,
-}
+/// The shared state, as the route handlers receive it.
+type Sandbox = Arc<Shared<Store>>;
 
-/// Handle on the shared state, as the route handlers receive it.
-type Sandbox = Arc<Shared>;
-
-impl Shared {
-    /// The store, even if a handler panicked while holding it.
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Start the background resender on first use when `auto_resend` is set. It holds only a
-/// weak reference, so it ends when the router is dropped.
+/// Start the background resender on first use when `auto_resend` is set.
 fn wake(sandbox: &Sandbox) {
-    if !sandbox.auto_resend {
-        return;
-    }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    sandbox.resender.get_or_init(|| {
-        let weak = Arc::downgrade(sandbox);
-        runtime.spawn(async move {
-            let mut tick = tokio::time::interval(StdDuration::from_secs(1));
-            loop {
-                tick.tick().await;
-                let Some(sandbox) = weak.upgrade() else {
-                    break;
-                };
-                notify::deliver_due(&sandbox).await;
-            }
-        });
+    shared::wake(sandbox, |sandbox| async move {
+        notify::deliver_due(&sandbox).await;
     });
 }
 
@@ -148,17 +110,16 @@ async fn waking(State(sandbox): State<Sandbox>, request: Request, next: Next) ->
 
 /// The Remise sandbox routes, to be nested under `/remise`, reading time from `clock`.
 pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) -> Router<S> {
-    let shared = Arc::new(Shared {
-        clock,
-        store: Mutex::new(Store::new(Settings {
-            result_url: options.result_url,
-            receipt_url: options.receipt_url,
-        })),
-        client: notify::client(),
-        delivering: tokio::sync::Mutex::new(()),
-        auto_resend: options.auto_resend,
-        resender: OnceLock::new(),
+    let store = Store::new(Settings {
+        result_url: options.result_url,
+        receipt_url: options.receipt_url,
     });
+    let shared = Arc::new(Shared::new(
+        clock,
+        store,
+        notify::client(),
+        options.auto_resend,
+    ));
     Router::new()
         .route("/rpgw2/pc/card/paycard.aspx", post(card::request))
         .route("/rpgw2/pc/card/pay", post(payment::pay))
@@ -176,25 +137,4 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         .route("/backoffice/notices/deliver", post(notify::deliver))
         .layer(middleware::from_fn_with_state(shared.clone(), waking))
         .with_state(shared)
-}
-
-/// Where a browser reaches this sandbox (e.g. `http://host/sandbox/remise`), from the
-/// request's `Host` header and the path the routes are mounted at: `own_path` is the
-/// handler's path below the mount point. Without a `Host` header only the path is known.
-fn base_url(headers: &HeaderMap, original: &Uri, own_path: &str) -> String {
-    let prefix = original
-        .path()
-        .strip_suffix(own_path)
-        .unwrap_or_default()
-        .to_owned();
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
-    match host {
-        Some(host) => format!("{scheme}://{host}{prefix}"),
-        None => prefix,
-    }
 }

@@ -33,15 +33,18 @@ use axum::extract::{OriginalUri, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use encoding_rs::SHIFT_JIS;
 use minijinja::context;
 
 use super::check::{self, Chars, Refusal};
 use super::notify;
-use super::pages;
+use super::pages::{self, Returns};
 use super::slip::{self, DESTINATIONS};
-use super::store::{today, yen, MultiPayment, MultiState, PageRequest, DEFAULT_PAY_DAYS};
-use super::wire::{Fields, Form};
-use super::{base_url, Sandbox};
+use super::store::{today, MultiPayment, MultiState, PageRequest, DEFAULT_PAY_DAYS};
+use super::wire::Fields;
+use super::Sandbox;
+use crate::form::Form;
+use crate::pages::{base_url, group_thousands};
 
 /// Largest total of a multi payment (§1).
 pub const MULTI_LIMIT: u64 = 999_999;
@@ -65,14 +68,8 @@ pub struct MultiRequest {
     pub paydate: Option<NaiveDate>,
     /// `PAY_CSV`, preselected.
     pub pay_csv: Option<String>,
-    /// `RETURL`.
-    pub ret_url: String,
-    /// `NG_RETURL`.
-    pub ng_ret_url: String,
-    /// `EXITURL`.
-    pub exit_url: Option<String>,
-    /// `OPT`.
-    pub opt: String,
+    /// `RETURL`, `NG_RETURL`, `EXITURL` and `OPT`.
+    pub returns: Returns,
 }
 
 fn text(form: &Form, name: &str, required: bool, max: usize) -> Result<String, Refusal> {
@@ -124,10 +121,7 @@ pub fn parse(form: &Form, now: DateTime<Utc>) -> Result<MultiRequest, Refusal> {
         return Err(Refusal::invalid("PAY_CSV"));
     }
     check::direct(form)?;
-    let ret_url = check::url(form, "RETURL", true)?.unwrap_or_default();
-    let ng_ret_url = check::url(form, "NG_RETURL", true)?.unwrap_or_default();
-    let exit_url = check::url(form, "EXITURL", false)?;
-    let opt = check::opt(form)?;
+    let returns = Returns::parse(form)?;
     check::remarks3(form)?;
     Ok(MultiRequest {
         shopco,
@@ -137,10 +131,7 @@ pub fn parse(form: &Form, now: DateTime<Utc>) -> Result<MultiRequest, Refusal> {
         total,
         paydate,
         pay_csv: pay_csv.map(str::to_owned),
-        ret_url,
-        ng_ret_url,
-        exit_url,
-        opt,
+        returns,
     })
 }
 
@@ -188,19 +179,12 @@ fn refusal_fields(form: &Form, refusal: &Refusal) -> Fields {
 
 fn refuse(form: &Form, refusal: &Refusal) -> Response {
     tracing::info!(code = %refusal.code, "remise sandbox multi payment request refused");
-    let ng_url = check::url(form, "NG_RETURL", true).ok().flatten();
-    let exit_url = check::url(form, "EXITURL", false).ok().flatten();
-    pages::refused(
-        refusal,
-        ng_url.as_deref(),
-        &refusal_fields(form, refusal),
-        exit_url.as_deref(),
-    )
+    pages::refused_request(form, refusal, &refusal_fields(form, refusal))
 }
 
 /// `POST /rpgw2/pc/cvs/paycvs.aspx`.
 pub async fn request(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
-    let form = Form::decode(&body);
+    let form = Form::decode(&body, SHIFT_JIS);
     let now = (sandbox.clock)();
     let request = match parse(&form, now) {
         Ok(request) => request,
@@ -225,16 +209,16 @@ fn page(request: &MultiRequest, key: &str, message: Option<&str>) -> Response {
         .map(|d| context! { code => d.code, name => d.name, checked => d.code == preselected })
         .collect();
     pages::buyer(
-        "multi.html",
+        "remise/multi.html",
         context! {
             charset => "Shift_JIS",
             s_torihiki_no => request.s_torihiki_no,
             buyer => request.buyer,
-            total => yen(request.total),
+            total => group_thousands(request.total),
             choices,
             key,
             message,
-            exit_url => request.exit_url,
+            exit_url => request.returns.exit_url,
         },
     )
 }
@@ -246,7 +230,7 @@ pub async fn choose(
     OriginalUri(original): OriginalUri,
     body: Bytes,
 ) -> Response {
-    let form = Form::decode(&body);
+    let form = Form::decode(&body, SHIFT_JIS);
     let now = (sandbox.clock)();
     let key = form.text("KEY");
     let base = base_url(&headers, &original, "/rpgw2/pc/cvs/pay");
@@ -269,13 +253,7 @@ pub async fn choose(
             let mut fields = refusal_fields(&form, &refusal);
             fields.set("X-S_TORIHIKI_NO", &request.s_torihiki_no);
             fields.set("X-TOTAL", request.total.to_string());
-            fields.set("OPT", &request.opt);
-            return pages::refused(
-                &refusal,
-                Some(&request.ng_ret_url),
-                &fields,
-                request.exit_url.as_deref(),
-            );
+            return request.returns.refused(&refusal, fields);
         }
         let job_id = store.new_job_id(now);
         let (pay_no1, pay_no2) = slip::numbers(destination, &job_id, &base);
@@ -300,7 +278,7 @@ pub async fn choose(
             state: MultiState::Unpaid,
             buyer: request.buyer.clone(),
         };
-        let fields = end_fields(&multi, destination.pay_way, &request.opt);
+        let fields = end_fields(&multi, destination.pay_way, &request.returns.opt);
         store.multis.push(multi);
         let paid_at_once = destination.numbering.paid_at_once();
         if paid_at_once {
@@ -314,7 +292,7 @@ pub async fn choose(
         pay_csv = fields.get("X-PAY_CSV").unwrap_or_default(),
         "remise sandbox multi payment slip issued"
     );
-    let answer = pages::post_back(&request.ret_url, &fields, "お申し込みを受け付けました");
+    let answer = pages::post_back(&request.returns.url, &fields, "お申し込みを受け付けました");
     if paid_at_once {
         let sandbox = sandbox.clone();
         tokio::spawn(async move {

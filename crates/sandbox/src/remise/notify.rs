@@ -1,8 +1,8 @@
 //! What the sandbox posts to the shop, server to server: the result notification (結果通知,
 //! `REC_TYPE=RET`, spec §2.2, §7.2) and the 収納情報通知 (§3.3). Both are Shift_JIS forms
 //! sent with `Content-Type: application/x-www-form-urlencoded` and
-//! `User-Agent: remise payment gateway (kessai sandbox)`; redirects are not followed and an
-//! answer must come within ten seconds. Only a body that is exactly
+//! `User-Agent: remise payment gateway (kessai sandbox)` by [`crate::outbound`]: redirects
+//! are not followed and an answer must come within ten seconds. Only a body that is exactly
 //! `<SDBKDATA>STATUS=800</SDBKDATA>` (surrounding whitespace allowed) acknowledges; the HTTP
 //! status is only logged.
 //!
@@ -16,74 +16,27 @@
 //! calls it about once a second. Rounds never overlap, so after the endpoint answers every
 //! notice due at that moment has been attempted.
 
-use std::time::Duration as StdDuration;
-
 use axum::extract::State;
 use axum::Json;
 use chrono::Duration;
-use encoding_rs::SHIFT_JIS;
 use serde::Serialize;
 
 use super::store::{ResultPost, RESEND_MINUTES};
 use super::wire::{acknowledges, Fields};
 use super::Sandbox;
+use crate::outbound::{self, Answer};
 
-/// How long the sandbox waits for the shop's answer.
-pub const ANSWER_TIMEOUT_SECONDS: u64 = 10;
 /// `User-Agent` of every post to a shop.
 pub const USER_AGENT: &str = "remise payment gateway (kessai sandbox)";
 
 /// The HTTP client posts go out with.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(StdDuration::from_secs(ANSWER_TIMEOUT_SECONDS))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(USER_AGENT)
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    outbound::client(Some(USER_AGENT))
 }
 
-/// What one post came to.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// The shop answered STATUS=800.
-    pub acknowledged: bool,
-    /// What it answered, shortened, or why there was no answer.
-    pub text: String,
-}
-
-/// Post `fields` to `url` and read the answer.
-pub async fn post(client: &reqwest::Client, url: &str, fields: &Fields) -> Answer {
-    let sent = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(fields.encode())
-        .send()
-        .await;
-    let response = match sent {
-        Ok(response) => response,
-        Err(error) => {
-            return Answer {
-                acknowledged: false,
-                text: format!("応答なし: {error}"),
-            }
-        }
-    };
-    let status = response.status().as_u16();
-    match response.bytes().await {
-        Ok(body) => {
-            let (shown, _, _) = SHIFT_JIS.decode(&body);
-            let shown: String = shown.trim().chars().take(100).collect();
-            Answer {
-                acknowledged: acknowledges(&body),
-                text: format!("HTTP {status}: {shown}"),
-            }
-        }
-        Err(error) => Answer {
-            acknowledged: false,
-            text: format!("HTTP {status}: 本文を読めません: {error}"),
-        },
-    }
+/// Post `fields` to `url` and read the answer: acknowledged by STATUS=800 only.
+async fn post(sandbox: &Sandbox, url: &str, fields: &Fields) -> Answer {
+    outbound::post(&sandbox.client, url, fields.encode(), acknowledges).await
 }
 
 /// How a result notification went.
@@ -108,7 +61,7 @@ pub async fn send_result(
     let Some(url) = sandbox.lock().settings.result_url.clone() else {
         return Delivery::NotSent;
     };
-    let answer = post(&sandbox.client, &url, &fields.with_rec_type("RET")).await;
+    let answer = post(sandbox, &url, &fields.with_rec_type("RET")).await;
     tracing::info!(
         s_torihiki_no,
         kind,
@@ -160,7 +113,7 @@ pub async fn deliver_due(sandbox: &Sandbox) -> Report {
     };
     let mut report = Report::default();
     for (id, fields) in due {
-        let answer = post(&sandbox.client, &url, &fields).await;
+        let answer = post(sandbox, &url, &fields).await;
         let now = (sandbox.clock)();
         let mut store = sandbox.lock();
         let Some(notice) = store.notices.iter_mut().find(|n| n.id == id) else {

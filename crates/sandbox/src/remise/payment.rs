@@ -36,6 +36,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use encoding_rs::SHIFT_JIS;
 
 use super::card::{self, CardRequest};
 use super::check::Refusal;
@@ -45,8 +46,9 @@ use super::store::{
     digits, CardPayment, CardState, CardSummary, Job, Method, PageRequest, PayQuickCard, Store,
 };
 use super::testcard::{self, Behaviour, Verdict};
-use super::wire::{Fields, Form};
+use super::wire::Fields;
 use super::Sandbox;
+use crate::form::Form;
 
 /// The card the buyer chose on the page. The number itself is gone once this is built.
 enum Chosen {
@@ -121,7 +123,7 @@ fn method(form: &Form, request: &CardRequest) -> Result<Method, &'static str> {
 
 /// `POST /rpgw2/pc/card/pay`.
 pub async fn pay(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
-    let form = Form::decode(&body);
+    let form = Form::decode(&body, SHIFT_JIS);
     let now = (sandbox.clock)();
     let key = form.text("KEY");
     let (request, stored) = {
@@ -146,7 +148,7 @@ pub async fn pay(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
         let mut store = sandbox.lock();
         match store.open(&key, now) {
             Some(page) => page.used = true,
-            None => return pages::gone(request.exit_url.as_deref()),
+            None => return pages::gone(request.returns.exit_url.as_deref()),
         }
         if request.job != Job::Check && store.card_paid(&request.shopco, &request.s_torihiki_no) {
             let refusal = Refusal::code("8:5820");
@@ -155,13 +157,7 @@ pub async fn pay(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
             fields.set("X-AMOUNT", request.amount.to_string());
             fields.set("X-TAX", request.tax.to_string());
             fields.set("X-TOTAL", request.total.to_string());
-            fields.set("OPT", &request.opt);
-            return pages::refused(
-                &refusal,
-                Some(&request.ng_ret_url),
-                &fields,
-                request.exit_url.as_deref(),
-            );
+            return request.returns.refused(&refusal, fields);
         }
         decide(&mut store, &request, chosen, method, now)
     };
@@ -176,7 +172,7 @@ pub async fn pay(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
         notify::send_result(&sandbox, &decided.fields, &kind, &request.s_torihiki_no).await;
     let mut fields = decided.fields.with_rec_type("END");
     if !decided.approved {
-        return pages::post_back(&request.ng_ret_url, &fields, "決済できませんでした");
+        return pages::post_back(&request.returns.ng_url, &fields, "決済できませんでした");
     }
     if delivery == Delivery::Refused {
         {
@@ -189,9 +185,9 @@ pub async fn pay(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
             }
         }
         fields.set("X-R_CODE", "5:1000");
-        return pages::post_back(&request.ng_ret_url, &fields, "結果通知エラー");
+        return pages::post_back(&request.returns.ng_url, &fields, "結果通知エラー");
     }
-    pages::post_back(&request.ret_url, &fields, "決済が完了しました")
+    pages::post_back(&request.returns.url, &fields, "決済が完了しました")
 }
 
 /// `JOB` as sent.
@@ -278,7 +274,7 @@ fn decide(
         fields.push("X-AC_NEXT_DATE", &ac.next_date);
         fields.push("X-AC_INTERVAL", &ac.interval);
     }
-    fields.push("OPT", &request.opt);
+    fields.push("OPT", &request.returns.opt);
     store.cards.push(CardPayment {
         tranid: tranid.clone(),
         shopco: request.shopco.clone(),

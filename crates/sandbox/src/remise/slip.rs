@@ -27,8 +27,9 @@ use serde::Deserialize;
 
 use super::notify;
 use super::pages;
-use super::store::{shown, yen, MultiState, Store};
+use super::store::{shown, MultiState, Store};
 use super::Sandbox;
+use crate::pages::group_thousands;
 
 /// How a destination's numbers look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,14 +245,14 @@ fn page(store: &Store, job_id: &str) -> Response {
         _ => None,
     };
     pages::buyer(
-        "guide.html",
+        "remise/guide.html",
         context! {
             charset => "Shift_JIS",
             name => multi.pay_name,
             code => multi.pay_csv,
             job_id => multi.job_id,
             s_torihiki_no => multi.s_torihiki_no,
-            total => yen(multi.total),
+            total => group_thousands(multi.total),
             paydate => multi.paydate.format("%Y年%m月%d日").to_string(),
             numbers,
             state => multi.state.label(),

@@ -72,19 +72,6 @@ pub fn digits(n: usize) -> String {
     out
 }
 
-/// Amount with thousands separators, as the pages show yen.
-pub fn yen(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Where notifications go; one set for every merchant of the sandbox.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -571,13 +558,5 @@ mod tests {
         assert!(tranid.chars().all(|c| c.is_ascii_digit()));
         assert_eq!(store.new_job_id(now).len(), 20);
         assert_eq!(digits(20).len(), 20);
-    }
-
-    #[test]
-    fn yen_groups_thousands() {
-        assert_eq!(yen(0), "0");
-        assert_eq!(yen(999), "999");
-        assert_eq!(yen(1000), "1,000");
-        assert_eq!(yen(999_999), "999,999");
     }
 }

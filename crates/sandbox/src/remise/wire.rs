@@ -1,72 +1,17 @@
 //! Remise's transport on the wire (spec §1): every form in either direction is
 //! `application/x-www-form-urlencoded` whose percent-escapes stand for Shift_JIS (CP932)
-//! bytes, never a charset taken from a header. Unknown fields are kept and ignored. Posts
+//! bytes, never a charset taken from a header (read with [`crate::form::Form`]). Unknown
+//! fields are kept and ignored. Posts
 //! the sandbox sends are a list of `name=value` pairs in a fixed order, and a shop
 //! acknowledges one only with `<SDBKDATA>STATUS=800</SDBKDATA>`.
 
-use std::collections::HashMap;
-
 use encoding_rs::SHIFT_JIS;
-use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
+
+use crate::form;
 
 /// The only answer that acknowledges a notification (spec §2.2, §3.3).
 pub const ACKNOWLEDGEMENT: &str = "<SDBKDATA>STATUS=800</SDBKDATA>";
-
-/// Characters left as they are in the bodies the sandbox sends.
-const FORM: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'*')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_');
-
-/// A decoded form: the last value of every name.
-#[derive(Debug, Default, Clone)]
-pub struct Form {
-    values: HashMap<String, String>,
-}
-
-impl Form {
-    /// Decode a Shift_JIS form body.
-    pub fn decode(body: &[u8]) -> Self {
-        let values = body
-            .split(|byte| *byte == b'&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let mut parts = pair.splitn(2, |byte| *byte == b'=');
-                let name = unescape(parts.next().unwrap_or_default());
-                let value = unescape(parts.next().unwrap_or_default());
-                (name, value)
-            })
-            .collect();
-        Self { values }
-    }
-
-    /// The value of `name`, if present (possibly empty).
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
-
-    /// The value of `name` when present and not empty.
-    pub fn filled(&self, name: &str) -> Option<&str> {
-        self.get(name).filter(|value| !value.is_empty())
-    }
-
-    /// The value of `name`, empty when absent.
-    pub fn text(&self, name: &str) -> String {
-        self.get(name).unwrap_or_default().to_owned()
-    }
-}
-
-/// Percent-decode (`+` is a space), then read the bytes as Shift_JIS.
-fn unescape(raw: &[u8]) -> String {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|byte| if *byte == b'+' { b' ' } else { *byte })
-        .collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-    SHIFT_JIS.decode_without_bom_handling(&bytes).0.into_owned()
-}
 
 /// Fields of a post or a returned form, in the order they are sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -116,15 +61,11 @@ impl Fields {
 
     /// `name=value&…` with percent-escapes of the Shift_JIS bytes, as posted to a shop.
     pub fn encode(&self) -> Vec<u8> {
-        self.0
+        let pairs = self
+            .0
             .iter()
-            .map(|field| {
-                let (bytes, _, _) = SHIFT_JIS.encode(&field.value);
-                format!("{}={}", field.name, percent_encode(&bytes, FORM))
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-            .into_bytes()
+            .map(|field| (field.name.as_str(), field.value.as_str()));
+        form::encode(pairs, SHIFT_JIS)
     }
 }
 
@@ -147,17 +88,6 @@ pub fn is_web_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_shift_jis_form_decodes_to_text() {
-        let form = Form::decode(b"NAME1=%8ER%93c&OPT=a+b&EMPTY=&FLAG");
-
-        assert_eq!(form.get("NAME1"), Some("山田"));
-        assert_eq!(form.get("OPT"), Some("a b"));
-        assert_eq!(form.get("EMPTY"), Some(""));
-        assert_eq!(form.filled("EMPTY"), None);
-        assert_eq!(form.get("FLAG"), Some(""));
-    }
 
     #[test]
     fn fields_encode_as_shift_jis_escapes_in_order() {

@@ -3,6 +3,8 @@
 //! CP932, UTF-8 3-D Secure telegrams, pushes to a real local listener, and the hosted pages
 //! (specs/paygent.md).
 
+#[path = "../common/wire.rs"]
+mod common_wire;
 mod link;
 mod push;
 mod services;

@@ -10,10 +10,12 @@ use axum::routing::post;
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use encoding_rs::{Encoding, SHIFT_JIS, UTF_8};
-use percent_encoding::{percent_decode, percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
+
+pub use crate::common_wire::{decode_form, encode_in, unescape_html};
 
 pub const CARD_PATH: &str = "/paygent/n/card/request";
 pub const INQUIRY_PATH: &str = "/paygent/n/ref/paymentref";
@@ -74,58 +76,14 @@ impl Page {
     }
 }
 
-/// Undo the escapes the templates put in HTML text and attributes.
-pub fn unescape_html(text: &str) -> String {
-    text.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 /// The items of a URL's query string, decoded as UTF-8.
 pub fn query_items(url: &str) -> HashMap<String, String> {
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     decode_form(query.as_bytes(), UTF_8)
 }
 
-/// Form-encode `fields` with percent-escapes of their bytes in `encoding`.
-pub fn encode_in(fields: &[(&str, &str)], encoding: &'static Encoding) -> Vec<u8> {
-    fields
-        .iter()
-        .map(|(name, value)| {
-            let (bytes, _, unmappable) = encoding.encode(value);
-            assert!(!unmappable, "{value} is not representable");
-            format!("{name}={}", percent_encode(&bytes, NON_ALPHANUMERIC))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
-
 pub fn encode(fields: &[(&str, &str)]) -> Vec<u8> {
     encode_in(fields, SHIFT_JIS)
-}
-
-/// Decode `a=b&c=d` whose escapes stand for bytes in `encoding`.
-pub fn decode_form(raw: &[u8], encoding: &'static Encoding) -> HashMap<String, String> {
-    raw.split(|b| *b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let text: Vec<u8> = pair
-                .iter()
-                .map(|b| if *b == b'+' { b' ' } else { *b })
-                .collect();
-            let mut parts = text.splitn(2, |b| *b == b'=');
-            let name: Vec<u8> = percent_decode(parts.next().unwrap_or_default()).collect();
-            let value: Vec<u8> = percent_decode(parts.next().unwrap_or_default()).collect();
-            (
-                encoding.decode(&name).0.into_owned(),
-                encoding.decode(&value).0.into_owned(),
-            )
-        })
-        .collect()
 }
 
 pub fn parse(text: &str) -> HashMap<String, String> {

@@ -3,6 +3,8 @@
 //! real local shop (specs/remise.md).
 
 mod card;
+#[path = "../common/wire.rs"]
+mod common_wire;
 mod extset;
 mod multi;
 mod support;

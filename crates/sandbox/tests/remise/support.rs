@@ -11,7 +11,8 @@ use axum::routing::post;
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use encoding_rs::SHIFT_JIS;
-use percent_encoding::{percent_decode, percent_encode, NON_ALPHANUMERIC};
+
+use crate::common_wire::{decode_form, encode_in, unescape_html};
 
 pub const SHOPCO: &str = "RMS00001";
 pub const HOSTID: &str = "AB12C001";
@@ -89,7 +90,7 @@ async fn record(
     shop.received.lock().unwrap().push(Received {
         path: path.clone(),
         body: body.to_vec(),
-        fields: decode_sjis(&body),
+        fields: decode_form(&body, SHIFT_JIS),
         user_agent,
     });
     shop.answers
@@ -98,40 +99,6 @@ async fn record(
         .get(&path)
         .cloned()
         .unwrap_or_else(|| format!("\r\n{ACK}\r\n"))
-}
-
-/// Decode a form whose escapes are Shift_JIS bytes.
-pub fn decode_sjis(raw: &[u8]) -> HashMap<String, String> {
-    raw.split(|b| *b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let text: Vec<u8> = pair
-                .iter()
-                .map(|b| if *b == b'+' { b' ' } else { *b })
-                .collect();
-            let mut parts = text.splitn(2, |b| *b == b'=');
-            let name: Vec<u8> = percent_decode(parts.next().unwrap_or_default()).collect();
-            let value: Vec<u8> = percent_decode(parts.next().unwrap_or_default()).collect();
-            (
-                SHIFT_JIS.decode(&name).0.into_owned(),
-                SHIFT_JIS.decode(&value).0.into_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Form-encode `fields` as Shift_JIS escapes, as a shop's page makes the browser post.
-pub fn encode_sjis(fields: &[(&str, &str)]) -> Vec<u8> {
-    fields
-        .iter()
-        .map(|(name, value)| {
-            let (bytes, _, unmappable) = SHIFT_JIS.encode(value);
-            assert!(!unmappable, "{value} is not Shift_JIS");
-            format!("{name}={}", percent_encode(&bytes, NON_ALPHANUMERIC))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
 }
 
 /// A page read back.
@@ -149,7 +116,7 @@ impl Page {
         let at = self.text.find("<form").expect("a form");
         let rest = &self.text[at..];
         let start = rest.find("action=\"").expect("an action") + 8;
-        unescape(&rest[start..start + rest[start..].find('"').unwrap()])
+        unescape_html(&rest[start..start + rest[start..].find('"').unwrap()])
     }
 
     /// The hidden inputs in order, unescaped.
@@ -163,7 +130,7 @@ impl Page {
             let name = rest[..name_end].to_owned();
             let value_at = rest.find("value=\"").unwrap() + 7;
             let value_end = value_at + rest[value_at..].find('"').unwrap();
-            out.push((name, unescape(&rest[value_at..value_end])));
+            out.push((name, unescape_html(&rest[value_at..value_end])));
             rest = &rest[value_end..];
         }
         out
@@ -176,14 +143,6 @@ impl Page {
             .map(|(_, v)| v)
             .unwrap_or_else(|| panic!("no hidden {name} in {}", self.text))
     }
-}
-
-pub fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 /// The sandbox, its clock, the shop and a browser.
@@ -279,7 +238,7 @@ impl Remise {
             .http
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(encode_sjis(fields))
+            .body(encode_in(fields, SHIFT_JIS))
             .send()
             .await
             .unwrap();
@@ -327,10 +286,7 @@ pub fn card_request<'a>(
     s_torihiki_no: &'a str,
     overrides: &[(&'a str, &'a str)],
 ) -> Vec<(&'a str, &'a str)> {
-    let base = vec![
-        ("SHOPCO", SHOPCO),
-        ("HOSTID", HOSTID),
-        ("S_TORIHIKI_NO", s_torihiki_no),
+    let fields = [
         ("JOB", "AUTH"),
         ("ITEM", "0000120"),
         ("AMOUNT", "1000"),
@@ -346,7 +302,7 @@ pub fn card_request<'a>(
         ("REMARKS3", "A0000155"),
         ("chAccAgeInd", "01"),
     ];
-    apply(base, overrides)
+    request(s_torihiki_no, &fields, overrides)
 }
 
 /// A multi payment request with `overrides` applied.
@@ -354,10 +310,7 @@ pub fn multi_request<'a>(
     s_torihiki_no: &'a str,
     overrides: &[(&'a str, &'a str)],
 ) -> Vec<(&'a str, &'a str)> {
-    let base = vec![
-        ("SHOPCO", SHOPCO),
-        ("HOSTID", HOSTID),
-        ("S_TORIHIKI_NO", s_torihiki_no),
+    let fields = [
         ("NAME1", "山田"),
         ("NAME2", "太郎"),
         ("KANA1", "ヤマダ"),
@@ -380,21 +333,31 @@ pub fn multi_request<'a>(
         ("OPT", "1"),
         ("REMARKS3", "A0000155"),
     ];
-    apply(base, overrides)
+    request(s_torihiki_no, &fields, overrides)
 }
 
-fn apply<'a>(
-    mut fields: Vec<(&'a str, &'a str)>,
+/// The sandbox merchant's `SHOPCO`, `HOSTID` and `s_torihiki_no`, then `fields`, with
+/// `overrides` applied: a value replaces the field's or is appended, an empty one removes
+/// the field.
+fn request<'a>(
+    s_torihiki_no: &'a str,
+    fields: &[(&'a str, &'a str)],
     overrides: &[(&'a str, &'a str)],
 ) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![
+        ("SHOPCO", SHOPCO),
+        ("HOSTID", HOSTID),
+        ("S_TORIHIKI_NO", s_torihiki_no),
+    ];
+    all.extend_from_slice(fields);
     for (name, value) in overrides {
-        match fields.iter_mut().find(|(n, _)| n == name) {
+        match all.iter_mut().find(|(n, _)| n == name) {
             Some(field) => field.1 = value,
-            None => fields.push((name, value)),
+            None => all.push((name, value)),
         }
     }
-    fields.retain(|(_, value)| !value.is_empty());
-    fields
+    all.retain(|(_, value)| !value.is_empty());
+    all
 }
 
 /// The buyer's answer on the card page `page` with a new card.

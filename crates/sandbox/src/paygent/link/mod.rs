@@ -48,8 +48,10 @@ use super::merchant::LINK_HASH_KEY;
 use super::refusal::Refusal;
 use super::store::{japan, sha256_hex, stamp, Card, Store};
 use super::threeds;
-use super::wire::{Form, Items};
-use super::{base_url, pages, wake, Sandbox};
+use super::wire::Items;
+use super::{pages, wake, Sandbox};
+use crate::form::Form;
+use crate::pages::base_url;
 
 /// Methods offered when the request names none.
 const DEFAULT_TYPES: &[&str] = &["01", "02", "03", "05"];

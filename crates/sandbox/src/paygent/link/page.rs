@@ -11,12 +11,13 @@ use encoding_rs::{SHIFT_JIS, UTF_8};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use crate::form::Form;
+use crate::pages::{base_url, group_thousands};
 use crate::paygent::status::Status;
 use crate::paygent::store::{self, japan, Card, Method, Payment, Store};
 use crate::paygent::testcard::{self, Verdict};
 use crate::paygent::threeds::{self, Authentication, CardRef, Decision, Outcome, Return, State3ds};
-use crate::paygent::wire::Form;
-use crate::paygent::{base_url, konbini, pages, wake, Sandbox};
+use crate::paygent::{konbini, pages, wake, Sandbox};
 
 use super::{page_url, IssuedNumber, LinkTrade, PendingCard};
 
@@ -81,7 +82,7 @@ pub(super) fn render(
         merchant_name => trade.merchant_name.clone(),
         payment_detail => trade.payment_detail.clone(),
         trading_id => trade.trading_id.clone(),
-        amount => threeds::group_thousands(trade.amount),
+        amount => group_thousands(trade.amount),
         free_memo => trade.free_memo.clone(),
         copy_right => trade.copy_right.clone(),
         return_url => trade.return_url.clone(),
@@ -333,7 +334,7 @@ pub async fn card(
 ) -> Response {
     wake(&sandbox);
     let base = base_url(&headers, &original, "/linktype/card");
-    let form = Form::decode_with(&body, UTF_8);
+    let form = Form::decode(&body, UTF_8);
     let tid = form.get("tid").unwrap_or_default().to_owned();
     let now = (sandbox.clock)();
     let mut store = sandbox.lock();
@@ -402,7 +403,7 @@ pub async fn konbini(
 ) -> Response {
     wake(&sandbox);
     let base = base_url(&headers, &original, "/linktype/konbini");
-    let form = Form::decode_with(&body, UTF_8);
+    let form = Form::decode(&body, UTF_8);
     let tid = form.get("tid").unwrap_or_default().to_owned();
     let now = (sandbox.clock)();
     let mut store = sandbox.lock();
