@@ -385,7 +385,7 @@ fn replacement(kind: &str) -> Option<&'static providers::schema::Service> {
 }
 
 /// POST /admin/payment-methods/{id}/migrate: the manual's migration of a method whose kind
-/// was renamed (Remise's コンビニ決済 → マルチ決済): the method is stopped, not deleted, so past
+/// was renamed (コンビニ決済 → マルチ決済): the method is stopped, not deleted, so past
 /// orders keep it, and a method of the new kind is added (unless one exists) with the old
 /// method's description.
 pub async fn migrate(

@@ -235,7 +235,7 @@ pub struct ReturnToken {
 }
 
 /// POST /member/card/return?t=…: the provider's own card page sends the member back with
-/// the card it keeps now (Remise's クレジットカード更新). The post comes from the provider's
+/// the card it keeps now (a PayQuick クレジットカード更新). The post comes from the provider's
 /// page, without the shop's cookie: the sealed token names the member.
 pub async fn card_return(
     State(state): State<SharedState>,
