@@ -64,6 +64,19 @@ async function loseAnOrder(email) {
   }
 }
 
+/**
+ * kessai asks Paygent for missed notifications (091) at the start of every minute and would
+ * recover the lost order by itself (the automatic recovery the Rust tests cover). The
+ * operator's manual path is played inside one minute: start only when at least 2 seconds
+ * and at most 25 seconds of the current minute have passed.
+ */
+async function betweenThePolls() {
+  const second = new Date().getSeconds();
+  if (second >= 2 && second <= 25) { return; }
+  const wait = ((62 - second) % 60) * 1000;
+  await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
 /** A guest card order started by the headless shop and paid on the card form. */
 async function cardOrder(page, email) {
   const checkout = await shop.startCheckout(TEA, { ...BUYER, email });
@@ -82,6 +95,7 @@ test(
   'a lost card payment is registered from 決済直前ログ with its logged time and no mail, and the operator sends the サンキューメール',
   chrome.withPage(async (page) => {
     const email = uniqueEmail('lost');
+    await betweenThePolls();
     const { checkout, paymentId } = await loseAnOrder(email);
     assert.equal((await shop.checkout(checkout.link_key)).order_id, null, 'kessai has no order');
 
