@@ -340,5 +340,10 @@ pub fn mounted<S: Clone + Send + Sync + 'static>(
             receipt_url: Some(format!("{public}/notify/remise")),
             auto_resend: auto_push,
         },
+        atone: sandbox::atone::Options {
+            webhook_url: Some(format!("{public}/notify/atone")),
+            auto_deliver: auto_push,
+            ..Default::default()
+        },
     })
 }

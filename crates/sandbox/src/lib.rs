@@ -9,7 +9,9 @@
 //! card and konbini page, the bank choice page, a stand-in for Paidy Checkout, a merchant
 //! admin page and the test tool, see [`paygent`]) and `remise` (the link-type card and
 //! multi payment pages with their result and 収納情報通知 posts, PayQuick, the 拡張セット
-//! API and a back office with the test tool, see [`remise`]).
+//! API and a back office with the test tool, see [`remise`]) and `atone` (the REST API v1
+//! with Basic auth by the secret key, a stand-in for atone.js with its widget page and
+//! test members, the checksum, 決済Webhook and a back office, see [`atone`]).
 //!
 //! What the simulators share lives at the top: `form` reads and writes the Shift_JIS (or
 //! UTF-8) forms both protocols use, `outbound` is the client that posts to the shop and
@@ -23,6 +25,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
+pub mod atone;
 mod form;
 mod outbound;
 mod pages;
@@ -36,7 +39,7 @@ pub mod tls;
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Names of the simulators this build serves.
-pub const PROVIDERS: &[&str] = &["paygent", "remise"];
+pub const PROVIDERS: &[&str] = &["paygent", "remise", "atone"];
 
 /// How the sandboxes are set up by the application that mounts them.
 #[derive(Clone)]
@@ -47,6 +50,8 @@ pub struct Options {
     pub paygent: paygent::Options,
     /// Settings of the Remise sandbox.
     pub remise: remise::Options,
+    /// Settings of the atone sandbox.
+    pub atone: atone::Options,
 }
 
 impl Default for Options {
@@ -56,6 +61,7 @@ impl Default for Options {
             clock: Arc::new(Utc::now),
             paygent: paygent::Options::default(),
             remise: remise::Options::default(),
+            atone: atone::Options::default(),
         }
     }
 }
@@ -77,5 +83,9 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(options: Options) -> Router
             "/paygent",
             paygent::router(options.clock.clone(), options.paygent),
         )
-        .nest("/remise", remise::router(options.clock, options.remise))
+        .nest(
+            "/remise",
+            remise::router(options.clock.clone(), options.remise),
+        )
+        .nest("/atone", atone::router(options.clock, options.atone))
 }

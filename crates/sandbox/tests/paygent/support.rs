@@ -138,6 +138,7 @@ impl Paygent {
             clock: Arc::new(move || *clock.lock().unwrap()),
             paygent: options,
             remise: sandbox::remise::Options::default(),
+            atone: sandbox::atone::Options::default(),
         });
         Self { app, now }
     }

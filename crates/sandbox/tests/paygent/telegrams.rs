@@ -605,7 +605,10 @@ async fn the_sandbox_index_lists_paygent() {
 
     let body = to_bytes(response.into_body(), 1 << 16).await.unwrap();
     let index: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(index["providers"], serde_json::json!(["paygent", "remise"]));
+    assert_eq!(
+        index["providers"],
+        serde_json::json!(["paygent", "remise", "atone"])
+    );
 }
 
 #[tokio::test]
