@@ -546,7 +546,7 @@ async fn the_late_notice_of_a_declined_attempt_leaves_the_authorized_payment_alo
 async fn a_payment_method_whose_provider_has_no_checkout_is_never_offered_and_is_refused() {
     // Arrange: the demo has a method for every service, those of providers not built yet too.
     let app = TestApp::demo().await;
-    let not_built = app.payment_method("atone").await;
+    let not_built = app.payment_method("yamato_card").await;
 
     // Act
     let offered = kessai::checkout::offered_methods(&app.state.payments)
@@ -554,7 +554,7 @@ async fn a_payment_method_whose_provider_has_no_checkout_is_never_offered_and_is
         .unwrap();
     let refused = kessai::checkout::start(
         &app.state.payments,
-        &app.checkout_paid_by("atone", None).await,
+        &app.checkout_paid_by("yamato_card", None).await,
     )
     .await;
     app.login().await;

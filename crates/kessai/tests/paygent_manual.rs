@@ -69,7 +69,7 @@ async fn the_settings_screen_shows_the_urls_to_register_and_what_each_contract_a
     app.login().await;
 
     let (_, paygent) = app.page("/admin/settlement/paygent").await;
-    let (_, atone) = app.page("/admin/settlement/atone").await;
+    let (_, yamato) = app.page("/admin/settlement/yamato").await;
 
     let paygent = common::unescape(&paygent);
     let urls = common::between(&paygent, "id=\"registered-urls\"", "</table>");
@@ -80,7 +80,7 @@ async fn the_settings_screen_shows_the_urls_to_register_and_what_each_contract_a
     assert!(urls.contains(&format!("<code>{}/notify/paygent</code>", app.address)));
     assert!(paygent.contains("リンクタイプのみの契約"));
     assert!(!paygent.contains("id=\"not-connected\""));
-    assert!(atone.contains("id=\"not-connected\""), "{atone}");
+    assert!(yamato.contains("id=\"not-connected\""), "{yamato}");
 }
 
 #[tokio::test]

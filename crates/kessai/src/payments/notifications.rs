@@ -15,11 +15,11 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{payment_ref, Payments};
+use super::{payment_ref, Payments, PaymentsError};
 use crate::clock::Clock;
 use crate::domain::payment::PaymentState;
 use crate::jobs::{self, Job, JobError};
-use crate::providers::{self, Ack, Connector, MatchKey, NoticeHead, Verdict};
+use crate::providers::{self, Ack, Connector, MatchKey, NoticeHead, ProviderError, Verdict};
 use crate::store::{NewNotification, NewPaymentError, Payment, Store, StoreError};
 
 /// Stores a notification of `provider` and schedules its processing. Returns the exact
@@ -239,7 +239,8 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
     }
     // An unverifiable report of a refusal for a checkout still waiting: the buyer may try
     // again, so the payment stays as it is; the operator finds the refusal in the error log.
-    if n.status == "checked"
+    // (A verified one is applied as the provider reports it.)
+    if matches!(n.status.as_str(), "checked" | "unverified")
         && reported.state == PaymentState::Failed
         && payment.state() == PaymentState::Pending
     {
@@ -272,10 +273,28 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
     let report = match n.status.as_str() {
         "checked" if shown => reported,
         // Not verifiable: what the provider says when asked counts, not the notification.
-        "unverified" => payments
-            .refresh(&payment)
-            .await
-            .map_err(|e| JobError(e.to_string()))?,
+        // A payment the provider has not named yet is asked about by the id the
+        // notification names (the provider's answer must still be this payment's).
+        "unverified" => {
+            let mut asked = payment.clone();
+            if asked.provider_payment_id.is_none() && !reported.payment_id.is_empty() {
+                asked.provider_payment_id = Some(reported.payment_id.clone());
+            }
+            match payments.refresh(&asked).await {
+                Ok(report) => report,
+                // The provider does not confirm it: a forged or mistaken notification.
+                Err(PaymentsError::Provider(
+                    e @ (ProviderError::Refused { .. } | ProviderError::NoSuchPayment),
+                )) => {
+                    return flag(
+                        "rejected",
+                        format!("決済会社への照会で確認できませんでした: {e}"),
+                    )
+                    .await
+                }
+                Err(e) => return Err(JobError(e.to_string())),
+            }
+        }
         // Not verifiable and nobody to ask: it may confirm a checkout still waiting for its
         // whole amount, never move a payment that moved already.
         "checked" if payment.state() != PaymentState::Pending || !confirms => {

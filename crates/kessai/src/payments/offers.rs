@@ -70,6 +70,7 @@ pub fn offer(
     payment: &Payment,
     capabilities: Capabilities,
     provider_label: &str,
+    button: impl Fn(Operation) -> &'static str,
 ) -> Option<Offer> {
     let status = payment.provider_status_label.as_deref().unwrap_or("未確定");
     if order.order_status == OrderStatus::Cancelled.as_str() {
@@ -77,7 +78,8 @@ pub fn offer(
             operation: Operation::Cancel,
             amount: payment.amount,
             message: format!(
-                "対応状況は「キャンセル」ですが、{provider_label}の決済（{status}）は取り消されていません。受注をキャンセルにしても決済は自動では取り消されないため、決済も取り消す場合は[キャンセル処理]を押してください。"
+                "対応状況は「キャンセル」ですが、{provider_label}の決済（{status}）は取り消されていません。受注をキャンセルにしても決済は自動では取り消されないため、決済も取り消す場合は[{}]を押してください。",
+                button(Operation::Cancel)
             ),
         });
     }
@@ -86,10 +88,11 @@ pub fn offer(
         operation: Operation::ChangeAmount,
         amount: order.total,
         message: format!(
-            "総合計金額（{}円）と決済金額（{}円）が一致しません。受注の金額を変更しても決済金額は自動では変わらないため、決済金額を{}円に変更する場合は[金額変更]を押してください。",
+            "総合計金額（{}円）と決済金額（{}円）が一致しません。受注の金額を変更しても決済金額は自動では変わらないため、決済金額を{}円に変更する場合は[{}]を押してください。",
             group_thousands(order.total),
             group_thousands(payment.amount),
             group_thousands(order.total),
+            button(Operation::ChangeAmount),
         ),
     })
 }

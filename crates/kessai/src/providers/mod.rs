@@ -51,6 +51,7 @@ pub struct Context<'a> {
 pub enum Connector {
     Paygent(Arc<paygent::Config>),
     Remise(Arc<remise::Config>),
+    Atone(Arc<atone::Config>),
 }
 
 /// A hand-off step's input in the provider's own shape: what the buyer's browser brought
@@ -60,6 +61,7 @@ pub enum Connector {
 pub enum Submission {
     Paygent(Box<paygent::Submission>),
     Remise(remise::Submission),
+    Atone(atone::Submission),
 }
 
 impl Submission {
@@ -68,6 +70,7 @@ impl Submission {
         match self {
             Self::Paygent(_) => paygent::KEY,
             Self::Remise(_) => remise::KEY,
+            Self::Atone(_) => atone::KEY,
         }
     }
 }
@@ -95,13 +98,16 @@ pub fn connect(provider: &str, values: &Values, context: &Context) -> Option<Con
         remise::KEY => Some(Connector::Remise(Arc::new(remise::Config::from_values(
             values, context,
         )))),
+        atone::KEY => Some(Connector::Atone(Arc::new(atone::Config::from_values(
+            values, context,
+        )))),
         _ => None,
     }
 }
 
 /// Whether kessai runs payments of `provider` (it has a connector).
 pub fn connects(provider: &str) -> bool {
-    matches!(provider, paygent::KEY | remise::KEY)
+    matches!(provider, paygent::KEY | remise::KEY | atone::KEY)
 }
 
 /// Whether buyers can pay with a settlement kind: its provider has a connector, which runs
@@ -152,6 +158,7 @@ pub fn describe(provider: &str, kind: &str, code: &str) -> StatusInfo {
     match provider {
         paygent::KEY => paygent::map::Status::parse(code).info(paygent::map::service_of(kind)),
         remise::KEY => remise::map::Status::parse(code).info(code),
+        atone::KEY => atone::map::Status::parse(code).info(code),
         _ => StatusInfo {
             label: format!("不明なステータス({code})"),
             state: crate::domain::payment::PaymentState::Pending,
@@ -166,6 +173,7 @@ pub fn confirms_order(provider: &str, kind: &str, code: &str) -> bool {
     match (provider, paygent::map::Service::from_kind(kind)) {
         (paygent::KEY, Some(service)) => paygent::map::Status::parse(code).confirms_order(service),
         (remise::KEY, _) => remise::map::Status::parse(code).confirms_order(),
+        (atone::KEY, _) => atone::map::Status::parse(code).confirms_order(),
         _ => false,
     }
 }
@@ -219,6 +227,7 @@ pub fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
         .iter()
         .chain(remise::handoff::TEMPLATES)
         .chain(remise::cards::TEMPLATES)
+        .chain(atone::handoff::TEMPLATES)
         .copied()
 }
 
@@ -226,6 +235,7 @@ pub fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
 pub fn asset(name: &str) -> Option<(&'static str, &'static str)> {
     paygent::handoff::ASSETS
         .iter()
+        .chain(atone::handoff::ASSETS)
         .find(|(n, _, _)| *n == name)
         .map(|(_, content_type, body)| (*content_type, *body))
 }
@@ -236,6 +246,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => paygent::KEY,
             Self::Remise(_) => remise::KEY,
+            Self::Atone(_) => atone::KEY,
         }
     }
 
@@ -244,6 +255,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.environment,
             Self::Remise(c) => c.card_environment,
+            Self::Atone(c) => c.environment,
         }
     }
 
@@ -252,6 +264,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.environment,
             Self::Remise(c) => c.environment_of(kind),
+            Self::Atone(c) => c.environment,
         }
     }
 
@@ -260,6 +273,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => form::Charset::Utf8,
             Self::Remise(_) => form::Charset::Cp932,
+            Self::Atone(_) => form::Charset::Utf8,
         }
     }
 
@@ -273,6 +287,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => paygent::map::operation_label(kind, code, operation),
             Self::Remise(c) => remise::map::operation_label(c.extset.is_some(), operation),
+            Self::Atone(_) => atone::map::operation_label(operation),
         }
     }
 
@@ -282,6 +297,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => None,
             Self::Remise(c) => c.operations_note(kind),
+            Self::Atone(_) => Some("atoneの「取消」と受注の「キャンセル」は連動しません。取り消した決済は元に戻せません。"),
         }
     }
 
@@ -291,6 +307,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => None,
             Self::Remise(c) => c.lapse(p),
+            Self::Atone(_) => None,
         }
     }
 
@@ -299,6 +316,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.offers(kind),
             Self::Remise(c) => c.offers(kind),
+            Self::Atone(c) => c.offers(kind),
         }
     }
 
@@ -308,6 +326,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.capabilities(kind, code),
             Self::Remise(c) => c.capabilities(kind, code),
+            Self::Atone(c) => c.capabilities(kind, code),
         }
     }
 
@@ -316,6 +335,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.deadline_notice(kind),
             Self::Remise(c) => c.deadline_notice(kind),
+            Self::Atone(_) => None,
         }
     }
 
@@ -326,6 +346,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.handoff(checkout, error),
             Self::Remise(c) => c.handoff(checkout, error),
+            Self::Atone(c) => c.handoff(checkout, error),
         }
     }
 
@@ -336,6 +357,7 @@ impl Connector {
                 .form_submission(step, fields)
                 .map(|s| Submission::Paygent(Box::new(s))),
             Self::Remise(c) => c.form_submission(step, fields).map(Submission::Remise),
+            Self::Atone(c) => c.form_submission(step, fields).map(Submission::Atone),
         }
     }
 
@@ -344,6 +366,7 @@ impl Connector {
         match (self, submission) {
             (Self::Paygent(c), Submission::Paygent(s)) => c.resume(checkout, *s).await,
             (Self::Remise(c), Submission::Remise(s)) => c.resume(checkout, s),
+            (Self::Atone(c), Submission::Atone(s)) => c.resume(checkout, s).await,
             (_, submission) => Resumed::to(Next::Declined(Decline::retry(format!(
                 "この入力は{}のお支払いには使えません。",
                 provider(submission.provider()).map_or(submission.provider(), |p| p.label)
@@ -364,6 +387,10 @@ impl Connector {
             (Self::Remise(_), _) => Err(ProviderError::NotConfigured(
                 "ルミーズの決済はルミーズの決済ページで行います。".to_owned(),
             )),
+            // atone's widget registers the transaction; kessai only reads it back.
+            (Self::Atone(_), _) => Err(ProviderError::NotConfigured(
+                "atoneの決済はatoneの画面で行います。".to_owned(),
+            )),
         }
     }
 
@@ -378,6 +405,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.capture(p, shipment).await,
             Self::Remise(c) => c.capture(p, shipment).await,
+            Self::Atone(c) => c.capture(p, shipment).await,
         }
     }
 
@@ -386,6 +414,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.change_amount(p, amount).await,
             Self::Remise(c) => c.change_amount(p, amount).await,
+            Self::Atone(c) => c.change_amount(p, amount).await,
         }
     }
 
@@ -394,6 +423,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.cancel(p).await,
             Self::Remise(c) => c.cancel(p).await,
+            Self::Atone(c) => c.cancel(p).await,
         }
     }
 
@@ -402,6 +432,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.refund(p, amount).await,
             Self::Remise(c) => c.refund(p, amount).await,
+            Self::Atone(c) => c.refund(p, amount).await,
         }
     }
 
@@ -410,6 +441,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.refresh(p).await,
             Self::Remise(c) => c.refresh(p).await,
+            Self::Atone(c) => c.refresh(p).await,
         }
     }
 
@@ -419,6 +451,9 @@ impl Connector {
             Self::Paygent(c) => c.charge(charge).await,
             Self::Remise(_) => Err(ProviderError::NotConfigured(
                 "ルミーズの自動継続課金にはまだ対応していません。".to_owned(),
+            )),
+            Self::Atone(_) => Err(ProviderError::NotConfigured(
+                "atoneの自動継続課金にはまだ対応していません。".to_owned(),
             )),
         }
     }
@@ -430,6 +465,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.read_notice(body),
             Self::Remise(c) => c.read_notice(body),
+            Self::Atone(c) => c.read_notice(body),
         }
     }
 
@@ -438,6 +474,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.notice_report(stored, payment),
             Self::Remise(c) => c.notice_report(stored, payment),
+            Self::Atone(c) => c.notice_report(stored, payment),
         }
     }
 
@@ -446,6 +483,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => paygent::notify::ACK,
             Self::Remise(_) => remise::notify::ACK,
+            Self::Atone(_) => atone::notify::ACK,
         }
     }
 
@@ -455,6 +493,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.fetch_notice().await,
             Self::Remise(_) => Ok(None),
+            Self::Atone(_) => Ok(None),
         }
     }
 
@@ -465,6 +504,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.keeps_cards(),
             Self::Remise(c) => c.keeps_cards(),
+            Self::Atone(_) => false,
         }
     }
 
@@ -473,6 +513,8 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.card_page(view),
             Self::Remise(c) => c.card_page(view),
+            // atone keeps no cards (`keeps_cards` is false): the member's page instead.
+            Self::Atone(_) => Page::Redirect(view.back_url.clone()),
         }
     }
 
@@ -481,6 +523,7 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.card_submission(fields).map(CardSubmission::Paygent),
             Self::Remise(c) => c.card_submission(fields).map(CardSubmission::Remise),
+            Self::Atone(_) => Err(FormError::UnknownStep),
         }
     }
 
@@ -510,6 +553,7 @@ impl Connector {
             // Remise offers no deletion of a PayQuick card (spec §4): ペイクイックを解除する
             // forgets it here, and the next purchase asks for the card again.
             Self::Remise(_) => Ok(()),
+            Self::Atone(_) => Ok(()),
         }
     }
 }
@@ -587,7 +631,7 @@ mod tests {
         assert!(has_checkout("paygent_paidy"));
         assert!(has_checkout("remise_card"));
         assert!(has_checkout("remise_conv"));
-        assert!(!has_checkout("atone"));
+        assert!(has_checkout("atone"));
         assert!(!has_checkout("unknown"));
     }
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod atone;
 pub mod remise;
 
 use std::path::PathBuf;
@@ -630,10 +631,18 @@ impl TestApp {
             .unwrap_or_else(|| panic!("{pushed}"))
     }
 
-    /// Pushes the sandbox's queued notifications, then lets the worker process them;
-    /// returns how many were delivered.
+    /// Has every sandbox send the notifications it has queued (Paygent's pushes, Remise's
+    /// 収納情報通知, atone's webhooks), then lets the worker process them; returns how many
+    /// of Paygent's were delivered.
     pub async fn deliver_notices(&self) -> u64 {
         let delivered = self.push_notices().await;
+        for deliver in [
+            "/sandbox/remise/backoffice/notices/deliver",
+            "/sandbox/atone/testtool/webhooks/deliver",
+        ] {
+            let r = self.client.post(self.url(deliver)).send().await.unwrap();
+            assert!(r.status().is_success(), "{deliver}");
+        }
         self.worker.run_until_idle().await.unwrap();
         delivered
     }

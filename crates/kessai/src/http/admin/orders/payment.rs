@@ -32,14 +32,24 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
     };
     let provider_label = providers::provider(&p.provider).map_or("", |s| s.label);
     let capabilities = state.payments.capabilities(&p).await?;
-    let mut operations: Vec<Value> = Vec::new();
-    for op in capabilities.operations {
-        operations.push(context! {
-            key => op.as_str(),
-            label => state.payments.operation_label(&p, *op).await?,
-            needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund),
-        });
-    }
+    let connector = state.payments.connector_of(&p.provider).await?;
+    let code = p.provider_status_code.as_deref();
+    let button = |op: Operation| {
+        connector.as_ref().map_or(op.label(), |c| {
+            c.operation_label(&p.settlement_kind, code, op)
+        })
+    };
+    let operations: Vec<Value> = capabilities
+        .operations
+        .iter()
+        .map(|op| {
+            context! {
+                key => op.as_str(),
+                label => button(*op),
+                needs_amount => matches!(op, Operation::ChangeAmount | Operation::Refund),
+            }
+        })
+        .collect();
     let history: Vec<Value> = state
         .store
         .payment_operations(p.id)
@@ -57,10 +67,10 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
             context! { n => i, outcome, ..Value::from_serialize(&row) }
         })
         .collect();
-    let offer = offers::offer(order, &p, capabilities, provider_label).map(|o| {
+    let offer = offers::offer(order, &p, capabilities, provider_label, button).map(|o| {
         context! {
             operation => o.operation.as_str(),
-            label => o.operation.label(),
+            label => button(o.operation),
             amount => o.amount,
             message => o.message,
         }
