@@ -127,10 +127,10 @@ test(
       assert.equal(await payment.locator('#payment-status').innerText(), '売上計上');
       assert.equal(await shownPaymentId(operator), secondId);
       assert.deepEqual(await paymentButtons(operator), ['取消', '取引参照']);
-      // The operation and the status it led to share the manual's word: two 売上計上 rows.
+      // The status it led to, then the call (atone's settle).
       assert.deepEqual((await historyRows(operator)).slice(0, 3), [
         ['売上計上', '6,600円', secondId],
-        ['売上計上', '6,600円', secondId],
+        ['売上確定(settle)', '6,600円', secondId],
         ['仮売上', '6,600円', secondId],
       ]);
       await screenshot(operator, 'admin-order-atone-sales');

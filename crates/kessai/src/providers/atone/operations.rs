@@ -24,14 +24,17 @@ impl Config {
         _shipment: Option<&Shipment>,
     ) -> Result<Done, ProviderError> {
         let t = self.client().settle(id_of(p)?).await?;
-        Ok(done("売上計上", status_of(&t).report(&t.id, p.amount)))
+        Ok(done(
+            "売上確定(settle)",
+            status_of(&t).report(&t.id, p.amount),
+        ))
     }
 
     /// 取消: atone refunds the whole amount (before or after 売上計上).
     pub async fn cancel(&self, p: &PaymentRef) -> Result<Done, ProviderError> {
         let id = id_of(p)?;
         self.client().cancel(id).await?;
-        Ok(done("取消", Status::Cancelled.report(id, p.amount)))
+        Ok(done("取消(refund)", Status::Cancelled.report(id, p.amount)))
     }
 
     /// atone has no partial refund in the manual: 取消 refunds the whole amount.
