@@ -345,5 +345,8 @@ pub fn mounted<S: Clone + Send + Sync + 'static>(
             auto_deliver: auto_push,
             ..Default::default()
         },
+        // Kuroneko Web Collect posts nothing to the shop server to server; its fixed
+        // trader is all the demo needs.
+        yamato: sandbox::yamato::Options::default(),
     })
 }

@@ -165,3 +165,37 @@ async fn the_webhook_alone_recovers_the_order_of_a_buyer_who_closed_the_browser(
     assert!(p.order_id.is_some(), "recovered from the pre-payment log");
     assert_eq!(p.state(), PaymentState::Captured);
 }
+
+#[tokio::test]
+async fn an_amount_change_of_a_cancelled_order_is_not_sent_to_atone() {
+    let app = TestApp::demo().await;
+    app.set_provider("atone", &[("sale_mode", "auth")]).await;
+    let started = app.start_checkout_paid_by("atone").await;
+    pay_with_atone(&app, &started.link_key, members::STANDARD).await;
+    let p = app.payment(started.payment_id).await;
+    let now = app.state.clock.now();
+    app.state
+        .store
+        .set_order_status(p.order_id.unwrap(), "cancelled", now)
+        .await
+        .unwrap();
+
+    let refused = operate(
+        &app,
+        p.id,
+        OperationRequest {
+            amount: Some(p.amount + 100),
+            ..asked(Operation::ChangeAmount)
+        },
+    )
+    .await;
+
+    assert!(
+        matches!(refused, Err(PaymentsError::Amount(ref m)) if m.contains("キャンセル")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        app.payment(p.id).await.provider_payment_id,
+        p.provider_payment_id
+    );
+}

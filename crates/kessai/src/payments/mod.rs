@@ -345,6 +345,12 @@ impl Payments {
             return Err(not_allowed(payment, operation));
         }
         let amount = operation_amount(payment, operation, amount, capabilities)?;
+        if operation == Operation::ChangeAmount && self.order_cancelled(payment).await? {
+            return Err(PaymentsError::Amount(
+                "対応状況が「キャンセル」の受注は決済金額を変更できません(決済会社へは連携しません)。"
+                    .to_owned(),
+            ));
+        }
         let row = self
             .store
             .begin_payment_operation(

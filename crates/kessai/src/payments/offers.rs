@@ -22,6 +22,19 @@ impl Payments {
         })
     }
 
+    /// Whether the payment's order is 対応状況 キャンセル (an amount change is then not
+    /// sent to the provider, as the manuals say).
+    pub(super) async fn order_cancelled(&self, payment: &Payment) -> Result<bool, StoreError> {
+        let Some(order_id) = payment.order_id else {
+            return Ok(false);
+        };
+        Ok(self
+            .store
+            .order(order_id)
+            .await?
+            .is_some_and(|o| o.order_status == OrderStatus::Cancelled.as_str()))
+    }
+
     /// What the 決済情報 block tells the operator beside a payment's buttons.
     pub async fn operations_note(
         &self,

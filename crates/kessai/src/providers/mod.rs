@@ -200,6 +200,7 @@ pub fn registered_urls(provider: &str, public_url: &str) -> Vec<RegisteredUrl> {
     match provider {
         paygent::KEY => paygent::registered_urls(public_url),
         remise::KEY => remise::registered_urls(public_url),
+        atone::KEY => atone::registered_urls(public_url),
         _ => Vec::new(),
     }
 }

@@ -97,6 +97,15 @@ impl Config {
     }
 }
 
+/// The URL the operator registers as atone's 決済Webhook in atone's merchant console.
+pub fn registered_urls(public_url: &str) -> Vec<super::interface::RegisteredUrl> {
+    vec![super::interface::RegisteredUrl {
+        label: "決済Webhook URL",
+        url: format!("{}/notify/{KEY}", public_url.trim_end_matches('/')),
+        note: "atoneの加盟店管理システムで決済Webhookを設定すると、購入者がatoneの画面を閉じて戻らなかった注文も、atoneへの取引参照で確かめてから受注になります。",
+    }]
+}
+
 /// The settings at `pairs` resolved as the test suites use them.
 #[cfg(test)]
 pub(crate) fn config(pairs: &[(&str, &str)]) -> Config {
