@@ -11,7 +11,11 @@
 //! multi payment pages with their result and 収納情報通知 posts, PayQuick, the 拡張セット
 //! API and a back office with the test tool, see [`remise`]) and `atone` (the REST API v1
 //! with Basic auth by the secret key, a stand-in for atone.js with its widget page and
-//! test members, the checksum, 決済Webhook and a back office, see [`atone`]).
+//! test members, the checksum, 決済Webhook and a back office, see [`atone`]) and `yamato`
+//! (クロネコwebコレクト: the card API with its XML answers — token authorisation, 3-D
+//! Secure result, kept cards, cancel, amount change, shipment entry and cancel, status
+//! inquiry — a stand-in for the token JS, the ACS page, test cards and a back office, see
+//! [`yamato`]).
 //!
 //! What the simulators share lives at the top: `form` reads and writes the Shift_JIS (or
 //! UTF-8) forms both protocols use, `outbound` is the client that posts to the shop and
@@ -33,13 +37,14 @@ pub mod paygent;
 pub mod remise;
 mod shared;
 pub mod tls;
+pub mod yamato;
 
 /// Where the simulators read the current time; tests and demos pass a clock they can move
 /// forward so that deadlines lapse without waiting.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Names of the simulators this build serves.
-pub const PROVIDERS: &[&str] = &["paygent", "remise", "atone"];
+pub const PROVIDERS: &[&str] = &["paygent", "remise", "atone", "yamato"];
 
 /// How the sandboxes are set up by the application that mounts them.
 #[derive(Clone)]
@@ -52,6 +57,8 @@ pub struct Options {
     pub remise: remise::Options,
     /// Settings of the atone sandbox.
     pub atone: atone::Options,
+    /// Settings of the Kuroneko Web Collect sandbox.
+    pub yamato: yamato::Options,
 }
 
 impl Default for Options {
@@ -62,6 +69,7 @@ impl Default for Options {
             paygent: paygent::Options::default(),
             remise: remise::Options::default(),
             atone: atone::Options::default(),
+            yamato: yamato::Options::default(),
         }
     }
 }
@@ -87,5 +95,9 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(options: Options) -> Router
             "/remise",
             remise::router(options.clock.clone(), options.remise),
         )
-        .nest("/atone", atone::router(options.clock, options.atone))
+        .nest(
+            "/atone",
+            atone::router(options.clock.clone(), options.atone),
+        )
+        .nest("/yamato", yamato::router(options.clock, options.yamato))
 }

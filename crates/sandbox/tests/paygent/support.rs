@@ -139,6 +139,7 @@ impl Paygent {
             paygent: options,
             remise: sandbox::remise::Options::default(),
             atone: sandbox::atone::Options::default(),
+            yamato: sandbox::yamato::Options::default(),
         });
         Self { app, now }
     }

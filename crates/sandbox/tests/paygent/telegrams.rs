@@ -607,7 +607,7 @@ async fn the_sandbox_index_lists_paygent() {
     let index: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         index["providers"],
-        serde_json::json!(["paygent", "remise", "atone"])
+        serde_json::json!(["paygent", "remise", "atone", "yamato"])
     );
 }
 
