@@ -94,6 +94,20 @@ pub struct StatusInfo {
     pub step: u16,
 }
 
+impl StatusInfo {
+    /// The report of a payment of the provider's `payment_id` in this status (`code`).
+    pub fn report(self, payment_id: &str, code: &str, amount: Option<i64>) -> Report {
+        Report {
+            payment_id: payment_id.to_owned(),
+            code: code.to_owned(),
+            label: self.label,
+            state: self.state,
+            step: self.step,
+            amount,
+        }
+    }
+}
+
 /// What a successful provider call achieved.
 #[derive(Clone, Debug)]
 pub struct Done {

@@ -153,14 +153,8 @@ impl Status {
 
     /// The report of this status for the provider's payment id, with the amount.
     pub fn report(self, payment_id: &str, amount: i64) -> Report {
-        Report {
-            payment_id: payment_id.to_owned(),
-            code: self.code().to_owned(),
-            label: self.label().to_owned(),
-            state: self.state(),
-            step: self.step(),
-            amount: Some(amount),
-        }
+        self.info(self.code())
+            .report(payment_id, self.code(), Some(amount))
     }
 }
 
