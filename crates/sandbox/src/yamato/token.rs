@@ -197,8 +197,14 @@ fn mint(store: &Store, form: &Form, now: DateTime<Utc>) -> Result<Token, Vec<Pro
             );
         }
     }
-    let card = match (text("cardKey"), &member) {
-        (Some(_), None) => {
+    let card = match (text("cardKey"), keeps, &member) {
+        (None, _, _) => typed(form, now, &mut problems).map(TokenCard::New),
+        (Some(key), _, Some(m)) => {
+            kept(store, trader, m, key, text("lastCreditDate"), &mut problems)
+        }
+        // The member fields are wrong, and already listed.
+        (Some(_), Some(true), None) => None,
+        (Some(_), _, None) => {
             problems.add(
                 7,
                 Check::Invalid,
@@ -207,8 +213,6 @@ fn mint(store: &Store, form: &Form, now: DateTime<Utc>) -> Result<Token, Vec<Pro
             );
             None
         }
-        (Some(key), Some(m)) => kept(store, trader, m, key, text("lastCreditDate"), &mut problems),
-        (None, _) => typed(form, now, &mut problems).map(TokenCard::New),
     };
     let needs_code = matches!(auth_div, Some(2 | 3));
     match text("securityCode") {
@@ -455,5 +459,18 @@ mod tests {
         );
         assert_eq!(codes("authDiv=0"), vec!["Y021010101"]);
         assert_eq!(codes("traderCode=1"), vec!["Y021010104"]);
+    }
+
+    #[test]
+    fn a_card_key_needs_the_option_service_and_a_known_card() {
+        let one_off = format!("traderCode={TRADER_CODE}&authDiv=0&optServDiv=00&checkSum={}&cardKey=1&lastCreditDate=20260510100000", sha256_hex(&format!("{ACCESS_KEY}0")));
+        let member = format!("traderCode={TRADER_CODE}&authDiv=0&optServDiv=01&memberId=wc-1&authKey=k1&checkSum={}&cardKey=1&lastCreditDate=20260510100000", sha256_hex(&format!("wc-1k1{ACCESS_KEY}0")));
+        let broken = format!(
+            "traderCode={TRADER_CODE}&authDiv=0&optServDiv=01&memberId=wc-1&checkSum=x&cardKey=1"
+        );
+
+        assert_eq!(codes(&one_off), vec!["Y021010704"]);
+        assert_eq!(codes(&member), vec!["Y021010704"]);
+        assert_eq!(codes(&broken), vec!["Y021010501"]);
     }
 }
