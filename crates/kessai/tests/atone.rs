@@ -199,3 +199,22 @@ async fn an_amount_change_of_a_cancelled_order_is_not_sent_to_atone() {
         p.provider_payment_id
     );
 }
+
+#[tokio::test]
+async fn the_payment_object_kessai_gives_atones_widget_is_as_recorded() {
+    let app = TestApp::demo().await;
+    app.set_provider("atone", &[("sale_mode", "auth")]).await;
+    let started = app.start_checkout_paid_by("atone").await;
+
+    let (_, page) = app.page(&format!("/checkout/{}", started.link_key)).await;
+    let mut payment: serde_json::Value =
+        serde_json::from_str(&common::attr(&page, "id=\"atone-form\"", "data-payment")).unwrap();
+    let checksum = payment["checksum"].take();
+    let expected = kessai::providers::atone::wire::checksum(&payment, sandbox::atone::SECRET_KEY);
+
+    assert_eq!(checksum, expected.as_str(), "signed with the secret key");
+    let text = serde_json::to_string_pretty(&payment)
+        .unwrap()
+        .replace(&started.link_key, "<LINK_KEY>");
+    insta::assert_snapshot!("atone_payment_object", text);
+}

@@ -535,3 +535,39 @@ async fn the_settings_tab_shows_the_urls_to_register_and_the_order_page_where_op
         "{block}"
     );
 }
+
+/// The hand-off form of a checkout as `name=value` lines, with what changes from run to run
+/// (the link key, kessai's address) replaced by names.
+async fn handoff_request(app: &TestApp, link_key: &str) -> String {
+    let (_, page) = app.page(&format!("/checkout/{link_key}")).await;
+    let (action, fields) = common::remise::form_of(&page, "");
+    let mut lines = vec![format!("POST {action}")];
+    lines.extend(fields.iter().map(|(k, v)| format!("{k}={v}")));
+    lines
+        .join("\n")
+        .replace(link_key, "<LINK_KEY>")
+        .replace(&app.address, "<KESSAI>")
+}
+
+#[tokio::test]
+async fn the_card_and_multi_payment_requests_kessai_hands_to_remise_are_as_recorded() {
+    let app = TestApp::demo().await;
+    set_remise(&app, &[("multi_pay_days", "7")]).await;
+    let member = app.create_member("snapshot@example.jp").await;
+    let card = app
+        .start_checkout_of(&app.checkout_paid_by("remise_card", Some(member)).await)
+        .await;
+    let multi = app.start_checkout_paid_by("remise_multi").await;
+
+    let card_request = handoff_request(&app, &card.link_key).await;
+    let multi_request = handoff_request(&app, &multi.link_key).await;
+    let pay_date = (app.state.clock.today_in_japan() + chrono::Days::new(7))
+        .format("%Y%m%d")
+        .to_string();
+
+    insta::assert_snapshot!("remise_card_request", card_request);
+    insta::assert_snapshot!(
+        "remise_multi_request",
+        multi_request.replace(&pay_date, "<TODAY+7>")
+    );
+}
