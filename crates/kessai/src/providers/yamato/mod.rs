@@ -1,8 +1,10 @@
 //! The Kuroneko Web Collect (Yamato) connector. So far its settings tab, its wire format
-//! ([`wire`]: function addresses, the `<return>` XML, check sums, the 送り状番号 rule) and its
-//! 取引状況 ([`map`]); the checkout and the operations arrive with its issue, and until then
-//! the registry connects no Yamato payments.
+//! ([`wire`]: function addresses, the `<return>` XML, check sums, the 送り状番号 rule), its
+//! 取引状況 ([`map`]) and the API client ([`client`]: A06–A09, E01, E02, E04); the checkout
+//! and the operations arrive with its issue, and until then the registry connects no Yamato
+//! payments.
 
+pub mod client;
 pub mod map;
 pub mod settings;
 pub mod wire;
