@@ -122,6 +122,21 @@ export async function selectedLabel(select) {
   return (await select.locator('option:checked').innerText()).trim();
 }
 
+/**
+ * The open 受注データ's 入金状況 once it reads `label`, reloading while it does not: the
+ * order follows its payment's status in a write of its own, so a reload may fall between
+ * the two. Answers what it read last.
+ */
+export async function receiptStatus(page, label, { attempts = 20 } = {}) {
+  const select = () => page.getByLabel('入金状況', { exact: true });
+  for (let i = 1; i < attempts; i += 1) {
+    if ((await selectedLabel(select())) === label) { return label; }
+    await page.waitForTimeout(250);
+    await page.reload();
+  }
+  return selectedLabel(select());
+}
+
 /** The 決済情報 block of the open 受注データ. */
 export function paymentSection(page) {
   return page.getByRole('region', { name: '決済情報' });

@@ -12,6 +12,7 @@ import {
   paymentHistory,
   paymentOperation,
   paymentSection,
+  receiptStatus,
   refreshPayment,
   selectedLabel,
 } from '../lib/admin.mjs';
@@ -89,7 +90,7 @@ test(
     await reloadUntil(page, payment.locator('#payment-status', { hasText: '消込済' }), {
       what: 'the payment at the store (消込済)',
     });
-    assert.equal(await selectedLabel(page.getByLabel('入金状況', { exact: true })), '入金済み');
+    assert.equal(await receiptStatus(page, '入金済み'), '入金済み');
     assert.deepEqual(
       (await paymentHistory(page)).map(([, , kind]) => kind),
       ['消込済', '申込済', 'コンビニ決済申込'],
@@ -134,7 +135,7 @@ test(
     await reloadUntil(page, payment.locator('#payment-status', { hasText: '消込済' }), {
       what: 'the payment at the ATM (消込済)',
     });
-    assert.equal(await selectedLabel(page.getByLabel('入金状況', { exact: true })), '入金済み');
+    assert.equal(await receiptStatus(page, '入金済み'), '入金済み');
     assert.deepEqual(
       (await paymentHistory(page)).map(([, , kind]) => kind),
       ['消込済', '申込済', 'ATM決済申込'],
@@ -180,7 +181,7 @@ test(
     await reloadUntil(page, payment.locator('#payment-status', { hasText: '消込済' }), {
       what: 'the payment at the bank (消込済)',
     });
-    assert.equal(await selectedLabel(page.getByLabel('入金状況', { exact: true })), '入金済み');
+    assert.equal(await receiptStatus(page, '入金済み'), '入金済み');
     assert.equal((await paymentHistory(page))[0][2], '消込済');
   }),
 );

@@ -6,7 +6,16 @@
 // order 入金済み.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { login, openOrder, orderListRow, paymentHistory, paymentOperation, paymentSection, selectedLabel } from '../lib/admin.mjs';
+import {
+  login,
+  openOrder,
+  orderListRow,
+  paymentHistory,
+  paymentOperation,
+  paymentSection,
+  receiptStatus,
+  selectedLabel,
+} from '../lib/admin.mjs';
 import { launch, reloadUntil, screenshot } from '../lib/browser.mjs';
 import {
   REMISE_CARDS,
@@ -150,7 +159,7 @@ test(
     await reloadUntil(page, payment.locator('#payment-status', { hasText: '入金済み' }), {
       what: 'the 収納情報通知 (入金済み)',
     });
-    assert.equal(await selectedLabel(page.getByLabel('入金状況', { exact: true })), '入金済み');
+    assert.equal(await receiptStatus(page, '入金済み'), '入金済み');
     // The notification names the store the buyer paid at: 入金済み(ローソン).
     const kinds = (await paymentHistory(page)).map(([, , kind]) => kind);
     assert.equal(kinds.length, 2, JSON.stringify(kinds));
