@@ -399,6 +399,19 @@ pub struct NoticeHead {
     pub verdict: Verdict,
 }
 
+impl NoticeHead {
+    /// A notification that cannot be read as the provider's: rejected, keyed by a
+    /// fingerprint of its body so that the same body resent is stored once.
+    pub fn malformed(provider: &str, body: &[u8], about: MatchKey, why: String) -> NoticeHead {
+        let fingerprint = super::http::sha256_hex(&[&String::from_utf8_lossy(body)]);
+        NoticeHead {
+            dedup_key: format!("{provider}:malformed:{fingerprint}"),
+            about,
+            verdict: Verdict::Rejected(why),
+        }
+    }
+}
+
 /// How a notification names its payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MatchKey {

@@ -10,6 +10,7 @@
 
 pub mod atone;
 pub mod form;
+pub mod http;
 pub mod interface;
 pub mod paygent;
 pub mod remise;

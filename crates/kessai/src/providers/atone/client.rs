@@ -28,11 +28,7 @@ impl Client {
         Client {
             base: base.trim_end_matches('/').to_owned(),
             secret_key,
-            http: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("the HTTP client builds"),
+            http: crate::providers::http::client(TIMEOUT),
         }
     }
 

@@ -37,16 +37,12 @@ impl Config {
                         .to_owned(),
                 ),
             },
-            Err(e) => {
-                use sha2::{Digest, Sha256};
-                let digest = Sha256::digest(body);
-                let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-                NoticeHead {
-                    dedup_key: format!("malformed:{hex}"),
-                    about: MatchKey::Nothing,
-                    verdict: Verdict::Rejected(format!("atoneの取引として読めない通知です: {e}")),
-                }
-            }
+            Err(e) => NoticeHead::malformed(
+                super::KEY,
+                body,
+                MatchKey::Nothing,
+                format!("atoneの取引として読めない通知です: {e}"),
+            ),
         }
     }
 

@@ -48,17 +48,15 @@ impl Config {
         let items = decode(body).unwrap_or_default();
         let get = |name: &str| items.get(name).map(String::as_str).unwrap_or("");
         let about = match_key(get("trading_id"));
-        let fingerprint = wire::sha256_hex(&[&String::from_utf8_lossy(body)]);
         let notice_id = get("payment_notice_id");
         if notice_id.is_empty() || get("payment_status").is_empty() {
-            return NoticeHead {
-                dedup_key: format!("{KEY}:malformed:{fingerprint}"),
+            return NoticeHead::malformed(
+                KEY,
+                body,
                 about,
-                verdict: Verdict::Rejected(
-                    "通知の形式が正しくありません(payment_notice_id または payment_status がありません)"
-                        .to_owned(),
-                ),
-            };
+                "通知の形式が正しくありません(payment_notice_id または payment_status がありません)"
+                    .to_owned(),
+            );
         }
         let genuine_key = self.notice_key(notice_id);
         if self.notice_hash_key.is_empty() {
@@ -95,7 +93,10 @@ impl Config {
         } else {
             // Keyed apart from the genuine notice, so a forgery cannot shadow it.
             NoticeHead {
-                dedup_key: format!("{KEY}:forged:{fingerprint}"),
+                dedup_key: format!(
+                    "{KEY}:forged:{}",
+                    wire::sha256_hex(&[&String::from_utf8_lossy(body)])
+                ),
                 about,
                 verdict: Verdict::Rejected(
                     "ハッシュ値(hc)が一致しないため、通知を反映しませんでした".to_owned(),

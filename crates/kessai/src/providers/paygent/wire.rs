@@ -10,6 +10,8 @@ pub use crate::providers::form::{
     cut, decode_form, encode_form, full_width, unmappable_chars, Charset, EncodeError,
 };
 use crate::providers::form::{decode_text, NotInCharset};
+/// Lower-case hex SHA-256 of the concatenated parts, the hash every Paygent check uses.
+pub use crate::providers::http::sha256_hex;
 
 /// A response that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -124,16 +126,6 @@ pub fn decode_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, DecodeError> {
         records.push(record);
     }
     Ok(records)
-}
-
-/// Lower-case hex SHA-256 of the concatenated parts, the hash every Paygent check uses.
-pub fn sha256_hex(parts: &[&str]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-    }
-    hex::encode(hasher.finalize())
 }
 
 /// Compares a received hash with the expected one without leaking where they differ.

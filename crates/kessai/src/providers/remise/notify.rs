@@ -27,10 +27,11 @@ impl Config {
     /// Reads a notification's raw body.
     pub fn read_notice(&self, body: &[u8]) -> NoticeHead {
         let Some(fields) = Fields::decode(body) else {
-            return rejected(
+            return NoticeHead::malformed(
+                super::KEY,
                 body,
-                "Shift_JISとして読めない通知です。".to_owned(),
                 MatchKey::Nothing,
+                "Shift_JISとして読めない通知です。".to_owned(),
             );
         };
         let kind = fields.kind();
@@ -57,10 +58,11 @@ impl Config {
                 fields.get("X-S_TORIHIKI_NO"),
             ),
             Kind::MultiReturn | Kind::Unknown => {
-                return rejected(
+                return NoticeHead::malformed(
+                    super::KEY,
                     body,
-                    "ルミーズの結果通知・収納情報通知の項目がありません。".to_owned(),
                     MatchKey::Nothing,
+                    "ルミーズの結果通知・収納情報通知の項目がありません。".to_owned(),
                 )
             }
         };
@@ -139,17 +141,6 @@ impl Config {
                 Err("反映する結果のない通知です。".to_owned())
             }
         }
-    }
-}
-
-fn rejected(body: &[u8], why: String, about: MatchKey) -> NoticeHead {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(body);
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    NoticeHead {
-        dedup_key: format!("malformed:{hex}"),
-        about,
-        verdict: Verdict::Rejected(why),
     }
 }
 

@@ -10,6 +10,7 @@ use super::map::{Service, Status};
 use super::wire::{self, ExtsetJob};
 use super::{Config, Extset};
 use crate::providers::form::{self, Charset};
+use crate::providers::http;
 use crate::providers::interface::{Done, PaymentRef, ProviderError, Report, Shipment};
 
 /// How long kessai waits for the 拡張セット's answer.
@@ -136,26 +137,14 @@ impl Config {
             Charset::Cp932,
         )
         .map_err(|e| ProviderError::NotConfigured(e.to_string()))?;
-        let response = client()
-            .post(&extset.url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded; charset=Shift_JIS",
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unknown(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(ProviderError::Unknown(format!(
-                "拡張セットがHTTP {}を返しました",
-                response.status()
-            )));
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ProviderError::Unknown(e.to_string()))?;
+        let bytes = http::post_form(
+            client(),
+            &extset.url,
+            "application/x-www-form-urlencoded; charset=Shift_JIS",
+            body,
+            "拡張セット",
+        )
+        .await?;
         let html = form::decode_text(&bytes, Charset::Cp932)
             .map_err(|_| ProviderError::Unknown("拡張セットの応答が読めません".to_owned()))?;
         let fields = wire::hidden_inputs(&html);
@@ -191,11 +180,5 @@ fn recorded(p: &PaymentRef, status: Status, amount: i64) -> Done {
 /// One client for every 拡張セット call, so connections are reused.
 fn client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("the HTTP client builds")
-    })
+    CLIENT.get_or_init(|| http::client(TIMEOUT))
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::map::error_message;
 use super::wire::{Function, Return};
 use crate::providers::form::{self, Charset};
+use crate::providers::http;
 use crate::providers::interface::ProviderError;
 
 /// How long kessai waits for Web Collect.
@@ -54,11 +55,7 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             test_gateway,
             trader_code: trader_code.to_owned(),
-            http: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("the HTTP client builds"),
+            http: http::client(TIMEOUT),
         }
     }
 
@@ -205,27 +202,15 @@ impl Client {
         all.extend_from_slice(fields);
         let body = form::encode_form(&all, Charset::Utf8)
             .map_err(|e| ProviderError::NotConfigured(e.to_string()))?;
-        let response = self
-            .http
-            .post(function.url(&self.base, self.test_gateway))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unknown(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(ProviderError::Unknown(format!(
-                "クロネコwebコレクトがHTTP {}を返しました",
-                response.status()
-            )));
-        }
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ProviderError::Unknown(e.to_string()))?;
+        let bytes = http::post_form(
+            &self.http,
+            &function.url(&self.base, self.test_gateway),
+            "application/x-www-form-urlencoded",
+            body,
+            "クロネコwebコレクト",
+        )
+        .await?;
+        let text = String::from_utf8_lossy(&bytes);
         let r = Return::parse(&text).ok_or_else(|| {
             ProviderError::Unknown("クロネコwebコレクトの応答が読めません".to_owned())
         })?;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
+pub use crate::providers::http::sha256_hex;
 
 /// A Web Collect function (spec §2) kessai calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,19 +172,6 @@ fn unescape(text: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&apos;", "'")
         .replace("&amp;", "&")
-}
-
-/// Lower-case hex SHA-256 of the concatenated parts (spec §5).
-pub fn sha256_hex(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// `check_sum` of a server call about a member's kept cards (A03, A05): SHA-256 of
