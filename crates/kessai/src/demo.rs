@@ -60,8 +60,8 @@ const CREDENTIALS: &[(&str, &[(&str, &str)])] = &[
     (
         "yamato",
         &[
-            ("trader_code", "888888801"),
-            ("access_key", "1111111"),
+            ("trader_code", "888888709"),
+            ("access_key", "1234567"),
             ("stored_card", "on"),
         ],
     ),

@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "jobs.html",
     "audit.html",
     "orders.html",
+    "orders_bulk.html",
     "members.html",
     "member.html",
     "order.html",

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::forms::{edit_form, form_fields, set};
+
 use chrono::{DateTime, Duration, Utc};
 use common::{location, TestApp};
 use encoding_rs::SHIFT_JIS;
@@ -439,72 +441,6 @@ async fn the_csv_exports_are_cp932_follow_the_filter_and_quote_what_needs_quotin
 async fn paid_order(app: &TestApp) -> (i64, i64) {
     let payment = app.card_payment().await;
     (payment.order_id.unwrap(), payment.id)
-}
-
-/// The edit form of an order as a browser would submit it unchanged.
-async fn edit_form(app: &TestApp, order_id: i64) -> Vec<(String, String)> {
-    let (status, html) = app.page(&format!("/admin/orders/{order_id}")).await;
-    assert_eq!(status, 200, "{html}");
-    let form = common::between(&html, "id=\"order-form\"", "</form>");
-    form_fields(form)
-}
-
-/// The fields a browser submits from a form's HTML: inputs (ticked boxes only), selects
-/// (the selected option) and textareas. Enough for the forms of these pages.
-fn form_fields(form: &str) -> Vec<(String, String)> {
-    let unescape = |s: &str| {
-        s.replace("&#x2f;", "/")
-            .replace("&quot;", "\"")
-            .replace("&#x27;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    };
-    let attr = |tag: &str, name: &str| {
-        let marker = format!(" {name}=\"");
-        tag.find(&marker).map(|i| {
-            let s = &tag[i + marker.len()..];
-            unescape(&s[..s.find('"').unwrap()])
-        })
-    };
-    let mut fields = Vec::new();
-    for part in form.split('<').skip(1) {
-        let tag = &part[..part.find('>').unwrap_or(part.len())];
-        if let Some(rest) = tag.strip_prefix("input") {
-            let Some(name) = attr(rest, "name") else {
-                continue;
-            };
-            let kind = attr(rest, "type").unwrap_or_default();
-            if (kind == "checkbox" || kind == "radio") && !rest.contains(" checked") {
-                continue;
-            }
-            fields.push((name, attr(rest, "value").unwrap_or_default()));
-        } else if let Some(rest) = tag.strip_prefix("textarea") {
-            let name = attr(rest, "name").unwrap();
-            let body = &part[part.find('>').unwrap() + 1..];
-            fields.push((name, unescape(body)));
-        } else if let Some(rest) = tag.strip_prefix("select") {
-            let name = attr(rest, "name").unwrap();
-            let end = form[form.find(tag).unwrap()..].find("</select>").unwrap();
-            let options = &form[form.find(tag).unwrap()..][..end];
-            let selected = options
-                .split("<option")
-                .skip(1)
-                .find(|o| o[..o.find('>').unwrap()].contains(" selected"))
-                .or_else(|| options.split("<option").nth(1))
-                .and_then(|o| attr(o, "value"))
-                .unwrap_or_default();
-            fields.push((name, selected));
-        }
-    }
-    fields
-}
-
-fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
-    match fields.iter_mut().find(|(k, _)| k == name) {
-        Some((_, v)) => *v = value.to_owned(),
-        None => fields.push((name.to_owned(), value.to_owned())),
-    }
 }
 
 async fn submit(app: &TestApp, path: &str, fields: &[(String, String)]) -> reqwest::Response {

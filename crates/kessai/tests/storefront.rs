@@ -138,7 +138,7 @@ async fn a_guest_buys_through_every_step_with_a_token_card_and_reaches_the_compl
     assert_eq!(location(&r), "/cart/delivery");
     let (_, delivery_page) = app.page("/cart/delivery").await;
     assert!(delivery_page.contains("配達希望日") && delivery_page.contains("午前中"));
-    let not_built = app.payment_method("yamato_card").await;
+    let not_built = app.payment_method_of_unknown_kind().await;
     assert!(
         !delivery_page.contains(&format!("value=\"{not_built}\"")),
         "a method whose provider has no checkout is not offered"

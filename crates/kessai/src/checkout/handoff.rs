@@ -113,6 +113,7 @@ pub async fn view(
         urls,
         cards,
         today: payments.clock().today_in_japan(),
+        delivery_method_id: order.delivery_method_id,
     })
 }
 
@@ -169,6 +170,17 @@ pub async fn take_step(
                 .authorize_once(&p.payment, authorization.label, call)
                 .await?
             {
+                Authorizing::Done(authorized) if authorized.challenge.is_some() => {
+                    let challenge = authorized.challenge.expect("a challenge");
+                    payments
+                        .store()
+                        .set_payment_handoff(p.payment.id, &challenge.keep, payments.clock().now())
+                        .await?;
+                    Ok(match challenge.page {
+                        Page::Redirect(url) => Outcome::Redirect(url),
+                        page => Outcome::Show(page),
+                    })
+                }
                 Authorizing::Done(authorized) => {
                     if let (Some(card), Some(member_id)) =
                         (&authorized.keep_card, p.checkout.order.member_id)

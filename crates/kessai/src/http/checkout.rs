@@ -142,7 +142,13 @@ async fn again(
     } else {
         StatusCode::OK
     };
-    show(state, p, connector.handoff(&view, error.as_deref()), status).await
+    show(
+        state,
+        p,
+        connector.handoff(&view, error.as_deref()).await,
+        status,
+    )
+    .await
 }
 
 /// The fields a step brought back: the query, then the form body in the character set

@@ -57,6 +57,20 @@ impl Payments {
         card: &CardSubmission,
     ) -> Result<StoredCard, PaymentsError> {
         let kept = connector.register_card(member_id, card).await?;
+        // A card the provider kept already and kessai knows as it is (paid with again).
+        let known = self
+            .member_cards(member_id, connector)
+            .await?
+            .into_iter()
+            .find(|c| {
+                c.customer_id == kept.customer_id
+                    && c.card_ref == kept.card_ref
+                    && c.last4 == kept.last4
+                    && c.expiry == kept.expiry
+            });
+        if let Some(card) = known {
+            return Ok(card);
+        }
         Ok(self
             .store
             .add_stored_card(
@@ -272,13 +286,7 @@ impl Payments {
                     card: &reference,
                 })
                 .await?;
-            Ok(Authorized {
-                done,
-                details: Vec::new(),
-                deadline: None,
-                redirect: None,
-                keep_card: None,
-            })
+            Ok(Authorized::done(done))
         };
         match self.authorize_once(&payment, "継続課金", call).await? {
             Authorizing::Failed(e) => Err(e.into()),

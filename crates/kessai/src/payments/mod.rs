@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod offers;
 pub mod orders;
+pub mod shipments;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,7 +31,6 @@ use crate::clock::Clock;
 use crate::domain::payment::{Operation, OperationOutcome, PaymentState};
 use crate::providers::{
     self, Authorized, Capabilities, Connector, Context, Done, PaymentRef, ProviderError, Report,
-    Shipment,
 };
 use crate::settings::Settings;
 use crate::store::{NewPaymentError, Payment, Store, StoreError};
@@ -54,6 +54,9 @@ pub enum PaymentsError {
     /// The amount is missing or out of range (names the field).
     #[error("{0}")]
     Amount(String),
+    /// The order's delivery does not let the provider capture (names the field).
+    #[error("{0}")]
+    Shipment(String),
     #[error(transparent)]
     Provider(#[from] ProviderError),
     #[error(transparent)]
@@ -99,8 +102,6 @@ pub struct OperationRequest<'a> {
     /// whole payment, as the manual's Paidy 返金 says 「全額返金であれば「0」を入力」); other
     /// operations ignore it.
     pub amount: Option<i64>,
-    /// The shipment a capture registers, where the provider captures on shipment.
-    pub shipment: Option<Shipment>,
     /// Who asked (the 操作ログ's 操作者).
     pub actor: &'a str,
     /// The request that asked (an API Idempotency-Key): a retry of a request whose call
@@ -109,12 +110,11 @@ pub struct OperationRequest<'a> {
 }
 
 impl<'a> OperationRequest<'a> {
-    /// `operation` asked for by `actor`, without an amount, a shipment or a request key.
+    /// `operation` asked for by `actor`, without an amount or a request key.
     pub fn new(operation: Operation, actor: &'a str) -> Self {
         Self {
             operation,
             amount: None,
-            shipment: None,
             actor,
             request_key: None,
         }
@@ -205,7 +205,7 @@ impl Payments {
             }
         }
         let connector = match providers::provider(provider) {
-            Some(spec) if providers::connects(provider) => {
+            Some(spec) => {
                 let values = self.settings.provider(spec).await?;
                 let context = Context {
                     public_url: &self.public_url,
@@ -327,7 +327,6 @@ impl Payments {
         let OperationRequest {
             operation,
             amount,
-            ref shipment,
             actor,
             request_key,
         } = *request;
@@ -350,6 +349,15 @@ impl Payments {
                 "対応状況が「キャンセル」の受注は決済金額を変更できません(決済会社へは連携しません)。"
                     .to_owned(),
             ));
+        }
+        let shipment = match operation {
+            Operation::Capture => self.shipment_of(payment).await?,
+            _ => None,
+        };
+        if operation == Operation::Capture {
+            connector
+                .check_capture(&payment.settlement_kind, shipment.as_ref())
+                .map_err(PaymentsError::Shipment)?;
         }
         let row = self
             .store
@@ -508,7 +516,7 @@ impl Payments {
                         OperationOutcome::Succeeded.as_str(),
                         (!done.payment_id.is_empty()).then_some(done.payment_id.as_str()),
                         None,
-                        None,
+                        done.note.as_deref(),
                         Some(done.label),
                         now,
                     )

@@ -72,16 +72,20 @@ pub struct Offer {
     pub amount: i64,
     /// Why it is offered, for the operator.
     pub message: String,
+    /// Why it cannot be sent yet (what the operator must enter first): no button then.
+    pub blocked: Option<String>,
 }
 
 /// The operation `order` calls for on its `payment` (which allows `capabilities`):
-/// キャンセル処理 for a cancelled order whose payment can still be cancelled, else 金額変更 to
-/// the order's total when the two differ and the provider allows it. `provider_label` names
-/// the provider in the message.
+/// キャンセル処理 for a cancelled order whose payment can still be cancelled, 金額変更 to
+/// the order's total when the two differ and the provider allows it, else 売上処理 for a
+/// 発送済み order whose payment is still only authorized (`capture` says whether the order's
+/// delivery lets the provider capture). `provider_label` names the provider in the message.
 pub fn offer(
     order: &Order,
     payment: &Payment,
     capabilities: Capabilities,
+    capture: Result<(), String>,
     provider_label: &str,
     button: impl Fn(Operation) -> &'static str,
 ) -> Option<Offer> {
@@ -94,10 +98,23 @@ pub fn offer(
                 "対応状況は「キャンセル」ですが、{provider_label}の決済（{status}）は取り消されていません。受注をキャンセルにしても決済は自動では取り消されないため、決済も取り消す場合は[{}]を押してください。",
                 button(Operation::Cancel)
             ),
+            blocked: None,
         });
     }
     let drifted = payment.amount != order.total && order.total >= 1;
-    (drifted && capabilities.allows(Operation::ChangeAmount)).then(|| Offer {
+    if !(drifted && capabilities.allows(Operation::ChangeAmount)) {
+        let shipped = order.order_status == OrderStatus::Shipped.as_str();
+        return (shipped && capabilities.allows(Operation::Capture)).then(|| Offer {
+            operation: Operation::Capture,
+            amount: payment.amount,
+            message: format!(
+                "対応状況は「発送済み」ですが、{provider_label}の決済（{status}）は売上確定されていません。発送済みにしても決済は自動では売上確定されないため、売上確定する場合は[{}]を押してください。",
+                button(Operation::Capture)
+            ),
+            blocked: capture.err(),
+        });
+    }
+    Some(Offer {
         operation: Operation::ChangeAmount,
         amount: order.total,
         message: format!(
@@ -107,5 +124,6 @@ pub fn offer(
             group_thousands(order.total),
             button(Operation::ChangeAmount),
         ),
+        blocked: None,
     })
 }

@@ -119,6 +119,8 @@ pub struct Done {
     pub status: Report,
     /// The final status of a payment id the call replaced (`売上取消済` before `補正売上`).
     pub replaced: Option<Report>,
+    /// What the provider's answer adds to the history row (`与信承認番号 0095659`).
+    pub note: Option<String>,
 }
 
 /// Why a provider call did not succeed.
@@ -180,12 +182,16 @@ impl Capabilities {
     }
 }
 
-/// A shipment a capture registers (Yamato captures by registering one).
+/// The order's delivery as a capture sees it: a provider that captures by registering the
+/// shipment sends it, and one whose shops deliver some orders with a carrier of its own
+/// may insist on that carrier's 送り状番号.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shipment {
-    /// The carrier's stored form (`yamato`, `japanpost`, …).
+    /// The order's 配送方法 (a delivery method id), if any.
+    pub delivery_method_id: Option<i64>,
+    /// 配送会社名, the carrier's stored form (`yamato`, `japanpost`, …).
     pub carrier: String,
-    /// 送り状番号.
+    /// 送り状番号, empty when none was entered.
     pub tracking_number: String,
 }
 
@@ -209,6 +215,8 @@ pub struct Checkout {
     pub cards: Vec<CardRef>,
     /// Today in Japan (a deadline date; the card form's expiry choices start this year).
     pub today: chrono::NaiveDate,
+    /// The order's 配送方法 (a delivery method id), if any.
+    pub delivery_method_id: Option<i64>,
 }
 
 /// One item line of a checkout.
@@ -380,6 +388,32 @@ pub struct Authorized {
     pub redirect: Option<String>,
     /// A card to keep for the member now that the payment went through.
     pub keep_card: Option<super::CardSubmission>,
+    /// The provider wants the buyer to authenticate first (3-D Secure): the payment is not
+    /// authorized yet, and no order is made.
+    pub challenge: Option<Challenge>,
+}
+
+impl Authorized {
+    /// A call that achieved `done` and left nothing else to do.
+    pub fn done(done: Done) -> Authorized {
+        Authorized {
+            done,
+            details: Vec::new(),
+            deadline: None,
+            redirect: None,
+            keep_card: None,
+            challenge: None,
+        }
+    }
+}
+
+/// What an authorizing call that needs the buyer's authentication left: the page to show
+/// and what the next step needs to finish it.
+#[derive(Debug)]
+pub struct Challenge {
+    pub page: Page,
+    /// Scratch data kept on the payment for the step the page returns to.
+    pub keep: String,
 }
 
 /// One labelled row of what the buyer needs to pay (`払込票番号`, `1234…`).

@@ -53,6 +53,7 @@ pub enum Connector {
     Paygent(Arc<paygent::Config>),
     Remise(Arc<remise::Config>),
     Atone(Arc<atone::Config>),
+    Yamato(Arc<yamato::Config>),
 }
 
 /// A hand-off step's input in the provider's own shape: what the buyer's browser brought
@@ -63,6 +64,7 @@ pub enum Submission {
     Paygent(Box<paygent::Submission>),
     Remise(remise::Submission),
     Atone(atone::Submission),
+    Yamato(yamato::Submission),
 }
 
 impl Submission {
@@ -72,6 +74,7 @@ impl Submission {
             Self::Paygent(_) => paygent::KEY,
             Self::Remise(_) => remise::KEY,
             Self::Atone(_) => atone::KEY,
+            Self::Yamato(_) => yamato::KEY,
         }
     }
 }
@@ -80,17 +83,18 @@ impl Submission {
 #[derive(Debug)]
 pub enum Call {
     Paygent(paygent::Call),
+    Yamato(yamato::Call),
 }
 
 /// A card to keep for a member, in the provider's own shape.
 #[derive(Debug)]
 pub enum CardSubmission {
     Paygent(paygent::cards::CardSubmission),
-    Remise(NewCard),
+    /// A card the provider kept already (on its own page, or with a payment).
+    Kept(NewCard),
 }
 
-/// The connector of `provider` with its saved settings, or `None` while kessai only has the
-/// provider's settings tab (its checkout is not built yet).
+/// The connector of `provider` with its saved settings, or `None` for an unknown provider.
 pub fn connect(provider: &str, values: &Values, context: &Context) -> Option<Connector> {
     match provider {
         paygent::KEY => Some(Connector::Paygent(Arc::new(paygent::Config::from_values(
@@ -102,20 +106,18 @@ pub fn connect(provider: &str, values: &Values, context: &Context) -> Option<Con
         atone::KEY => Some(Connector::Atone(Arc::new(atone::Config::from_values(
             values, context,
         )))),
+        yamato::KEY => Some(Connector::Yamato(Arc::new(yamato::Config::from_values(
+            values, context,
+        )))),
         _ => None,
     }
 }
 
-/// Whether kessai runs payments of `provider` (it has a connector).
-pub fn connects(provider: &str) -> bool {
-    matches!(provider, paygent::KEY | remise::KEY | atone::KEY)
-}
-
-/// Whether buyers can pay with a settlement kind: its provider has a connector, which runs
-/// every kind of its settings tab to the end. Payment methods of other kinds are 未対応 and
-/// never offered.
+/// Whether buyers can pay with a settlement kind: it is a service of a provider's settings
+/// tab, whose connector runs it to the end. Payment methods of other kinds (a kind no
+/// provider has any more) are 未対応 and never offered.
 pub fn has_checkout(kind: &str) -> bool {
-    service(kind).is_some_and(|(p, _)| connects(p.key))
+    service(kind).is_some()
 }
 
 /// The provider with that key.
@@ -160,6 +162,7 @@ pub fn describe(provider: &str, kind: &str, code: &str) -> StatusInfo {
         paygent::KEY => paygent::map::Status::parse(code).info(paygent::map::service_of(kind)),
         remise::KEY => remise::map::Status::parse(code).info(code),
         atone::KEY => atone::map::Status::parse(code).info(code),
+        yamato::KEY => yamato::map::Status::parse(code).info(code),
         _ => StatusInfo {
             label: format!("不明なステータス({code})"),
             state: crate::domain::payment::PaymentState::Pending,
@@ -175,6 +178,7 @@ pub fn confirms_order(provider: &str, kind: &str, code: &str) -> bool {
         (paygent::KEY, Some(service)) => paygent::map::Status::parse(code).confirms_order(service),
         (remise::KEY, _) => remise::map::Status::parse(code).confirms_order(),
         (atone::KEY, _) => atone::map::Status::parse(code).confirms_order(),
+        (yamato::KEY, _) => yamato::map::Status::parse(code).confirms_order(),
         _ => false,
     }
 }
@@ -202,6 +206,7 @@ pub fn registered_urls(provider: &str, public_url: &str) -> Vec<RegisteredUrl> {
         paygent::KEY => paygent::registered_urls(public_url),
         remise::KEY => remise::registered_urls(public_url),
         atone::KEY => atone::registered_urls(public_url),
+        yamato::KEY => yamato::registered_urls(public_url),
         _ => Vec::new(),
     }
 }
@@ -230,6 +235,7 @@ pub fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
         .chain(remise::handoff::TEMPLATES)
         .chain(remise::cards::TEMPLATES)
         .chain(atone::handoff::TEMPLATES)
+        .chain(yamato::handoff::TEMPLATES)
         .copied()
 }
 
@@ -238,6 +244,7 @@ pub fn asset(name: &str) -> Option<(&'static str, &'static str)> {
     paygent::handoff::ASSETS
         .iter()
         .chain(atone::handoff::ASSETS)
+        .chain(yamato::handoff::ASSETS)
         .find(|(n, _, _)| *n == name)
         .map(|(_, content_type, body)| (*content_type, *body))
 }
@@ -249,6 +256,7 @@ impl Connector {
             Self::Paygent(_) => paygent::KEY,
             Self::Remise(_) => remise::KEY,
             Self::Atone(_) => atone::KEY,
+            Self::Yamato(_) => yamato::KEY,
         }
     }
 
@@ -258,6 +266,7 @@ impl Connector {
             Self::Paygent(c) => c.environment,
             Self::Remise(c) => c.card_environment,
             Self::Atone(c) => c.environment,
+            Self::Yamato(c) => c.environment,
         }
     }
 
@@ -267,6 +276,7 @@ impl Connector {
             Self::Paygent(c) => c.environment,
             Self::Remise(c) => c.environment_of(kind),
             Self::Atone(c) => c.environment,
+            Self::Yamato(c) => c.environment,
         }
     }
 
@@ -275,7 +285,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => form::Charset::Utf8,
             Self::Remise(_) => form::Charset::Cp932,
-            Self::Atone(_) => form::Charset::Utf8,
+            Self::Atone(_) | Self::Yamato(_) => form::Charset::Utf8,
         }
     }
 
@@ -290,6 +300,7 @@ impl Connector {
             Self::Paygent(_) => paygent::map::operation_label(kind, code, operation),
             Self::Remise(c) => remise::map::operation_label(c.extset.is_some(), operation),
             Self::Atone(_) => atone::map::operation_label(operation),
+            Self::Yamato(_) => yamato::operations::operation_label(operation),
         }
     }
 
@@ -300,6 +311,7 @@ impl Connector {
             Self::Paygent(_) => None,
             Self::Remise(c) => c.operations_note(kind),
             Self::Atone(_) => Some("atoneの「取消」と受注の「キャンセル」は連動しません。取り消した決済は元に戻せません。"),
+            Self::Yamato(_) => Some("クロネコWebコレクトの「取消」「利用額変更」と受注の「キャンセル」・総合計金額は連動しません。それぞれ操作してください。売上確定した後で送り状番号を変更しても、ヤマトのデータは変わりません(ヤマトの管理画面でも変更してください)。"),
         }
     }
 
@@ -309,7 +321,7 @@ impl Connector {
         match self {
             Self::Paygent(_) => None,
             Self::Remise(c) => c.lapse(p),
-            Self::Atone(_) => None,
+            Self::Atone(_) | Self::Yamato(_) => None,
         }
     }
 
@@ -319,6 +331,7 @@ impl Connector {
             Self::Paygent(c) => c.offers(kind),
             Self::Remise(c) => c.offers(kind),
             Self::Atone(c) => c.offers(kind),
+            Self::Yamato(c) => c.offers(kind),
         }
     }
 
@@ -329,6 +342,16 @@ impl Connector {
             Self::Paygent(c) => c.capabilities(kind, code),
             Self::Remise(c) => c.capabilities(kind, code),
             Self::Atone(c) => c.capabilities(kind, code),
+            Self::Yamato(c) => c.capabilities(kind, code),
+        }
+    }
+
+    /// Whether a capture of a payment of `kind` can be sent with the order's delivery (the
+    /// operator's message when not: what to enter first). Checked before any call.
+    pub fn check_capture(&self, kind: &str, shipment: Option<&Shipment>) -> Result<(), String> {
+        match self {
+            Self::Yamato(c) if kind == yamato::CARD => c.check_capture(shipment),
+            _ => Ok(()),
         }
     }
 
@@ -337,18 +360,19 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.deadline_notice(kind),
             Self::Remise(c) => c.deadline_notice(kind),
-            Self::Atone(_) => None,
+            Self::Atone(_) | Self::Yamato(_) => None,
         }
     }
 
     // --- Hand-off
 
     /// The hand-off page of a logged checkout (with the buyer's message after a refusal).
-    pub fn handoff(&self, checkout: &Checkout, error: Option<&str>) -> Page {
+    pub async fn handoff(&self, checkout: &Checkout, error: Option<&str>) -> Page {
         match self {
             Self::Paygent(c) => c.handoff(checkout, error),
             Self::Remise(c) => c.handoff(checkout, error),
             Self::Atone(c) => c.handoff(checkout, error),
+            Self::Yamato(c) => c.handoff(checkout, error).await,
         }
     }
 
@@ -360,6 +384,7 @@ impl Connector {
                 .map(|s| Submission::Paygent(Box::new(s))),
             Self::Remise(c) => c.form_submission(step, fields).map(Submission::Remise),
             Self::Atone(c) => c.form_submission(step, fields).map(Submission::Atone),
+            Self::Yamato(c) => c.form_submission(step, fields).map(Submission::Yamato),
         }
     }
 
@@ -369,6 +394,7 @@ impl Connector {
             (Self::Paygent(c), Submission::Paygent(s)) => c.resume(checkout, *s).await,
             (Self::Remise(c), Submission::Remise(s)) => c.resume(checkout, s),
             (Self::Atone(c), Submission::Atone(s)) => c.resume(checkout, s).await,
+            (Self::Yamato(c), Submission::Yamato(s)) => c.resume(checkout, s),
             (_, submission) => Resumed::to(Next::Declined(Decline::retry(format!(
                 "この入力は{}のお支払いには使えません。",
                 provider(submission.provider()).map_or(submission.provider(), |p| p.label)
@@ -384,6 +410,7 @@ impl Connector {
     ) -> Result<Authorized, ProviderError> {
         match (self, call) {
             (Self::Paygent(c), Call::Paygent(call)) => c.authorize(checkout, call).await,
+            (Self::Yamato(c), Call::Yamato(call)) => c.authorize(checkout, call).await,
             // Remise is link type only: the buyer pays on Remise's page, kessai never
             // authorizes by a call of its own.
             (Self::Remise(_), _) => Err(ProviderError::NotConfigured(
@@ -393,6 +420,10 @@ impl Connector {
             (Self::Atone(_), _) => Err(ProviderError::NotConfigured(
                 "atoneの決済はatoneの画面で行います。".to_owned(),
             )),
+            (connector, _) => Err(ProviderError::NotConfigured(format!(
+                "この入力は{}のお支払いには使えません。",
+                connector.provider()
+            ))),
         }
     }
 
@@ -408,6 +439,7 @@ impl Connector {
             Self::Paygent(c) => c.capture(p, shipment).await,
             Self::Remise(c) => c.capture(p, shipment).await,
             Self::Atone(c) => c.capture(p, shipment).await,
+            Self::Yamato(c) => c.capture(p, shipment).await,
         }
     }
 
@@ -417,6 +449,7 @@ impl Connector {
             Self::Paygent(c) => c.change_amount(p, amount).await,
             Self::Remise(c) => c.change_amount(p, amount).await,
             Self::Atone(c) => c.change_amount(p, amount).await,
+            Self::Yamato(c) => c.change_amount(p, amount).await,
         }
     }
 
@@ -426,6 +459,7 @@ impl Connector {
             Self::Paygent(c) => c.cancel(p).await,
             Self::Remise(c) => c.cancel(p).await,
             Self::Atone(c) => c.cancel(p).await,
+            Self::Yamato(c) => c.cancel(p).await,
         }
     }
 
@@ -435,6 +469,7 @@ impl Connector {
             Self::Paygent(c) => c.refund(p, amount).await,
             Self::Remise(c) => c.refund(p, amount).await,
             Self::Atone(c) => c.refund(p, amount).await,
+            Self::Yamato(c) => c.refund(p, amount).await,
         }
     }
 
@@ -444,6 +479,7 @@ impl Connector {
             Self::Paygent(c) => c.refresh(p).await,
             Self::Remise(c) => c.refresh(p).await,
             Self::Atone(c) => c.refresh(p).await,
+            Self::Yamato(c) => c.refresh(p).await,
         }
     }
 
@@ -457,6 +493,9 @@ impl Connector {
             Self::Atone(_) => Err(ProviderError::NotConfigured(
                 "atoneの自動継続課金にはまだ対応していません。".to_owned(),
             )),
+            Self::Yamato(_) => Err(ProviderError::NotConfigured(
+                "クロネコwebコレクトの自動継続課金にはまだ対応していません。".to_owned(),
+            )),
         }
     }
 
@@ -468,6 +507,12 @@ impl Connector {
             Self::Paygent(c) => c.read_notice(body),
             Self::Remise(c) => c.read_notice(body),
             Self::Atone(c) => c.read_notice(body),
+            Self::Yamato(_) => NoticeHead::malformed(
+                yamato::KEY,
+                body,
+                MatchKey::Nothing,
+                "クロネコwebコレクトのカード決済には結果通知がありません。".to_owned(),
+            ),
         }
     }
 
@@ -477,6 +522,9 @@ impl Connector {
             Self::Paygent(c) => c.notice_report(stored, payment),
             Self::Remise(c) => c.notice_report(stored, payment),
             Self::Atone(c) => c.notice_report(stored, payment),
+            Self::Yamato(_) => {
+                Err("クロネコwebコレクトのカード決済には結果通知がありません。".to_owned())
+            }
         }
     }
 
@@ -486,6 +534,7 @@ impl Connector {
             Self::Paygent(_) => paygent::notify::ACK,
             Self::Remise(_) => remise::notify::ACK,
             Self::Atone(_) => atone::notify::ACK,
+            Self::Yamato(_) => yamato::operations::ACK,
         }
     }
 
@@ -494,19 +543,19 @@ impl Connector {
     pub async fn fetch_notice(&self) -> Result<Option<Fetched>, ProviderError> {
         match self {
             Self::Paygent(c) => c.fetch_notice().await,
-            Self::Remise(_) => Ok(None),
-            Self::Atone(_) => Ok(None),
+            Self::Remise(_) | Self::Atone(_) | Self::Yamato(_) => Ok(None),
         }
     }
 
     // --- Kept cards
 
-    /// Whether members may keep a card at the provider (the card form is in the shop).
+    /// Whether members may keep a card at the provider outside a purchase (the member's
+    /// card page). Web Collect keeps cards only with a payment.
     pub fn keeps_cards(&self) -> bool {
         match self {
             Self::Paygent(c) => c.keeps_cards(),
             Self::Remise(c) => c.keeps_cards(),
-            Self::Atone(_) => false,
+            Self::Atone(_) | Self::Yamato(_) => false,
         }
     }
 
@@ -515,8 +564,8 @@ impl Connector {
         match self {
             Self::Paygent(c) => c.card_page(view),
             Self::Remise(c) => c.card_page(view),
-            // atone keeps no cards (`keeps_cards` is false): the member's page instead.
-            Self::Atone(_) => Page::Redirect(view.back_url.clone()),
+            // No card page (`keeps_cards` is false): the member's page instead.
+            Self::Atone(_) | Self::Yamato(_) => Page::Redirect(view.back_url.clone()),
         }
     }
 
@@ -524,8 +573,8 @@ impl Connector {
     pub fn card_submission(&self, fields: &Fields) -> Result<CardSubmission, FormError> {
         match self {
             Self::Paygent(c) => c.card_submission(fields).map(CardSubmission::Paygent),
-            Self::Remise(c) => c.card_submission(fields).map(CardSubmission::Remise),
-            Self::Atone(_) => Err(FormError::UnknownStep),
+            Self::Remise(c) => c.card_submission(fields).map(CardSubmission::Kept),
+            Self::Atone(_) | Self::Yamato(_) => Err(FormError::UnknownStep),
         }
     }
 
@@ -539,8 +588,9 @@ impl Connector {
             (Self::Paygent(c), CardSubmission::Paygent(card)) => {
                 c.register_card(member_id, card).await
             }
-            // Remise kept the card on its own page already: its return names it.
-            (Self::Remise(_), CardSubmission::Remise(card)) => Ok(card.clone()),
+            // The provider kept the card already (Remise on its own page, Web Collect with
+            // the payment): its answer names it.
+            (Self::Remise(_) | Self::Yamato(_), CardSubmission::Kept(card)) => Ok(card.clone()),
             (connector, _) => Err(ProviderError::NotConfigured(format!(
                 "このカード情報は{}には登録できません。",
                 connector.provider()
@@ -556,6 +606,7 @@ impl Connector {
             // forgets it here, and the next purchase asks for the card again.
             Self::Remise(_) => Ok(()),
             Self::Atone(_) => Ok(()),
+            Self::Yamato(c) => c.delete_card(card).await,
         }
     }
 }
@@ -634,6 +685,7 @@ mod tests {
         assert!(has_checkout("remise_card"));
         assert!(has_checkout("remise_conv"));
         assert!(has_checkout("atone"));
+        assert!(has_checkout("yamato_card"));
         assert!(!has_checkout("unknown"));
     }
 }

@@ -5,7 +5,10 @@
 #![allow(dead_code)]
 
 pub mod atone;
+pub mod catalog;
+pub mod forms;
 pub mod remise;
+pub mod yamato;
 
 use std::path::PathBuf;
 

@@ -297,7 +297,6 @@ async fn render_tab(
         label => spec.label,
         save_button => spec.save_button,
         contract_notes => spec.contract_notes,
-        connected => providers::connects(spec.key),
         registered_urls => providers::registered_urls(spec.key, &state.config.public_url),
     };
     let warnings = super::shop::warnings(state).await?;

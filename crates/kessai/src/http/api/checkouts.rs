@@ -100,7 +100,7 @@ async fn view(state: &SharedState, p: Pending) -> Result<CheckoutView, ApiError>
             let checkout = handoff::view(&state.payments, &p, &connector, urls).await?;
             Some(Handoff::of(
                 &p.payment.provider,
-                connector.handoff(&checkout, None),
+                connector.handoff(&checkout, None).await,
             ))
         }
         _ => None,

@@ -172,6 +172,9 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::NotAllowed { .. } => Self::OperationNotAllowed(message),
             PaymentsError::Busy => Self::PaymentBusy(message),
             PaymentsError::Amount(message) => Self::Invalid(vec![Invalid::new("amount", message)]),
+            PaymentsError::Shipment(message) => {
+                Self::Invalid(vec![Invalid::new("tracking_number", message)])
+            }
             PaymentsError::Provider(ProviderError::Refused { code, message, .. }) => {
                 Self::ProviderRefused {
                     provider_code: code,

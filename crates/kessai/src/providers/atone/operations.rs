@@ -90,6 +90,7 @@ impl Config {
         }
         Ok(Done {
             replaced: Some(Status::Replaced.report(old, p.amount)),
+            note: None,
             ..done("取引修正", status.report(&t.id, t.amount))
         })
     }
@@ -121,5 +122,6 @@ fn done(label: &'static str, status: Report) -> Done {
         payment_id: status.payment_id.clone(),
         status,
         replaced: None,
+        note: None,
     }
 }

@@ -487,11 +487,12 @@ impl Config {
             })
         });
         Ok(Authorized {
-            done: self.authorized(&authorized.payment_id, &c.payment.kind, c.payment.amount),
-            details: Vec::new(),
-            deadline: None,
-            redirect: None,
             keep_card,
+            ..Authorized::done(self.authorized(
+                &authorized.payment_id,
+                &c.payment.kind,
+                c.payment.amount,
+            ))
         })
     }
 

@@ -397,6 +397,7 @@ pub fn done(telegram: &str, payment_id: &str, kind: &str, code: &str, amount: Op
         payment_id: payment_id.to_owned(),
         status: report(payment_id, kind, code, amount),
         replaced: None,
+        note: None,
     }
 }
 

@@ -78,6 +78,7 @@ impl Config {
         };
         Ok(Done {
             replaced: Some(report(id, &p.kind, old_code, Some(p.amount))),
+            note: None,
             ..map::done(telegram, &new_id, &p.kind, new_code, Some(amount))
         })
     }
@@ -101,6 +102,7 @@ impl Config {
                 }
                 Ok(Done {
                     replaced: Some(report(id, &p.kind, "60", Some(p.amount))),
+                    note: None,
                     ..map::done("342", &new_id, &p.kind, "40", Some(p.amount - amount))
                 })
             }

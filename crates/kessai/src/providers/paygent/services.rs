@@ -137,6 +137,7 @@ impl Config {
             details: applied.details,
             deadline: applied.deadline,
             redirect: applied.redirect,
+            challenge: None,
             keep_card: None,
         })
     }

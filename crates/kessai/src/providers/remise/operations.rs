@@ -105,6 +105,7 @@ impl Config {
             payment_id: id.to_owned(),
             status: status.report(id, amount),
             replaced: None,
+            note: None,
         })
     }
 
@@ -174,6 +175,7 @@ fn recorded(p: &PaymentRef, status: Status, amount: i64) -> Done {
         payment_id: id.to_owned(),
         status: status.report(id, amount),
         replaced: None,
+        note: None,
     }
 }
 

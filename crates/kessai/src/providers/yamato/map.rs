@@ -83,6 +83,16 @@ impl Status {
         }
     }
 
+    /// Whether a checkout whose payment is in this status has become an order (authorized
+    /// or captured).
+    pub fn confirms_order(self) -> bool {
+        matches!(
+            self,
+            Self::Authorized | Self::ShipmentRegistered | Self::Settled | Self::Error(17)
+        )
+    }
+
+    /// The manual's word, the normalized state and the step.
     pub fn info(self, code: &str) -> StatusInfo {
         StatusInfo {
             label: match self {
@@ -102,6 +112,12 @@ pub fn error_message(code: &str) -> String {
         ("A011010502", _) => "ご利用可能額を超えています。",
         ("A082000010", _) => "カード会社で承認されませんでした。",
         ("A092000001", _) => "この受注番号の決済は既に完了しています。",
+        ("A082000001", _) => {
+            "この注文の決済は既に受け付けられています。お手数ですが、もう一度ご注文ください。"
+        }
+        ("A092050001", _) => {
+            "本人認証(3Dセキュア)ができませんでした。お手数ですが、もう一度ご注文ください。"
+        }
         ("A071010301", _) => "金額変更の対象となる取引がありません。",
         (c, _) if c.starts_with("Z01") => {
             "クロネコwebコレクトの設定またはシステムでエラーが発生しました。加盟店コード・アクセスキー・接続元IPアドレスをご確認ください。"

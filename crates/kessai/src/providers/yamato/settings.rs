@@ -22,7 +22,8 @@ pub static SETTINGS: ProviderSpec = ProviderSpec {
     services: SERVICES,
     check,
     contract_notes: &[],
-    kept_card: "カード情報の登録",
+    // The manual's 会員データ編集: 「クイック決済 登録あり」「クイック決済を解除する」.
+    kept_card: "クイック決済",
     requires_company_name: None,
 };
 

@@ -15,6 +15,7 @@ use crate::domain::buyer::Buyer;
 use crate::domain::input::{self, Invalid};
 use crate::domain::money::Yen;
 use crate::domain::order::{Carrier, OrderStatus, ReceiptStatus};
+use crate::domain::payment::PaymentState;
 use crate::http::admin::auth::Admin;
 use crate::http::admin::list;
 use crate::http::admin::{page, redirect_with};
@@ -512,7 +513,20 @@ pub async fn update(
         .update_order(id, &edit, loaded_at, &audit, state.clock.now())
         .await?
     {
-        OrderUpdate::Saved => Ok(redirect_with(&back, "ok", "受注データを更新しました。")),
+        OrderUpdate::Saved => {
+            // A capture registered the old 送り状番号 with the provider: a new one stays here.
+            let captured = state
+                .store
+                .checkout_payment(id)
+                .await?
+                .is_some_and(|p| p.state() == PaymentState::Captured);
+            let message = if captured && order.tracking_number != edit.tracking_number {
+                "受注データを更新しました。売上確定済みの決済の送り状番号を変更しても、決済会社のデータは変わりません。決済会社の管理画面でも変更してください。"
+            } else {
+                "受注データを更新しました。"
+            };
+            Ok(redirect_with(&back, "ok", message))
+        }
         OrderUpdate::Stale => {
             // Show the operator's input again; saving once more overwrites the newer data
             // knowingly.

@@ -25,6 +25,7 @@ use crate::domain::order::{OrderStatus, ReceiptStatus};
 use crate::domain::payment::Operation;
 use crate::http::error::HttpError;
 use crate::http::SharedState;
+use crate::payments::shipments::ShippedCapture;
 use crate::store::OrderFilter;
 
 pub use edit::{show, update};
@@ -188,10 +189,12 @@ pub async fn index(
 }
 
 /// POST /admin/orders/bulk: 一括操作 — the 対応状況 of the ticked orders, in one
-/// transaction with one audit entry.
+/// transaction with one audit entry; 発送済み then captures each authorized payment whose
+/// delivery lets it be captured, and the message says what became of every one.
 pub async fn bulk(
     State(state): State<SharedState>,
     admin: Admin,
+    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
     let back = serde_urlencoded::from_str::<ListQuery>(list::value(&pairs, "query"))
@@ -227,6 +230,23 @@ pub async fn bulk(
         numbers.len(),
         status.label()
     );
+    let results = match status {
+        OrderStatus::Shipped => state.payments.capture_shipped(&ids, admin.login()).await?,
+        _ => Vec::new(),
+    };
+    if !results.is_empty() {
+        // Per-order results do not fit a flash message: they get a page of their own.
+        let rows: Vec<Value> = results.iter().map(shipped_row).collect();
+        return page(
+            StatusCode::OK,
+            &admin,
+            &headers,
+            "orders_bulk.html",
+            "orders",
+            "一括操作の結果",
+            context! { message, rows, back },
+        );
+    }
     if status == OrderStatus::Cancelled {
         let mut still_open = Vec::new();
         for id in &ids {
@@ -252,4 +272,23 @@ pub async fn bulk(
         }
     }
     Ok(redirect_with(&back, "ok", &message))
+}
+
+/// One row of 一括操作の結果: 注文番号, 売上確定 (成功 / 未処理 / 失敗) and what happened.
+fn shipped_row(result: &ShippedCapture) -> Value {
+    match result {
+        ShippedCapture::Captured {
+            order_number,
+            status,
+        } => {
+            context! { order_number, outcome => "成功", kind => "ok", detail => format!("決済状況: {status}") }
+        }
+        ShippedCapture::Skipped { order_number, why } => {
+            context! { order_number, outcome => "未処理", kind => "skipped", detail => why }
+        }
+        ShippedCapture::Failed {
+            order_number,
+            message,
+        } => context! { order_number, outcome => "失敗", kind => "failed", detail => message },
+    }
 }

@@ -17,7 +17,7 @@ use crate::http::admin::redirect_with;
 use crate::http::error::HttpError;
 use crate::http::SharedState;
 use crate::payments::{offers, OperationRequest, PaymentsError};
-use crate::providers::{self, Environment, Shipment};
+use crate::providers::{self, Environment};
 use crate::store::Order;
 
 /// What the template's 決済情報 block shows of an order's checkout payment: `payment`,
@@ -67,12 +67,14 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
             context! { n => i, outcome, ..Value::from_serialize(&row) }
         })
         .collect();
-    let offer = offers::offer(order, &p, capabilities, provider_label, button).map(|o| {
+    let capture = state.payments.capture_check(&p).await?;
+    let offer = offers::offer(order, &p, capabilities, capture, provider_label, button).map(|o| {
         context! {
             operation => o.operation.as_str(),
             label => button(o.operation),
             amount => o.amount,
             message => o.message,
+            blocked => o.blocked,
         }
     });
     let environment_label = Environment::parse(&p.environment).map_or("", Environment::label);
@@ -94,8 +96,8 @@ pub struct OperationForm {
 }
 
 /// POST /admin/orders/{id}/payment: one provider operation on the order's checkout payment,
-/// after the operator confirmed it. A capture carries the order's shipment (carrier and
-/// 送り状番号) when it has one, for providers that capture on shipment.
+/// after the operator confirmed it (a capture carries the order's delivery, see
+/// [`crate::payments::shipments`]).
 pub async fn operate(
     State(state): State<SharedState>,
     admin: Admin,
@@ -103,7 +105,6 @@ pub async fn operate(
     Form(form): Form<OperationForm>,
 ) -> Result<Response, HttpError> {
     let back = format!("{LIST}/{id}");
-    let order = state.store.order(id).await?.ok_or(HttpError::NotFound)?;
     let payment = state
         .store
         .checkout_payment(id)
@@ -131,18 +132,9 @@ pub async fn operate(
             }
         },
     };
-    let shipment = order
-        .tracking_number
-        .as_ref()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| Shipment {
-            carrier: order.carrier.clone(),
-            tracking_number: n.clone(),
-        });
     let label = state.payments.operation_label(&payment, operation).await?;
     let request = OperationRequest {
         amount,
-        shipment,
         ..OperationRequest::new(operation, admin.login())
     };
     match state.payments.perform(payment.id, &request).await {

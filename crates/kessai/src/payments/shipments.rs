@@ -1,0 +1,104 @@
+//! Captures on shipment: the order's delivery (配送方法, 配送会社名, 送り状番号) goes with
+//! every capture, so a provider that captures by registering the shipment has it, and a
+//! provider may refuse a capture before any call when the delivery does not let it (an
+//! order its shop delivers with the provider's own carrier needs that carrier's 送り状番号).
+//!
+//! 発送済み on many orders at once ([`Payments::capture_shipped`]) captures each order's
+//! authorization in turn and reports every order: captured, left alone (with why) or
+//! refused (with the provider's message). Each capture is persisted before its call like
+//! any other, so a crash half-way leaves the remaining orders authorized, each offering
+//! its capture on its page.
+
+use super::{OperationRequest, Payments, PaymentsError};
+use crate::domain::payment::Operation;
+use crate::providers::Shipment;
+use crate::store::{Payment, StoreError};
+
+/// What 発送済み did to one order's payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShippedCapture {
+    /// Captured: the provider's status now.
+    Captured {
+        order_number: String,
+        status: String,
+    },
+    /// Not sent: the order's payment cannot or need not be captured (why).
+    Skipped { order_number: String, why: String },
+    /// The provider refused, or did not answer (its message).
+    Failed {
+        order_number: String,
+        message: String,
+    },
+}
+
+impl Payments {
+    /// The delivery of `payment`'s order, as a capture sends it.
+    pub(super) async fn shipment_of(
+        &self,
+        payment: &Payment,
+    ) -> Result<Option<Shipment>, StoreError> {
+        let Some(order_id) = payment.order_id else {
+            return Ok(None);
+        };
+        Ok(self.store.order(order_id).await?.map(|o| Shipment {
+            delivery_method_id: o.delivery_method_id,
+            carrier: o.carrier,
+            tracking_number: o.tracking_number.unwrap_or_default().trim().to_owned(),
+        }))
+    }
+
+    /// Whether `payment` can be captured with its order's delivery as it is now (the
+    /// provider's reason when not). Payments without a connector pass: the capability
+    /// table refuses them anyway.
+    pub async fn capture_check(&self, payment: &Payment) -> Result<Result<(), String>, StoreError> {
+        let Some(connector) = self.connector_of(&payment.provider).await? else {
+            return Ok(Ok(()));
+        };
+        let shipment = self.shipment_of(payment).await?;
+        Ok(connector.check_capture(&payment.settlement_kind, shipment.as_ref()))
+    }
+
+    /// 発送済み on the orders `ids` (already set): captures the authorization of each
+    /// whose payment allows it and whose delivery lets it be captured, one after the
+    /// other, and says what became of every order.
+    pub async fn capture_shipped(
+        &self,
+        ids: &[i64],
+        actor: &str,
+    ) -> Result<Vec<ShippedCapture>, StoreError> {
+        let mut results = Vec::new();
+        for id in ids {
+            let (Some(order), Some(payment)) = (
+                self.store.order(*id).await?,
+                self.store.checkout_payment(*id).await?,
+            ) else {
+                continue;
+            };
+            let order_number = order.order_number;
+            if !self
+                .capabilities(&payment)
+                .await?
+                .allows(Operation::Capture)
+            {
+                continue;
+            }
+            if let Err(why) = self.capture_check(&payment).await? {
+                results.push(ShippedCapture::Skipped { order_number, why });
+                continue;
+            }
+            let request = OperationRequest::new(Operation::Capture, actor);
+            results.push(match self.perform(payment.id, &request).await {
+                Ok(p) => ShippedCapture::Captured {
+                    order_number,
+                    status: p.provider_status_label.unwrap_or_default(),
+                },
+                Err(PaymentsError::Store(e)) => return Err(e),
+                Err(e) => ShippedCapture::Failed {
+                    order_number,
+                    message: e.to_string(),
+                },
+            });
+        }
+        Ok(results)
+    }
+}
