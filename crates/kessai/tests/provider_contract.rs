@@ -40,12 +40,18 @@ struct Service {
     /// The buyer pays later (at the store, the ATM, the bank), played in the provider's test
     /// tool, for services paid after ordering.
     pay_later: Option<Step>,
+    /// The provider's notifications, for services it notifies of.
+    notices: Option<Notices>,
+    /// Two statuses a payment moves through in order at the provider (a code each).
+    moves: (&'static str, &'static str),
+}
+
+/// How a provider notifies.
+struct Notices {
     /// The exact acknowledgement the provider expects to a notification.
     ack: &'static str,
     /// A stored notification body changed so that its signature no longer fits.
     forge: fn(&str) -> String,
-    /// Two statuses a payment moves through in order at the provider (a code each).
-    moves: (&'static str, &'static str),
 }
 
 /// Every provider service the suite runs; a new provider adds its entries here.
@@ -62,8 +68,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(paygent::card(app, s)),
             come_back: None,
             pay_later: None,
-            ack: "result=0",
-            forge,
+            notices: Some(Notices {
+                ack: "result=0",
+                forge,
+            }),
             moves: ("20", "40"),
         },
         Service {
@@ -74,8 +82,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(paygent::card_on_link_page(app, s)),
             come_back: Some(|app, s| Box::pin(paygent::come_back(app, s))),
             pay_later: None,
-            ack: "result=0",
-            forge,
+            notices: Some(Notices {
+                ack: "result=0",
+                forge,
+            }),
             moves: ("20", "40"),
         },
         Service {
@@ -86,8 +96,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(paygent::apply(app, s)),
             come_back: None,
             pay_later: Some(|app, s| Box::pin(paygent::paid_in_test_tool(app, s))),
-            ack: "result=0",
-            forge,
+            notices: Some(Notices {
+                ack: "result=0",
+                forge,
+            }),
             moves: ("10", "43"),
         },
         Service {
@@ -98,8 +110,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(paygent::apply(app, s)),
             come_back: None,
             pay_later: Some(|app, s| Box::pin(paygent::paid_in_test_tool(app, s))),
-            ack: "result=0",
-            forge,
+            notices: Some(Notices {
+                ack: "result=0",
+                forge,
+            }),
             moves: ("10", "40"),
         },
         Service {
@@ -110,8 +124,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(paygent::bank_chosen(app, s)),
             come_back: None,
             pay_later: Some(|app, s| Box::pin(paygent::paid_in_test_tool(app, s))),
-            ack: "result=0",
-            forge,
+            notices: Some(Notices {
+                ack: "result=0",
+                forge,
+            }),
             moves: ("10", "40"),
         },
         Service {
@@ -122,8 +138,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(paygent::paidy(app, s)),
             come_back: None,
             pay_later: None,
-            ack: "result=0",
-            forge,
+            notices: Some(Notices {
+                ack: "result=0",
+                forge,
+            }),
             moves: ("20", "40"),
         },
         Service {
@@ -134,8 +152,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(remise::card(app, s)),
             come_back: Some(|app, s| Box::pin(remise::come_back(app, s))),
             pay_later: None,
-            ack: REMISE_ACK,
-            forge: remise::forge,
+            notices: Some(Notices {
+                ack: REMISE_ACK,
+                forge: remise::forge,
+            }),
             moves: ("AUTH", "SALES"),
         },
         Service {
@@ -146,8 +166,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(remise::card(app, s)),
             come_back: Some(|app, s| Box::pin(remise::come_back(app, s))),
             pay_later: None,
-            ack: REMISE_ACK,
-            forge: remise::forge,
+            notices: Some(Notices {
+                ack: REMISE_ACK,
+                forge: remise::forge,
+            }),
             moves: ("SALES", "RETURN"),
         },
         Service {
@@ -158,8 +180,10 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(atone::widget(app, s)),
             come_back: Some(|app, s| Box::pin(atone::come_back(app, s))),
             pay_later: None,
-            ack: "{}",
-            forge: atone::forge,
+            notices: Some(Notices {
+                ack: "{}",
+                forge: atone::forge,
+            }),
             moves: ("auth", "settled"),
         },
         Service {
@@ -170,232 +194,51 @@ fn services() -> Vec<Service> {
             buy: |app, s| Box::pin(remise::store_chosen(app, s)),
             come_back: None,
             pay_later: Some(|app, s| Box::pin(remise::paid_in_back_office(app, s))),
-            ack: REMISE_ACK,
-            forge: remise::forge,
+            notices: Some(Notices {
+                ack: REMISE_ACK,
+                forge: remise::forge,
+            }),
             moves: ("ISSUED", "RECEIVED"),
+        },
+        Service {
+            name: "yamato card (与信, token)",
+            provider: "yamato",
+            kind: "yamato_card",
+            // Delivered by another carrier, so that 売上確定 needs no 送り状番号.
+            settings: &[("yamato_delivery", "")],
+            buy: |app, s| Box::pin(yamato::card(app, s)),
+            come_back: None,
+            pay_later: None,
+            notices: None,
+            moves: ("4", "30"),
+        },
+        Service {
+            name: "yamato card (与信売上確定, token)",
+            provider: "yamato",
+            kind: "yamato_card",
+            settings: &[("yamato_delivery", ""), ("capture", "auth_capture")],
+            buy: |app, s| Box::pin(yamato::card(app, s)),
+            come_back: None,
+            pay_later: None,
+            notices: None,
+            moves: ("30", "40"),
         },
     ]
 }
 
 const REMISE_ACK: &str = "<SDBKDATA>STATUS=800</SDBKDATA>";
 
-/// atone's steps, played against its sandbox's widget.
-mod atone {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
+#[path = "provider_contract/atone.rs"]
+mod atone;
 
-    use super::*;
-    use common::atone::{confirm_in_widget, post_result, WidgetAnswer};
+#[path = "provider_contract/remise.rs"]
+mod remise;
 
-    /// The widget's answers, by link key, between the buyer's confirmation and the page's
-    /// post back to the shop.
-    static ANSWERS: Mutex<Option<HashMap<String, WidgetAnswer>>> = Mutex::new(None);
+#[path = "provider_contract/paygent.rs"]
+mod paygent;
 
-    /// The buyer confirms in atone's widget; atone holds the transaction.
-    pub async fn widget(app: &TestApp, s: &Started) {
-        let answer = confirm_in_widget(app, &s.link_key, sandbox::atone::members::STANDARD).await;
-        assert_eq!(answer.result, "succeeded");
-        ANSWERS
-            .lock()
-            .unwrap()
-            .get_or_insert_with(HashMap::new)
-            .insert(s.link_key.clone(), answer);
-    }
-
-    /// The widget page posts the callbacks' result back to the shop.
-    pub async fn come_back(app: &TestApp, s: &Started) {
-        let answer = ANSWERS
-            .lock()
-            .unwrap()
-            .get_or_insert_with(HashMap::new)
-            .remove(&s.link_key)
-            .expect("confirmed first");
-        let r = post_result(app, &s.link_key, &answer).await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-        assert_eq!(location(&r), format!("/checkout/{}/done", s.link_key));
-    }
-
-    /// atone's webhook is not signed: a forgery names another transaction, which atone's
-    /// 取引参照 does not confirm.
-    pub fn forge(raw: &str) -> String {
-        raw.replacen("\"id\":\"tr_", "\"id\":\"tr_x", 1)
-    }
-}
-
-/// Remise's steps, played against its sandbox.
-mod remise {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    use super::*;
-    use common::remise::{
-        choose_destination, pay_card_at_remise, receive_in_back_office, return_to_shop,
-    };
-
-    /// Remise's auto-posting pages back to the shop, by link key, between the payment and
-    /// the browser's return.
-    static BACK: Mutex<Option<HashMap<String, String>>> = Mutex::new(None);
-
-    /// The buyer pays on Remise's card page; Remise's 結果通知 is stored, the browser is
-    /// about to come back.
-    pub async fn card(app: &TestApp, s: &Started) {
-        let back = pay_card_at_remise(
-            app,
-            &s.link_key,
-            Some(sandbox::remise::testcard::APPROVED_VISA),
-        )
-        .await;
-        BACK.lock()
-            .unwrap()
-            .get_or_insert_with(HashMap::new)
-            .insert(s.link_key.clone(), back);
-    }
-
-    /// The browser posts Remise's page back to the shop.
-    pub async fn come_back(app: &TestApp, s: &Started) {
-        let back = BACK
-            .lock()
-            .unwrap()
-            .get_or_insert_with(HashMap::new)
-            .remove(&s.link_key)
-            .expect("paid first");
-        let r = return_to_shop(app, &back).await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-        assert_eq!(location(&r), format!("/checkout/{}/done", s.link_key));
-    }
-
-    /// The buyer picks セブン-イレブン on Remise's page and is back with the number.
-    pub async fn store_chosen(app: &TestApp, s: &Started) {
-        let r = choose_destination(app, &s.link_key, "D001").await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-    }
-
-    /// The buyer pays at the store, as the sandbox's back office plays it.
-    pub async fn paid_in_back_office(app: &TestApp, s: &Started) {
-        receive_in_back_office(app, &s.link_key).await;
-    }
-
-    /// Nothing of Remise's is signed: a forgery changes the amount, which the checks catch.
-    pub fn forge(raw: &str) -> String {
-        raw.replace("TOTAL=", "TOTAL=9")
-    }
-}
-
-/// Paygent's steps, played against its sandbox.
-mod paygent {
-    use super::*;
-
-    /// The card form with the sandbox's approved test card.
-    pub async fn card(app: &TestApp, s: &Started) {
-        app.pay_with_test_card(s).await;
-    }
-
-    /// Paygent's payment page: kessai's hand-off posts the hashed request, the buyer pays.
-    pub async fn card_on_link_page(app: &TestApp, s: &Started) {
-        let (_, handoff) = app.page(&format!("/checkout/{}", s.link_key)).await;
-        let action = common::attr(&handoff, "<form", "action").replace(&app.address, "");
-        let fields = common::hidden_fields(&handoff);
-        let page = app
-            .post_form(&action, &common::as_pairs(&fields))
-            .await
-            .text()
-            .await
-            .unwrap();
-        let r = app.pay_on_link_page(&page).await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-    }
-
-    /// The buyer is back from Paygent's page.
-    pub async fn come_back(app: &TestApp, s: &Started) {
-        let r = app.get(&format!("/checkout/{}/return", s.link_key)).await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-        assert_eq!(location(&r), format!("/checkout/{}/done", s.link_key));
-    }
-
-    /// The buyer confirms a payment made after ordering (the first store offered).
-    pub async fn apply(app: &TestApp, s: &Started) {
-        let (_, page) = app.page(&format!("/checkout/{}", s.link_key)).await;
-        let store = if page.contains("name=\"cvs_company_id\"") {
-            common::attr(&page, "name=\"cvs_company_id\"", "value")
-        } else {
-            String::new()
-        };
-        let r = app
-            .post_form(
-                &format!("/checkout/{}/apply", s.link_key),
-                &[("cvs_company_id", store.as_str())],
-            )
-            .await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-    }
-
-    /// Net banking: the application, then the bank chosen on Paygent's page.
-    pub async fn bank_chosen(app: &TestApp, s: &Started) {
-        let r = app
-            .post_form(
-                &format!("/checkout/{}/apply", s.link_key),
-                &[("cvs_company_id", "")],
-            )
-            .await;
-        assert_eq!(r.status().as_u16(), 303);
-        let asp = location(&r).replace(&app.address, "");
-        let (_, page) = app.page(&asp).await;
-        let hv = common::attr(&page, "name=\"hv\"", "value");
-        let r = app
-            .post_form(
-                "/sandbox/paygent/banking/asp",
-                &[
-                    ("tid", s.link_key.as_str()),
-                    ("mid", "123456789"),
-                    ("hv", hv.as_str()),
-                    ("bank_code", "0010"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status().as_u16(), 200);
-    }
-
-    /// The buyer pays, as the operator of Paygent's test tool plays it (消込済).
-    pub async fn paid_in_test_tool(app: &TestApp, s: &Started) {
-        let payment = app.payment(s.payment_id).await;
-        let payment = match payment.provider_payment_id {
-            Some(_) => payment,
-            None => {
-                app.state.payments.refresh(&payment).await.unwrap();
-                app.payment(s.payment_id).await
-            }
-        };
-        // Where the buyer paid: an ATM's bank (a store is the one the number is for).
-        let bank = match payment.settlement_kind.as_str() {
-            "paygent_atm" => "9900",
-            _ => "",
-        };
-        let r = app
-            .post_form(
-                "/sandbox/paygent/testtool/statusupdate",
-                &[
-                    ("merchant_id", "123456789"),
-                    ("connect_id", "sandboxconnect"),
-                    ("connect_password", "sandboxpassword"),
-                    (
-                        "payment_id",
-                        payment.provider_payment_id.as_deref().unwrap(),
-                    ),
-                    ("payment_status", "40"),
-                    ("paid_at", "20260510120000"),
-                    ("bank_code", bank),
-                ],
-            )
-            .await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-    }
-
-    /// Paidy Checkout authorizes, and the page posts Paidy's answer.
-    pub async fn paidy(app: &TestApp, s: &Started) {
-        let r = app.pay_with_paidy(&s.link_key, "buyer@example.jp").await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-    }
-}
+#[path = "provider_contract/yamato.rs"]
+mod yamato;
 
 /// A demo app set up for `service`.
 async fn app_for(service: &Service) -> TestApp {
@@ -465,6 +308,21 @@ async fn a_notification_delivered_twice_has_one_effect_and_a_forged_one_is_rejec
     for service in services() {
         let app = app_for(&service).await;
         let started = bought(&app, &service).await;
+        let Some(notices) = &service.notices else {
+            // A provider that never notifies: whatever is posted to its address is kept,
+            // rejected and logged, and moves nothing.
+            let history_before = app.history(started.payment_id).await;
+            let path = format!("/notify/{}", service.provider);
+            let posted = app
+                .post_body(&path, "order_no=x&settle_result=1".into())
+                .await;
+            app.worker.run_until_idle().await.unwrap();
+            assert_eq!(posted.0, 200, "{}", service.name);
+            let after = app.state.store.notifications(100).await.unwrap();
+            assert_eq!(after[0].status, "rejected", "{}", service.name);
+            assert_eq!(app.history(started.payment_id).await, history_before);
+            continue;
+        };
         if let Some(pay_later) = service.pay_later {
             pay_later(&app, &started).await;
             app.deliver_notices().await;
@@ -479,10 +337,10 @@ async fn a_notification_delivered_twice_has_one_effect_and_a_forged_one_is_rejec
         let history_before = app.history(started.payment_id).await;
 
         let again = post(first.raw_body.clone()).await;
-        let forged = post((service.forge)(&first.raw_body)).await;
+        let forged = post((notices.forge)(&first.raw_body)).await;
         app.worker.run_until_idle().await.unwrap();
 
-        assert_eq!(again, (200, service.ack.to_owned()), "{}", service.name);
+        assert_eq!(again, (200, notices.ack.to_owned()), "{}", service.name);
         assert_eq!(forged.0, 200, "{}: stored, so acknowledged", service.name);
         let after = app.state.store.notifications(100).await.unwrap();
         assert_eq!(after.len(), stored.len() + 1, "{}", service.name);

@@ -451,3 +451,53 @@ async fn an_amount_change_and_a_cancel_after_the_shipment_reach_yamato() {
     assert_eq!(cancelled.provider_status_label.as_deref(), Some("取消"));
     assert_eq!(at_yamato(&app, &p.link_key).await["statusInfo"], "40");
 }
+
+#[tokio::test]
+async fn the_calls_kessai_makes_are_as_recorded_by_the_sandbox() {
+    let app = TestApp::demo().await;
+    let member = app.create_member("wire@example.jp").await;
+    let started = checkout(&app, 1, Some(member)).await;
+    let r = pay(
+        &app,
+        &started.link_key,
+        &Entry {
+            register: true,
+            ..Entry::card(testcard::APPROVED_VISA)
+        },
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let p = app.payment(started.payment_id).await;
+    let change = OperationRequest {
+        amount: Some(500),
+        ..asked(Operation::ChangeAmount)
+    };
+    for request in [asked(Operation::Capture), change, asked(Operation::Cancel)] {
+        app.state.payments.perform(p.id, &request).await.unwrap();
+    }
+
+    let (_, received) = app
+        .page(&format!(
+            "/sandbox/yamato/backoffice/requests?order_no={}",
+            p.link_key
+        ))
+        .await;
+    let token = received
+        .lines()
+        .find_map(|l| l.strip_prefix("token="))
+        .expect("A08 carries the token")
+        .to_owned();
+    let auth_key = received
+        .lines()
+        .find_map(|l| l.strip_prefix("authentication_key="))
+        .expect("A08 names the member")
+        .to_owned();
+    insta::assert_snapshot!(
+        "yamato_requests",
+        received
+            .replace(&p.link_key, "<ORDER_NO>")
+            .replace(&token, "<TOKEN>")
+            .replace(&auth_key, "<AUTHENTICATION_KEY>")
+            .replace(&format!("kessai-{member}"), "kessai-<MEMBER>")
+    );
+}

@@ -96,7 +96,15 @@ pub async fn production(
     body: Bytes,
 ) -> Response {
     let base = base_url(&headers, &original, &format!("/api/{name}"));
-    answer(&sandbox, &name, &base, caller(&headers, &extensions), &body)
+    let path = format!("/api/{name}");
+    answer(
+        &sandbox,
+        &name,
+        &path,
+        &base,
+        caller(&headers, &extensions),
+        &body,
+    )
 }
 
 /// `POST /test_gateway/{name}.api`.
@@ -111,8 +119,16 @@ pub async fn test_gateway(
     let Some(name) = file.strip_suffix(".api") else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let base = base_url(&headers, &original, &format!("/test_gateway/{file}"));
-    answer(&sandbox, name, &base, caller(&headers, &extensions), &body)
+    let path = format!("/test_gateway/{file}");
+    let base = base_url(&headers, &original, &path);
+    answer(
+        &sandbox,
+        name,
+        &path,
+        &base,
+        caller(&headers, &extensions),
+        &body,
+    )
 }
 
 /// The caller's IP address: the first of `X-Forwarded-For`, else the peer's.
@@ -131,8 +147,15 @@ fn caller(headers: &HeaderMap, extensions: &Extensions) -> String {
     }
 }
 
-/// Answer a call of the function named `name`.
-fn answer(sandbox: &Sandbox, name: &str, base: &str, caller: String, body: &[u8]) -> Response {
+/// Answer a call of the function named `name` (received at `path`).
+fn answer(
+    sandbox: &Sandbox,
+    name: &str,
+    path: &str,
+    base: &str,
+    caller: String,
+    body: &[u8],
+) -> Response {
     let expected = SIMULATED.iter().find(|(n, _)| *n == name).map(|(_, d)| *d);
     if expected.is_none() && !NOT_SIMULATED.contains(&name) {
         return StatusCode::NOT_FOUND.into_response();
@@ -140,6 +163,7 @@ fn answer(sandbox: &Sandbox, name: &str, base: &str, caller: String, body: &[u8]
     let form = Form::decode(body, UTF_8);
     let now = (sandbox.clock)();
     let mut store = sandbox.lock();
+    super::received::record(&mut store.received, path, body);
     let outcome = (|| {
         let trader = form
             .filled("trader_code")

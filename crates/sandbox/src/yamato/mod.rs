@@ -18,7 +18,8 @@
 //!   posted back to the shop's `trader_ec_url` (`threeds.rs`);
 //! * `GET /backoffice`, `POST /backoffice/deliver`, `GET /tracking` — the back office
 //!   with its test hook (delivery confirmed: 精算確定) and the tracking page
-//!   (`backoffice.rs`).
+//!   (`backoffice.rs`); `GET /backoffice/requests` — the API calls as received
+//!   (`received.rs`).
 //!
 //! Traders are fixed pairs of 加盟店コード and アクセスキー: [`TRADER_CODE`] with
 //! [`ACCESS_KEY`], plus any in [`Options::traders`]; every trader has the card-keeping
@@ -64,6 +65,7 @@ mod fields;
 mod members;
 mod operations;
 mod pages;
+mod received;
 mod slip;
 mod store;
 pub mod testcard;
@@ -135,6 +137,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         .route("/3ds/acs/{tran_id}", post(threeds::answer))
         .route("/backoffice", get(backoffice::show))
         .route("/backoffice/deliver", post(backoffice::deliver))
+        .route("/backoffice/requests", get(received::show))
         .route("/tracking", get(backoffice::tracking))
         .with_state(shared)
 }

@@ -364,6 +364,8 @@ pub struct Store {
     pub transactions: Vec<Transaction>,
     /// Members with kept cards.
     pub members: Vec<Member>,
+    /// The API calls received, oldest first (see `received.rs`).
+    pub received: std::collections::VecDeque<super::received::Received>,
     /// The last `orderDataSeq` given.
     seq: u64,
 }
@@ -376,6 +378,7 @@ impl Store {
             tokens: HashMap::new(),
             transactions: Vec::new(),
             members: Vec::new(),
+            received: std::collections::VecDeque::new(),
             seq: 300_000_000_000,
         }
     }
