@@ -28,54 +28,105 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// The token the token JS gets for `entry` from the dialog `page`.
+/// What the card dialog gives the token JS: `data-*` of the dialog's form as kessai wrote
+/// it (the same names as the API's hand-off parameters, without `data-` and with `_`).
+pub struct Dialog {
+    pub get: Box<dyn Fn(&str) -> String>,
+    /// The first kept card: `cardKey`, `lastCreditDate`.
+    pub kept: Option<(String, String)>,
+    pub security_code: bool,
+    pub token_script: String,
+}
+
+impl Dialog {
+    /// The dialog of a hand-off page.
+    pub fn of_page(page: &str) -> Dialog {
+        let owned = page.to_owned();
+        let kept = page.contains("name=\"kept_card\"").then(|| {
+            (
+                attr(page, "name=\"kept_card\"", "value"),
+                attr(page, "name=\"kept_card\"", "data-last-credit-date"),
+            )
+        });
+        Dialog {
+            get: Box::new(move |name| {
+                attr(
+                    &owned,
+                    "id=\"card-form\"",
+                    &format!("data-{}", name.replace('_', "-")),
+                )
+            }),
+            kept,
+            security_code: page.contains("id=\"security_code\""),
+            token_script: attr(page, "<script src=\"http", "src"),
+        }
+    }
+
+    /// The dialog of the API's hand-off parameters.
+    pub fn of_parameters(p: &serde_json::Value) -> Dialog {
+        let owned = p.clone();
+        let kept = p["kept_cards"].get(0).map(|c| {
+            (
+                c["card_key"].as_str().unwrap().to_owned(),
+                c["last_credit_date"].as_str().unwrap().to_owned(),
+            )
+        });
+        Dialog {
+            get: Box::new(move |name| owned[name].as_str().unwrap_or_default().to_owned()),
+            kept,
+            security_code: p["security_code"] == true,
+            token_script: p["token_script"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// The token the token JS gets for `entry` from `dialog`: the token, and whether it was
+/// minted for the member and to keep the card.
 pub async fn mint(
     app: &TestApp,
-    page: &str,
+    dialog: &Dialog,
     entry: &Entry<'_>,
 ) -> Result<(String, bool, bool), String> {
-    let data = |name: &str| attr(page, "id=\"card-form\"", name);
+    let data = |name: &str| (dialog.get)(name);
     let kept = entry.card.is_none();
-    let register = !kept
-        && (data("data-register") == "always"
-            || (data("data-register") == "ask" && entry.register));
+    let register =
+        !kept && (data("register") == "always" || (data("register") == "ask" && entry.register));
     let member = kept || register;
     let mut info: Vec<(String, String)> = vec![
-        ("traderCode".into(), data("data-trader-code")),
-        ("authDiv".into(), data("data-auth-div")),
+        ("traderCode".into(), data("trader_code")),
+        ("authDiv".into(), data("auth_div")),
         ("optServDiv".into(), if member { "01" } else { "00" }.into()),
         (
             "checkSum".into(),
             if member {
-                data("data-member-check-sum")
+                data("member_check_sum")
             } else {
-                data("data-check-sum")
+                data("check_sum")
             },
         ),
     ];
     if member {
-        info.push(("memberId".into(), data("data-member-id")));
-        info.push(("authKey".into(), data("data-auth-key")));
+        info.push(("memberId".into(), data("member_id")));
+        info.push(("authKey".into(), data("auth_key")));
     }
-    match entry.card {
-        Some(number) => {
+    match (entry.card, &dialog.kept) {
+        (Some(number), _) => {
             info.push(("cardNo".into(), number.into()));
             info.push(("cardOwner".into(), "TARO YAMADA".into()));
             info.push(("cardExp".into(), "1235".into()));
         }
-        None => {
-            info.push(("cardKey".into(), attr(page, "name=\"kept_card\"", "value")));
-            info.push((
-                "lastCreditDate".into(),
-                attr(page, "name=\"kept_card\"", "data-last-credit-date"),
-            ));
+        (None, Some((key, date))) => {
+            info.push(("cardKey".into(), key.clone()));
+            info.push(("lastCreditDate".into(), date.clone()));
         }
+        (None, None) => return Err("no kept card in the dialog".into()),
     }
-    if page.contains("id=\"security_code\"") {
+    if dialog.security_code {
         info.push(("securityCode".into(), entry.security_code.into()));
     }
-    let script = attr(page, "<script src=\"http", "src");
-    let endpoint = script.replace("js/embeddedTokenLib.js", "createToken");
+    let endpoint = dialog
+        .token_script
+        .replace("js/embeddedTokenLib.js", "createToken");
     let answer: serde_json::Value = app
         .client
         .post(endpoint)
@@ -96,7 +147,9 @@ pub async fn mint(
 pub async fn pay(app: &TestApp, link_key: &str, entry: &Entry<'_>) -> reqwest::Response {
     let (status, page) = app.page(&format!("/checkout/{link_key}")).await;
     assert_eq!(status, 200, "{page}");
-    let (token, member, register) = mint(app, &page, entry).await.expect("a token");
+    let (token, member, register) = mint(app, &Dialog::of_page(&page), entry)
+        .await
+        .expect("a token");
     let flag = |b: bool| if b { "1" } else { "0" };
     app.post_form(
         &format!("/checkout/{link_key}/card"),
