@@ -617,3 +617,83 @@ async fn a_headless_shop_pays_with_a_token_and_3d_secure_through_the_api() {
     let (_, shown) = api(&app, &key, &format!("/api/v1/checkouts/{link_key}"), None).await;
     assert_eq!(shown["provider_status_label"], "与信");
 }
+
+#[tokio::test]
+async fn an_authorization_whose_answer_a_crash_lost_becomes_the_order_through_the_worker() {
+    let app = TestApp::demo().await;
+    let started = checkout(&app, 1, None).await;
+    let (_, page) = app.page(&format!("/checkout/{}", started.link_key)).await;
+    let entry = Entry::card(testcard::APPROVED_VISA);
+    let (token, _, _) = mint(&app, &Dialog::of_page(&page), &entry).await.unwrap();
+    // kessai persisted the A08 and sent it; Yamato authorized; kessai died before the answer.
+    app.state
+        .store
+        .begin_payment_operation(
+            started.payment_id,
+            "authorize",
+            "与信",
+            started.amount,
+            None,
+            app.state.clock.now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    Client::new(&app.url("/sandbox/yamato"), true, TRADER)
+        .authorize(&Authorize {
+            amount: started.amount,
+            ..authorize(&started.link_key, &token)
+        })
+        .await
+        .unwrap();
+
+    app.state
+        .clock
+        .advance(chrono::Duration::minutes(6))
+        .unwrap();
+    kessai::payments::jobs::schedule_periodic(&app.state.store, &app.state.clock)
+        .await
+        .unwrap();
+    app.worker.run_until_idle().await.unwrap();
+
+    let p = app.payment(started.payment_id).await;
+    assert_eq!(p.state(), PaymentState::Authorized);
+    assert!(p.order_id.is_some(), "the lost order is made");
+    let r = app.get(&format!("/checkout/{}", started.link_key)).await;
+    assert_eq!(
+        location(&r),
+        format!("/checkout/{}/done", started.link_key),
+        "the buyer coming back sees the order, nothing is charged twice"
+    );
+    assert_eq!(at_yamato(&app, &p.link_key).await["statusInfo"], "4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_double_click_on_the_card_dialog_authorizes_once() {
+    let app = TestApp::demo().await;
+    let started = checkout(&app, 1, None).await;
+    let entry = Entry::card(testcard::APPROVED_VISA);
+
+    let (a, b) = tokio::join!(
+        pay(&app, &started.link_key, &entry),
+        pay(&app, &started.link_key, &entry)
+    );
+
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert!(statuses.contains(&303), "{statuses:?}");
+    let (_, received) = app
+        .page(&format!(
+            "/sandbox/yamato/backoffice/requests?order_no={}",
+            started.link_key
+        ))
+        .await;
+    assert_eq!(
+        received.matches("function_div=A08").count(),
+        1,
+        "{received}"
+    );
+    assert_eq!(
+        app.payment(started.payment_id).await.state(),
+        PaymentState::Authorized
+    );
+}
