@@ -317,7 +317,7 @@ impl Config {
                             }
                             _ => Err(ProviderError::Refused {
                                 code,
-                                message: "本人認証(3Dセキュア)ができませんでした。お手数ですが、もう一度ご注文ください。".to_owned(),
+                                message: "本人認証(3Dセキュア)ができませんでした。お手数ですが、カートに戻ってもう一度ご注文ください。".to_owned(),
                                 detail: format!("A092000001 statusInfo={}", report.code),
                             }),
                         }
