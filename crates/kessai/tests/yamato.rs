@@ -156,6 +156,24 @@ async fn ship(app: &TestApp, order_id: i64, carrier: &str, slip: &str) -> String
     page
 }
 
+/// A new member (`email`) buys with `card` delivered by ゆうパック and keeps the card: the
+/// member and the checkout.
+async fn bought_keeping_the_card(
+    app: &TestApp,
+    email: &str,
+    card: &str,
+) -> (i64, kessai::checkout::Started) {
+    let member = app.create_member(email).await;
+    let started = checkout(app, 1, Some(member)).await;
+    let entry = Entry {
+        register: true,
+        ..Entry::card(card)
+    };
+    let r = pay(app, &started.link_key, &entry).await;
+    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+    (member, started)
+}
+
 fn asked(operation: Operation) -> OperationRequest<'static> {
     OperationRequest::new(operation, "admin")
 }
@@ -300,18 +318,8 @@ async fn three_d_secure_passed_authorizes_once_and_failed_makes_no_order() {
 #[tokio::test]
 async fn a_member_keeps_a_card_pays_with_it_again_and_only_the_operator_removes_it() {
     let app = TestApp::demo().await;
-    let member = app.create_member("neko@example.jp").await;
-    let first = checkout(&app, 1, Some(member)).await;
-    let r = pay(
-        &app,
-        &first.link_key,
-        &Entry {
-            register: true,
-            ..Entry::card(testcard::APPROVED_JCB)
-        },
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+    let (member, _) =
+        bought_keeping_the_card(&app, "neko@example.jp", testcard::APPROVED_JCB).await;
     let kept = app.state.store.member_cards(member).await.unwrap();
 
     let second = checkout(&app, 1, Some(member)).await;
@@ -455,18 +463,8 @@ async fn an_amount_change_and_a_cancel_after_the_shipment_reach_yamato() {
 #[tokio::test]
 async fn the_calls_kessai_makes_are_as_recorded_by_the_sandbox() {
     let app = TestApp::demo().await;
-    let member = app.create_member("wire@example.jp").await;
-    let started = checkout(&app, 1, Some(member)).await;
-    let r = pay(
-        &app,
-        &started.link_key,
-        &Entry {
-            register: true,
-            ..Entry::card(testcard::APPROVED_VISA)
-        },
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 303);
+    let (member, started) =
+        bought_keeping_the_card(&app, "wire@example.jp", testcard::APPROVED_VISA).await;
     let p = app.payment(started.payment_id).await;
     let change = OperationRequest {
         amount: Some(500),
