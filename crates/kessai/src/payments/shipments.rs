@@ -8,6 +8,11 @@
 //! refused (with the provider's message). Each capture is persisted before its call like
 //! any other, so a crash half-way leaves the remaining orders authorized, each offering
 //! its capture on its page.
+//!
+//! [`b2_import`] does the same from the file of 送り状番号 B2 gives back: each order gets its
+//! 送り状番号 and 発送済み, then its capture.
+
+pub mod b2_import;
 
 use super::{OperationRequest, Payments, PaymentsError};
 use crate::domain::payment::Operation;

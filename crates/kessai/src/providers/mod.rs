@@ -28,6 +28,9 @@ use crate::domain::order::ReceiptStatus;
 use crate::domain::payment::Operation;
 pub use interface::*;
 use schema::{ProviderSpec, Service, Values};
+/// The B2 CSV (Yamato's slip software): the shipping file of the 受注リスト and the file of
+/// 送り状番号 it gives back.
+pub use yamato::b2;
 
 /// Every provider kessai supports, in the order the settings screen offers them.
 pub static PROVIDERS: [&ProviderSpec; 4] = [
@@ -352,6 +355,15 @@ impl Connector {
         match self {
             Self::Yamato(c) if kind == yamato::CARD => c.check_capture(shipment),
             _ => Ok(()),
+        }
+    }
+
+    /// The built-in sandbox's stand-in for B2 (see [`b2`]), when this connector calls the
+    /// built-in sandbox: the 受注リスト links to it to make a file of 送り状番号 to import.
+    pub fn b2_sandbox(&self) -> Option<String> {
+        match self {
+            Self::Yamato(c) => c.b2_sandbox(),
+            Self::Paygent(_) | Self::Remise(_) | Self::Atone(_) => None,
         }
     }
 

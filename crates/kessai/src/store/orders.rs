@@ -311,6 +311,12 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
     }
 
+    /// The order of a 注文番号.
+    pub async fn order_by_number(&self, order_number: &str) -> Result<Option<Order>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.order_number = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(order_number).fetch_optional(p).await?))
+    }
+
     /// A member's orders, newest first (購入履歴).
     pub async fn member_orders(
         &self,
@@ -407,6 +413,33 @@ impl Store {
             insert_audit!(tx, &audit, now);
             tx.commit().await?;
             Ok(numbers)
+        })
+    }
+
+    /// Records an order's shipment — 配送会社名 (`carrier`, stored form), 送り状番号 and
+    /// 対応状況 — in one transaction with its audit entry.
+    pub async fn set_order_shipment(
+        &self,
+        id: i64,
+        carrier: &str,
+        tracking_number: &str,
+        status: &str,
+        audit: &AuditNote<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE orders SET carrier = $2, tracking_number = $3, order_status = $4, updated_at = $5
+                   WHERE id = $1";
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(sql).bind(id).bind(carrier).bind(tracking_number).bind(status).bind(now)
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                tx.rollback().await?;
+                return Err(StoreError::NotFound("order"));
+            }
+            insert_audit!(tx, audit, now);
+            tx.commit().await?;
+            Ok(())
         })
     }
 

@@ -1,8 +1,16 @@
 //! B2 (送り状発行システム B2 / B2クラウド) CSV (spec §11): the 97-column file a shop gives B2 to
 //! print slips, and the file B2 gives back with the 送り状番号 of each order. Shift_JIS
 //! (CP932), CRLF, a header row of Japanese column names.
+//!
+//! Every slip B2 prints is a Yamato parcel: an order whose 送り状番号 comes back from B2 is
+//! delivered by [`CARRIER`], and its number follows Yamato's rule
+//! ([`super::wire::check_slip`] with `yamato` set).
 
+use crate::domain::order::Carrier;
 use crate::providers::form::{self, Charset};
+
+/// The carrier of every parcel B2 issues a slip for (配送会社名 クロネコヤマト).
+pub const CARRIER: Carrier = Carrier::Yamato;
 
 /// The 97 column names, in order (spec §11).
 pub const COLUMNS: [&str; 97] = [
@@ -192,6 +200,18 @@ fn push_row(out: &mut String, cells: Vec<String>) {
     out.push_str("\r\n");
 }
 
+/// Whether `slip` is a 送り状番号 B2 can have issued: Yamato's rule, check digit included.
+/// The error names the 送り状番号.
+pub fn check_slip(slip: &str) -> Result<(), String> {
+    match super::wire::check_slip(slip, true) {
+        Ok(()) => Ok(()),
+        Err(super::wire::SlipError::Empty) => Err(
+            "送り状番号(伝票番号)がありません。B2で発行済みの行を取り込んでください。".to_owned(),
+        ),
+        Err(e) => Err(format!("送り状番号「{}」: {e}", slip.trim())),
+    }
+}
+
 /// One row of the file B2 gives back: the order and its 送り状番号.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Issued {
@@ -291,6 +311,16 @@ mod tests {
         );
         assert_eq!(row[6], "1416");
         assert_eq!(row[15], "山田 太郎");
+    }
+
+    #[test]
+    fn slips_are_checked_as_yamatos_and_named() {
+        assert_eq!(check_slip("123456789013"), Ok(()));
+        assert!(check_slip("123456789012")
+            .unwrap_err()
+            .contains("「123456789012」"));
+        assert!(check_slip("").unwrap_err().contains("送り状番号"));
+        assert_eq!(CARRIER.as_str(), "yamato");
     }
 
     #[test]

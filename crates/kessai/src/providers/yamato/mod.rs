@@ -127,6 +127,13 @@ impl Config {
         kind == CARD && !self.trader_code.is_empty() && !self.access_key.is_empty()
     }
 
+    /// The built-in sandbox's stand-in for B2 (an exported file in, the file with 送り状番号
+    /// out), when the calls go to the built-in sandbox.
+    pub fn b2_sandbox(&self) -> Option<String> {
+        let built_in = self.environment == Environment::Test && self.base != TEST_URL;
+        built_in.then(|| format!("{}/b2", self.base))
+    }
+
     /// Whether orders of this delivery method are delivered by Yamato (クロネコヤマト配送):
     /// always 与信 at checkout, captured by their 送り状番号.
     pub fn delivered_by_yamato(&self, delivery_method_id: Option<i64>) -> bool {
@@ -168,6 +175,12 @@ mod tests {
             "https://api.kuronekoyamato.co.jp/api/token/js/embeddedTokenLib.js"
         );
         assert_eq!(live.environment, Environment::Production);
+        assert_eq!(
+            sandbox.b2_sandbox().as_deref(),
+            Some("http://localhost/sandbox/yamato/b2")
+        );
+        assert_eq!(test.b2_sandbox(), None);
+        assert_eq!(live.b2_sandbox(), None);
     }
 
     #[test]
