@@ -16,6 +16,9 @@
 //!   and its endpoint (`token.rs`);
 //! * `POST /3ds/acs`, `POST /3ds/acs/{tran_id}` — the ACS page and the buyer's answer,
 //!   posted back to the shop's `trader_ec_url` (`threeds.rs`);
+//! * `GET /b2`, `POST /b2` — a stand-in for B2, Yamato's slip software: the CSV a shop
+//!   wrote for B2 in, the same file out with a 伝票番号 and 出荷予定日 on every row
+//!   (`b2.rs`);
 //! * `GET /backoffice`, `POST /backoffice/deliver`, `GET /tracking` — the back office
 //!   with its test hook (delivery confirmed: 精算確定) and the tracking page
 //!   (`backoffice.rs`); `GET /backoffice/requests` — the API calls as received
@@ -55,10 +58,11 @@
 //! `Z010000003`), E03 `changeDate`, the result notification of §10 (for those methods
 //! only), the `xp` split-shipment API, the older `tokenlib.js`, the legacy link type,
 //! IP-address registration, authorisation expiry (the spec gives none), installment
-//! counts by card, the B2 CSV (a file exchanged with Yamato's B2 software, not an API), and
-//! operations from the back office other than the delivery confirmation.
+//! counts by card, B2's printing of labels and its other columns (the stand-in only issues
+//! numbers), and operations from the back office other than the delivery confirmation.
 
 mod api;
+mod b2;
 mod backoffice;
 mod credit;
 mod fields;
@@ -116,6 +120,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         access_key: ACCESS_KEY.to_owned(),
     }];
     traders.extend(options.traders);
+    let b2 = b2::router(clock.clone());
     // Nothing is posted to the shop server to server, so no background task is needed.
     let shared = Arc::new(Shared::new(
         clock,
@@ -140,4 +145,5 @@ pub fn router<S: Clone + Send + Sync + 'static>(clock: Clock, options: Options) 
         .route("/backoffice/requests", get(received::show))
         .route("/tracking", get(backoffice::tracking))
         .with_state(shared)
+        .merge(b2)
 }

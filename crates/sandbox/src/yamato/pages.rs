@@ -1,6 +1,6 @@
 //! Kuroneko Web Collect's pages, rendered from the templates under `templates/yamato/`
 //! (see [`crate::pages`]), all UTF-8: `threeDAuthHtml`, the ACS page and its post back, the
-//! tracking page and the back office.
+//! tracking page, the back office and the B2 stand-in.
 
 use std::sync::OnceLock;
 
@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "yamato/message.html",
     "yamato/tracking.html",
     "yamato/backoffice.html",
+    "yamato/b2.html",
 ];
 
 fn pages() -> &'static Pages {
