@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "audit.html",
     "orders.html",
     "orders_bulk.html",
+    "orders_b2.html",
     "members.html",
     "member.html",
     "order.html",

@@ -77,6 +77,8 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/orders", get(orders::index))
         .route("/orders/export", get(orders::export))
         .route("/orders/bulk", post(orders::bulk))
+        .route("/orders/b2/export", post(orders::b2_export))
+        .route("/orders/b2/import", post(orders::b2_import))
         .route("/orders/{id}", get(orders::show).post(orders::update))
         .route("/orders/{id}/payment", post(orders::operate))
         .route("/orders/{id}/thank-you-mail", post(mails::send_thank_you))

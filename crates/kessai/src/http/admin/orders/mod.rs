@@ -3,9 +3,12 @@
 //! The list ([`self`]) searches (注文番号, 氏名, e-mail, 決済ID, 取引ID) and filters (期間,
 //! 対応状況, 入金状況, 支払方法) through the query string, so paging and the CSV exports
 //! ([`export`]: 受注リスト出力, 受注明細リスト出力) keep them; 一括操作 sets the 対応状況 of
-//! the ticked orders at once. [`edit`] saves every order field with the checkout's
-//! validators; [`payment`] is its 決済情報 block and the operations it sends.
+//! the ticked orders at once, and [`b2`] exchanges the ticked orders and their 送り状番号
+//! with the carrier's slip software B2 (B2 出荷データ出力 / 取込). [`edit`] saves every order
+//! field with the checkout's validators; [`payment`] is its 決済情報 block and the
+//! operations it sends.
 
+mod b2;
 mod edit;
 mod export;
 mod payment;
@@ -28,6 +31,7 @@ use crate::http::SharedState;
 use crate::payments::shipments::ShippedCapture;
 use crate::store::OrderFilter;
 
+pub use b2::{export as b2_export, import as b2_import};
 pub use edit::{show, update};
 pub use export::export;
 pub use payment::operate;
@@ -170,6 +174,7 @@ pub async fn index(
         .collect();
     let methods = state.store.payment_methods().await?;
     let recovery = state.settings.system().await?.prepayment_log_recovery;
+    let (b2, b2_sandbox) = b2::offer(&state).await?;
     let query_string = query.to_query();
     page(
         StatusCode::OK,
@@ -179,7 +184,7 @@ pub async fn index(
         "orders",
         "受注リスト",
         context! {
-            query, errors, rows, methods, recovery,
+            query, errors, rows, methods, recovery, b2, b2_sandbox,
             statuses => status_options(),
             receipts => receipt_options(),
             paging => at.pager(total, query_string.clone()),
