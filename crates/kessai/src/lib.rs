@@ -6,6 +6,7 @@
 //! console, API and health endpoints) and `app` (wiring and lifecycle).
 
 pub mod app;
+pub mod b2_cli;
 pub mod bench;
 pub mod checkout;
 pub mod clock;

@@ -37,6 +37,10 @@ enum Command {
     /// Measure checkouts and captures per second and latency on a fresh database, next to a
     /// baseline of one INSERT per request (see docs/BENCHMARKS.md).
     Bench(kessai::bench::BenchArgs),
+    /// B2 出荷データ取込: import the CSV B2 gave back (送り状番号 per order), shipping and
+    /// capturing each order, with a progress bar; fails when any row failed.
+    #[command(name = "b2-import")]
+    B2Import(kessai::b2_cli::B2ImportArgs),
 }
 
 /// Default address of `kessai sandbox`.
@@ -100,7 +104,10 @@ where
 
 fn main() -> ExitCode {
     let cli = parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
-    init_tracing(matches!(cli.command, Command::Bench(_)));
+    init_tracing(matches!(
+        cli.command,
+        Command::Bench(_) | Command::B2Import(_)
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -136,6 +143,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(_) => unreachable!("handled above"),
+        Command::B2Import(args) => {
+            if kessai::b2_cli::run(config, args).await? {
+                Ok(())
+            } else {
+                anyhow::bail!("B2 出荷データ取込で失敗した行があります(上の一覧を確認してください)")
+            }
+        }
         Command::Sandbox(args) => {
             let tls = args.tls.then(|| SandboxTlsConfig {
                 listen: args.tls_listen,
@@ -158,7 +172,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Logs to stderr; `quiet` (the bench) logs only warnings unless `KESSAI_LOG` says otherwise.
+/// Logs to stderr; `quiet` (the bench, the B2 import's progress bar) logs only warnings
+/// unless `KESSAI_LOG` says otherwise.
 fn init_tracing(quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = if quiet { "warn" } else { "info,sqlx=warn" };
