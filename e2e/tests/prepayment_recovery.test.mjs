@@ -246,7 +246,13 @@ test(
       accepting(page, () => page.getByRole('button', { name: '更新開始', exact: true }).click()),
     );
     assert.equal(question, 'チェックした受注の対応状況を変更します。よろしいですか？');
-    await flash(page, '2件の受注の対応状況を「発送済み」に更新しました。').waitFor();
+    // 発送済み captures each authorized card payment and shows what became of every order.
+    await page.locator('#bulk-message').filter({ hasText: '2件の受注の対応状況を「発送済み」に更新しました。' }).waitFor();
+    const captures = await rowsByHeading(page.locator('#bulk-results'));
+    assert.deepEqual(captures.map((r) => r['注文番号']).sort(), [first, second].sort());
+    assert.ok(captures.every((r) => r['売上確定'] === '成功'), JSON.stringify(captures));
+    await screenshot(page, 'admin-orders-bulk-shipped');
+    await navigating(page, () => page.getByRole('link', { name: '受注リストへ戻る' }).click());
     const shipped = await rowsByHeading(page.locator('#orders'));
     assert.equal(await page.getByLabel('受注検索').inputValue(), email, 'the search is kept');
     assert.deepEqual(shipped.map((o) => o['対応状況']), ['発送済み', '発送済み']);

@@ -185,7 +185,7 @@ impl Config {
             match submission {
                 Submission::Card(form) => match self.check_card(c, form) {
                     Ok(form) => Next::Authorize(Authorization {
-                        label: "与信",
+                        label: "クレジット決済登録",
                         call: crate::providers::Call::Yamato(Call::Card(form)),
                     }),
                     Err(decline) => Next::Declined(decline),
@@ -194,7 +194,7 @@ impl Config {
                     match serde_json::from_str::<Pending>(&c.payment.scratch) {
                     Ok(pending) if !pending.three_d_token.is_empty() => {
                         Next::Authorize(Authorization {
-                            label: "与信(3Dセキュア)",
+                            label: "3Dセキュア認証結果",
                             call: crate::providers::Call::Yamato(Call::ThreeD(pending, acs)),
                         })
                     }
@@ -266,7 +266,10 @@ impl Config {
                     })
                     .await?;
                 match answer {
-                    Answer::Done { approval } => self.authorized(c, &approval, form.register).await,
+                    Answer::Done { approval } => {
+                        self.authorized(c, "クレジット決済登録", &approval, form.register)
+                            .await
+                    }
                     Answer::ThreeDSecure { html, token } => {
                         let pending = Pending {
                             three_d_token: token,
@@ -279,7 +282,7 @@ impl Config {
                                 keep: serde_json::to_string(&pending).expect("serializes"),
                             }),
                             ..Authorized::done(Done {
-                                label: "与信(3Dセキュア認証へ)",
+                                label: "クレジット決済登録(3Dセキュア認証へ)",
                                 payment_id: order_no.clone(),
                                 status: Status::ThreeDsWaiting.info("50").report(
                                     order_no,
@@ -299,7 +302,10 @@ impl Config {
                     .authorize_3d(order_no, &pending.three_d_token, acs)
                     .await
                 {
-                    Ok(approval) => self.authorized(c, &approval, pending.register).await,
+                    Ok(approval) => {
+                        self.authorized(c, "3Dセキュア認証結果", &approval, pending.register)
+                            .await
+                    }
                     // Already completed (our own earlier A09 whose answer was lost): the
                     // transaction's status says how.
                     Err(ProviderError::Refused { code, .. }) if code == "A092000001" => {
@@ -308,7 +314,7 @@ impl Config {
                             crate::domain::payment::PaymentState::Authorized
                             | crate::domain::payment::PaymentState::Captured => {
                                 Ok(Authorized::done(Done {
-                                    label: "与信",
+                                    label: "3Dセキュア認証結果",
                                     payment_id: order_no.clone(),
                                     status: report,
                                     replaced: None,
@@ -333,18 +339,19 @@ impl Config {
         c.member_id.filter(|_| member).map(|id| self.member(id))
     }
 
-    /// A08 or A09 authorized: captures at once where 与信売上確定 applies, and names the new
-    /// card kept for the member.
+    /// A08 or A09 (the call `label` names) authorized: captures at once where 与信売上確定
+    /// applies, and names the new card kept for the member.
     async fn authorized(
         &self,
         c: &Checkout,
+        label: &'static str,
         approval: &str,
         register: bool,
     ) -> Result<Authorized, ProviderError> {
         let order_no = &c.payment.trading_id;
         let amount = Some(c.payment.amount);
         let mut done = Done {
-            label: "与信",
+            label,
             payment_id: order_no.clone(),
             status: Status::Authorized.info("4").report(order_no, "4", amount),
             replaced: None,
@@ -355,7 +362,7 @@ impl Config {
             // offered again on the order's page once it is 発送済み.
             match self.client().ship(order_no, "0", false).await {
                 Ok(()) => {
-                    done.label = "与信売上確定";
+                    done.label = "クレジット決済登録・出荷情報登録";
                     done.status = Status::ShipmentRegistered
                         .info("30")
                         .report(order_no, "30", amount);

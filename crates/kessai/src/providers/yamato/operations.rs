@@ -1,7 +1,9 @@
 //! The operator's Web Collect operations (the manual's 決済情報 dialog): 売上確定 (E01, the
 //! shipment registration: the order's 送り状番号 with a クロネコヤマト配送, else delivery code
 //! `99`), 取消 (A06, after E02 where the shipment is registered), 利用額変更 (A07, the new
-//! total) and 状態更新 (E04), with the capability table of each 取引状況.
+//! total) and 状態更新 (E04), with the capability table of each 取引状況. A call's history
+//! row is named after Web Collect's function (出荷情報登録); the status it leads to follows
+//! in the manual's word (売上確定).
 
 use super::map::Status;
 use super::wire::{check_slip, SlipError};
@@ -83,7 +85,7 @@ impl Config {
         } else if !yamato_carrier || tracking.is_empty() {
             return Ok(());
         }
-        check_slip(tracking, true).map_err(|e: SlipError| format!("送り状番号: {e}"))
+        check_slip(tracking, true).map_err(|e: SlipError| e.to_string())
     }
 
     /// 売上確定: E01 with the order's shipment.
@@ -103,12 +105,12 @@ impl Config {
             other_slip(shipment)
         };
         match self.client().ship(&p.trading_id, &slip, yamato).await {
-            Ok(()) => Ok(self.done(p, "売上確定", "30", None)),
+            Ok(()) => Ok(self.done(p, "出荷情報登録", "30", None)),
             // Registered already (an earlier call whose answer was lost): as it stands.
             Err(ProviderError::Refused { code, .. }) if code.starts_with("E013") => {
                 let status = self.inquire(&p.trading_id).await?;
                 Ok(Done {
-                    label: "売上確定",
+                    label: "出荷情報登録",
                     payment_id: p.trading_id.clone(),
                     status,
                     replaced: None,
@@ -126,7 +128,7 @@ impl Config {
             Some(Status::ShipmentRegistered) => "30",
             _ => "4",
         };
-        Ok(self.done(p, "利用額変更", status, Some(amount)))
+        Ok(self.done(p, "クレジット金額変更", status, Some(amount)))
     }
 
     /// 取消: A06, after E02 (出荷情報取消) when the shipment is registered.
@@ -138,10 +140,10 @@ impl Config {
             self.client().cancel_shipment(&p.trading_id, slip).await?;
         }
         match self.client().cancel(&p.trading_id).await {
-            Ok(()) => Ok(self.done(p, "取消", "40", None)),
+            Ok(()) => Ok(self.done(p, "クレジット決済取消", "40", None)),
             // Cancelled already (an earlier call whose answer was lost).
             Err(ProviderError::Refused { code, .. }) if code == "A062000003" => {
-                Ok(self.done(p, "取消", "40", None))
+                Ok(self.done(p, "クレジット決済取消", "40", None))
             }
             Err(e) => Err(e),
         }
