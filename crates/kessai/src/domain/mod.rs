@@ -3,6 +3,7 @@
 //! validated input parsed at the boundary with errors that name the field.
 
 pub mod buyer;
+pub mod card;
 pub mod input;
 pub mod money;
 pub mod order;

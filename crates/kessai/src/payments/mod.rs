@@ -28,6 +28,7 @@ use std::time::Instant;
 use chrono::Duration;
 
 use crate::clock::Clock;
+use crate::domain::card::mask_card_numbers;
 use crate::domain::payment::{Operation, OperationOutcome, PaymentState};
 use crate::providers::{
     self, Authorized, Capabilities, Connector, Context, Done, PaymentRef, ProviderError, Report,
@@ -748,44 +749,5 @@ fn operation_amount(
             Ok(a)
         }
         _ => Ok(payment.amount),
-    }
-}
-
-/// Replaces every run of 13–19 digits (a card number) by asterisks and its last four digits.
-pub fn mask_card_numbers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        if (13..=19).contains(&digits.len()) {
-            out.push_str(&"*".repeat(digits.len() - 4));
-            out.push_str(&digits[digits.len() - 4..]);
-        } else {
-            out.push_str(digits);
-        }
-        digits.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut digits, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut digits, &mut out);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_card_numbers;
-
-    #[test]
-    fn card_numbers_are_masked_in_error_details() {
-        assert_eq!(
-            mask_card_numbers("card 4900000000008101 refused (1C01), order 1001"),
-            "card ************8101 refused (1C01), order 1001"
-        );
-        assert_eq!(mask_card_numbers("20251123120000"), "**********0000");
     }
 }

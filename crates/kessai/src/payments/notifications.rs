@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{payment_ref, Payments, PaymentsError};
 use crate::clock::Clock;
+use crate::domain::card::mask_card_numbers;
 use crate::domain::payment::PaymentState;
 use crate::jobs::{self, Job, JobError};
 use crate::providers::{self, Ack, Connector, MatchKey, NoticeHead, ProviderError, Verdict};
@@ -34,7 +35,7 @@ pub async fn receive(
         return Ok(None);
     };
     let head = connector.read_notice(body);
-    store_and_schedule(payments, provider, &head, &escape(body), None).await?;
+    store_and_schedule(payments, provider, &head, &stored_body(body), None).await?;
     Ok(Some(connector.ack()))
 }
 
@@ -92,7 +93,7 @@ async fn store_and_schedule(
 }
 
 /// Writes a notification that is not applied to the payment error log, with its body
-/// (card numbers masked).
+/// (stored with its card numbers masked already).
 async fn log_unapplied(
     store: &Store,
     provider: &str,
@@ -110,7 +111,7 @@ async fn log_unapplied(
                 order_id: None,
                 status_code: "notification",
                 message,
-                detail: &super::mask_card_numbers(raw),
+                detail: raw,
             },
             now,
         )
@@ -130,6 +131,12 @@ async fn schedule(store: &Store, clock: &Clock, id: i64) -> Result<(), StoreErro
     )
     .await
     .map(drop)
+}
+
+/// A body as the inbox keeps it: printable text (see [`escape`]) with any card number masked
+/// (no provider sends one; a body that carries one is not kept with it).
+fn stored_body(body: &[u8]) -> String {
+    mask_card_numbers(&escape(body))
 }
 
 /// Keeps a body as printable text that decodes to the same bytes: bytes outside printable
@@ -354,7 +361,7 @@ async fn fetch(payments: &Payments, provider: &str, connector: &Connector) -> Re
             payments,
             provider,
             &fetched.head,
-            &escape(&fetched.body),
+            &stored_body(&fetched.body),
             Some("決済会社への差分照会で取得"),
         )
         .await?;
