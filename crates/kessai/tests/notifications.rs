@@ -247,3 +247,30 @@ async fn the_difference_inquiry_fetches_what_the_pushes_missed() {
         "{n:?}"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_notification_is_refused_unread_and_a_rejected_one_is_logged_once() {
+    let app = TestApp::demo().await;
+    let huge = format!(
+        "trading_id=x&junk={}",
+        "a".repeat(kessai::http::notify::MAX_NOTICE_BYTES)
+    );
+    let long = format!("trading_id=x&junk={}", "b".repeat(2_000));
+
+    let (refused, _) = app.post_body("/notify/paygent", huge).await;
+    let (taken, _) = app.post_body("/notify/paygent", long).await;
+    app.worker.run_until_idle().await.unwrap();
+
+    assert_eq!(refused, 413);
+    assert_eq!(taken, 200);
+    let stored = app.state.store.notifications(10).await.unwrap();
+    assert_eq!(stored.len(), 1, "only the one within the limit");
+    assert_eq!(stored[0].status, "rejected");
+    let errors = app.state.store.payment_errors(10).await.unwrap();
+    assert!(
+        errors[0].detail.chars().count() < 600,
+        "{}",
+        errors[0].detail
+    );
+    assert!(errors[0].detail.contains("以下省略"));
+}

@@ -16,12 +16,18 @@ use super::SharedState;
 use crate::payments::notifications;
 use crate::providers;
 
+/// The largest notification body kept. Every provider's notification is a short form or a
+/// small JSON object (a few kilobytes at most); anything bigger is refused with 413 before
+/// it is read, so an unauthenticated sender cannot fill the inbox.
+pub const MAX_NOTICE_BYTES: usize = 64 * 1024;
+
 /// The notification routes.
 pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/notify/{provider}", post(notify))
         .route("/index.php", post(welcart))
         .route("/", post(site_root))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_NOTICE_BYTES))
 }
 
 /// The Welcart compatibility route's query.

@@ -92,8 +92,12 @@ async fn store_and_schedule(
     schedule(store, payments.clock(), id).await
 }
 
-/// Writes a notification that is not applied to the payment error log, with its body
-/// (stored with its card numbers masked already).
+/// How much of a notification's body the payment error log shows (the whole body stays in
+/// the inbox, once).
+const LOGGED_BODY_CHARS: usize = 500;
+
+/// Writes a notification that is not applied to the payment error log, with the start of
+/// its body (stored with its card numbers masked already).
 async fn log_unapplied(
     store: &Store,
     provider: &str,
@@ -111,12 +115,20 @@ async fn log_unapplied(
                 order_id: None,
                 status_code: "notification",
                 message,
-                detail: raw,
+                detail: &excerpt(raw),
             },
             now,
         )
         .await
         .map(drop)
+}
+
+/// The start of a stored body, marked when cut.
+fn excerpt(raw: &str) -> String {
+    match raw.char_indices().nth(LOGGED_BODY_CHARS) {
+        Some((at, _)) => format!("{}…(以下省略: 全文は通知の受信記録にあります)", &raw[..at]),
+        None => raw.to_owned(),
+    }
 }
 
 async fn schedule(store: &Store, clock: &Clock, id: i64) -> Result<(), StoreError> {
