@@ -274,3 +274,79 @@ async fn an_oversized_notification_is_refused_unread_and_a_rejected_one_is_logge
     );
     assert!(errors[0].detail.contains("以下省略"));
 }
+
+#[tokio::test]
+async fn a_signed_notification_with_a_negative_amount_or_an_unknown_status_changes_nothing() {
+    let app = TestApp::demo().await;
+    let (started, payment_id) = paid_at_paygent_only(&app).await;
+    let authorized = notice(
+        "6",
+        &payment_id,
+        &started.link_key,
+        "20",
+        "1080",
+        NOTICE_KEY,
+    );
+    post(&app, authorized).await;
+    app.worker.run_until_idle().await.unwrap();
+    let negative = notice(
+        "7",
+        &payment_id,
+        &started.link_key,
+        "40",
+        "-1080",
+        NOTICE_KEY,
+    );
+    let unknown = notice(
+        "8",
+        &payment_id,
+        &started.link_key,
+        "99",
+        "1080",
+        NOTICE_KEY,
+    );
+
+    post(&app, negative).await;
+    post(&app, unknown).await;
+    app.worker.run_until_idle().await.unwrap();
+
+    let p = app.payment(started.payment_id).await;
+    assert_eq!(p.provider_status_code.as_deref(), Some("20"));
+    let n = app.state.store.notifications(10).await.unwrap();
+    let by_id = |id: &str| {
+        n.iter()
+            .find(|n| n.raw_body.contains(&format!("payment_notice_id={id}&")))
+            .unwrap()
+    };
+    assert_eq!(by_id("7").status, "rejected", "{:?}", by_id("7"));
+    assert!(
+        by_id("7").detail.contains("-1080円"),
+        "{}",
+        by_id("7").detail
+    );
+    assert_eq!(by_id("8").status, "processed");
+    assert!(
+        by_id("8").detail.contains("変わりません"),
+        "{}",
+        by_id("8").detail
+    );
+    let errors = app.state.store.payment_errors(10).await.unwrap();
+    assert!(
+        errors.iter().any(|e| e.message.contains("-1080円")),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_payment_key_with_a_control_character_is_rejected_and_not_kept() {
+    let app = TestApp::demo().await;
+    let body = notice("9", "123", "KEY\u{0}1", "20", "1080", NOTICE_KEY);
+
+    let (status, _) = post(&app, body).await;
+    app.worker.run_until_idle().await.unwrap();
+
+    assert_eq!(status, 200);
+    let n = &app.state.store.notifications(10).await.unwrap()[0];
+    assert_eq!(n.status, "rejected");
+    assert!(!n.link_key.contains('\u{0}'), "{:?}", n.link_key);
+}

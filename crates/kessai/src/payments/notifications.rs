@@ -15,6 +15,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::apply::Applied;
 use super::{payment_ref, Payments, PaymentsError};
 use crate::clock::Clock;
 use crate::domain::card::mask_card_numbers;
@@ -34,9 +35,23 @@ pub async fn receive(
     let Some(connector) = payments.connector_of(provider).await? else {
         return Ok(None);
     };
-    let head = connector.read_notice(body);
+    let head = refuse_control_characters(connector.read_notice(body));
     store_and_schedule(payments, provider, &head, &stored_body(body), None).await?;
     Ok(Some(connector.ack()))
+}
+
+/// A notification whose payment key holds a control character (a NUL, a line break) names
+/// no payment of ours: it is rejected, and the key is not kept (it would reach the admin's
+/// pages).
+fn refuse_control_characters(head: NoticeHead) -> NoticeHead {
+    if !head.about.as_text().chars().any(char::is_control) {
+        return head;
+    }
+    NoticeHead {
+        about: MatchKey::Nothing,
+        verdict: Verdict::Rejected("取引IDに制御文字が含まれています。".to_owned()),
+        ..head
+    }
 }
 
 /// The inbox's status and detail for a provider's verdict.
@@ -91,6 +106,10 @@ async fn store_and_schedule(
     }
     schedule(store, payments.clock(), id).await
 }
+
+/// The largest amount a notification may report, in yen (the amount columns' range; a
+/// larger or negative one is refused, not applied).
+const MAX_AMOUNT: i64 = 99_999_999;
 
 /// How much of a notification's body the payment error log shows (the whole body stays in
 /// the inbox, once).
@@ -243,6 +262,13 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
         Ok(report) => report,
         Err(message) => return flag("rejected", message).await,
     };
+    if let Some(amount) = reported.amount.filter(|a| !(0..=MAX_AMOUNT).contains(a)) {
+        return flag(
+            "rejected",
+            format!("通知の金額({amount}円)が正しくありません。反映していません。"),
+        )
+        .await;
+    }
     let confirms =
         providers::confirms_order(&payment.provider, &payment.settlement_kind, &reported.code);
     if payment.order_id.is_none() && confirms && reported.amount != Some(payment.amount) {
@@ -328,11 +354,23 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
             .await;
         }
         _ => {
-            payments.apply_to(&payment, &reported, None).await?;
+            if payments.apply_to(&payment, &reported, None).await? == Applied::Unchanged {
+                let detail = format!("{}(反映済みのため、変更はありません)", reported.label);
+                store
+                    .finish_notification(id, "processed", &detail, now())
+                    .await?;
+                return Ok(());
+            }
             reported
         }
     };
-    let mut detail = format!("{}を反映しました", report.label);
+    // A status kessai cannot place (an unknown code) is kept in the history; the payment
+    // stays as it was until an inquiry says more.
+    let mut detail = if report.state == PaymentState::Pending && report.step == 0 {
+        format!("{}を受信しました(決済の状態は変わりません)", report.label)
+    } else {
+        format!("{}を反映しました", report.label)
+    };
     if let Some(order_id) = payments.recover_order(&payment, &report).await? {
         detail = format!("{detail}。決済直前ログから受注を作成しました(受注ID {order_id})");
     }
