@@ -28,7 +28,8 @@ impl fmt::Display for Invalid {
     }
 }
 
-/// Required, trimmed text of at most `max` characters without control characters.
+/// Required, trimmed text of at most `max` characters without control characters or the
+/// replacement character (what a form's invalid UTF-8 decodes to).
 pub fn text(field: &str, label: &str, value: &str, max: usize) -> Result<String, Invalid> {
     let v = value.trim();
     if v.is_empty() {
@@ -40,7 +41,7 @@ pub fn text(field: &str, label: &str, value: &str, max: usize) -> Result<String,
             format!("{label}は{max}文字以内で入力してください"),
         ));
     }
-    if v.chars().any(|c| c.is_control()) {
+    if v.chars().any(|c| c.is_control() || c == char::REPLACEMENT_CHARACTER) {
         return Err(Invalid::new(
             field,
             format!("{label}に使用できない文字が含まれています"),
@@ -100,7 +101,7 @@ fn is_provider_safe(c: char) -> bool {
 }
 
 /// Optional text of at most `max` characters over several lines (line breaks kept as `\n`,
-/// other control characters refused); empty is allowed.
+/// other control characters and invalid UTF-8 refused); empty is allowed.
 pub fn multiline_text(
     field: &str,
     label: &str,
@@ -115,7 +116,10 @@ pub fn multiline_text(
             format!("{label}は{max}文字以内で入力してください"),
         ));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n') {
+    if v
+        .chars()
+        .any(|c| (c.is_control() && c != '\n') || c == char::REPLACEMENT_CHARACTER)
+    {
         return Err(Invalid::new(
             field,
             format!("{label}に使用できない文字が含まれています"),
@@ -387,6 +391,8 @@ mod tests {
             "一行目\n二行目"
         );
         assert!(multiline_text("note", "備考", "tab\there", 100).is_err());
+        assert!(multiline_text("note", "備考", "bad \u{FFFD} byte", 100).is_err());
+        assert!(text("name", "氏名", "bad \u{FFFD} byte", 100).is_err());
         assert_eq!(multiline_text("note", "備考", "  ", 100).unwrap(), "");
     }
 

@@ -235,8 +235,13 @@ impl OrderForm {
                 input::text(&field("product_code"), "商品コード", &line.product_code, 60)
                     .map_err(|e| errors.push(e))
                     .unwrap_or_default();
+            // The checkout's rule: a provider carries the item names in Shift_JIS.
             let product_name =
                 input::text(&field("product_name"), "商品名", &line.product_name, 200)
+                    .and_then(|name| {
+                        input::provider_safe(&field("product_name"), "商品名", &name)
+                            .map(|()| name)
+                    })
                     .map_err(|e| errors.push(e))
                     .unwrap_or_default();
             let unit_price = Yen::parse(&line.unit_price)
