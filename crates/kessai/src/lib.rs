@@ -2,11 +2,13 @@
 //!
 //! The crate is organised by domain: `domain` (money, statuses, validated input),
 //! `providers` (one folder per payment provider), `settings` (shop and provider settings),
-//! `jobs` (durable background work), `mail` (the outbox and its mails), `store` (SQLite/PostgreSQL storage), `http` (admin
+//! `jobs` (durable background work), `mail` (the outbox and its mails), `backup` (backup and
+//! restore of an instance), `store` (SQLite/PostgreSQL storage), `http` (admin
 //! console, API and health endpoints) and `app` (wiring and lifecycle).
 
 pub mod app;
 pub mod b2_cli;
+pub mod backup;
 pub mod bench;
 pub mod checkout;
 pub mod clock;

@@ -41,6 +41,12 @@ enum Command {
     /// capturing each order, with a progress bar; fails when any row failed.
     #[command(name = "b2-import")]
     B2Import(kessai::b2_cli::B2ImportArgs),
+    /// Back up the SQLite database (consistent while kessai runs), the secret key and the
+    /// uploaded certificates into a folder with a manifest; on PostgreSQL only the files
+    /// (the database is pg_dump's). See docs/OPERATIONS.md.
+    Backup(kessai::backup::BackupArgs),
+    /// Restore a backup made by `kessai backup`; stop kessai first.
+    Restore(kessai::backup::RestoreArgs),
 }
 
 /// Default address of `kessai sandbox`.
@@ -106,7 +112,7 @@ fn main() -> ExitCode {
     let cli = parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
     init_tracing(matches!(
         cli.command,
-        Command::Bench(_) | Command::B2Import(_)
+        Command::Bench(_) | Command::B2Import(_) | Command::Backup(_) | Command::Restore(_)
     ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -150,6 +156,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("B2 出荷データ取込で失敗した行があります(上の一覧を確認してください)")
             }
         }
+        Command::Backup(args) => kessai::backup::run_backup(config, args).await,
+        Command::Restore(args) => kessai::backup::run_restore(config, args).await,
         Command::Sandbox(args) => {
             let tls = args.tls.then(|| SandboxTlsConfig {
                 listen: args.tls_listen,
@@ -172,8 +180,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Logs to stderr; `quiet` (the bench, the B2 import's progress bar) logs only warnings
-/// unless `KESSAI_LOG` says otherwise.
+/// Logs to stderr; `quiet` (the bench, the B2 import's progress bar, backup and restore) logs
+/// only warnings unless `KESSAI_LOG` says otherwise.
 fn init_tracing(quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = if quiet { "warn" } else { "info,sqlx=warn" };
