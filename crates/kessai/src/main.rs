@@ -47,6 +47,10 @@ enum Command {
     Backup(kessai::backup::BackupArgs),
     /// Restore a backup made by `kessai backup`; stop kessai first.
     Restore(kessai::backup::RestoreArgs),
+    /// Seal the stored provider secrets with a new key, in one transaction; stop kessai
+    /// first. See docs/OPERATIONS.md.
+    #[command(name = "rotate-key")]
+    RotateKey,
 }
 
 /// Default address of `kessai sandbox`.
@@ -112,7 +116,11 @@ fn main() -> ExitCode {
     let cli = parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
     init_tracing(matches!(
         cli.command,
-        Command::Bench(_) | Command::B2Import(_) | Command::Backup(_) | Command::Restore(_)
+        Command::Bench(_)
+            | Command::B2Import(_)
+            | Command::Backup(_)
+            | Command::Restore(_)
+            | Command::RotateKey
     ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -158,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup(args) => kessai::backup::run_backup(config, args).await,
         Command::Restore(args) => kessai::backup::run_restore(config, args).await,
+        Command::RotateKey => kessai::backup::run_rotate_key(config).await,
         Command::Sandbox(args) => {
             let tls = args.tls.then(|| SandboxTlsConfig {
                 listen: args.tls_listen,

@@ -360,3 +360,41 @@ async fn on_postgresql_the_backup_holds_the_key_and_leaves_the_database_to_pg_du
     let restored = restore(&config_of(&app.db), None, &dest.0).await.unwrap();
     assert!(restored.set_aside.is_empty());
 }
+
+#[tokio::test]
+async fn a_key_rotation_seals_every_secret_again_and_keeps_the_old_key_aside() {
+    // Arrange: the demo shop, stopped, with its secrets sealed by its first key.
+    let app = demo_shop().await;
+    let before = saved_settings(&app).await;
+    let refused = kessai::backup::rotate_key(&config_of(&app.db), None).await;
+    let db = app.stop().await;
+    let old_key = std::fs::read(db.dir.join("secret.key")).unwrap();
+    let sealed = |dir: PathBuf| async move {
+        let sql = "SELECT group_concat(secrets_json) FROM provider_settings";
+        let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(dir))
+            .await
+            .unwrap();
+        let all: String = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        all
+    };
+    let sealed_before = sealed(db.dir.join("kessai.db")).await;
+
+    // Act
+    let rotated = kessai::backup::rotate_key(&config_of(&db), None)
+        .await
+        .unwrap();
+
+    // Assert: refused while running; then every secret sealed anew, the old key kept aside,
+    // and the restarted shop opens the same settings.
+    assert!(matches!(refused, Err(BackupError::InUse(_))), "{refused:?}");
+    assert!(rotated.secrets > 0);
+    assert_eq!(rotated.key_file, db.dir.join("secret.key"));
+    let old_file = rotated.old_key_file.expect("the old key is kept");
+    assert_eq!(std::fs::read(&old_file).unwrap(), old_key);
+    assert_ne!(std::fs::read(db.dir.join("secret.key")).unwrap(), old_key);
+    assert!(!db.dir.join(kessai::backup::NEW_KEY_FILE).exists());
+    assert_ne!(sealed(db.dir.join("kessai.db")).await, sealed_before);
+    let restarted = TestApp::spawn_on(db, false).await;
+    assert_eq!(saved_settings(&restarted).await, before);
+}

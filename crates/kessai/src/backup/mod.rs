@@ -9,11 +9,15 @@
 //! replaced, refuses while another process has the database open, moves the database and
 //! key it replaces aside, renames the new files into place and checks that the result opens
 //! with the backup's migrations and that the key opens the stored provider secrets.
+//!
+//! `kessai rotate-key` (in `rotate`) replaces that key: the secrets a backup holds are only
+//! as good as the key kept with them.
 
 mod database;
 mod files;
 mod manifest;
 mod restore;
+mod rotate;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +25,7 @@ use chrono::{SubsecRound as _, Utc};
 
 pub use manifest::{FileEntry, KeySource, Manifest, MANIFEST};
 pub use restore::{restore, Restored};
+pub use rotate::{rotate_key, Rotated, NEW_KEY_FILE};
 
 use crate::config::Config;
 use crate::store::{Store, StoreError};
@@ -61,6 +66,12 @@ pub enum BackupError {
     MigrationsDiffer { expected: Vec<i64>, found: Vec<i64> },
     #[error("the secret key does not open the stored provider secrets ({0}); was the backup made with KESSAI_SECRET_KEY set?")]
     KeyDoesNotOpen(String),
+    #[error("there is no key to replace: {0} does not exist and KESSAI_SECRET_KEY is not set")]
+    NoKey(PathBuf),
+    #[error("{0} exists: an earlier key rotation did not finish; see docs/OPERATIONS.md before removing it")]
+    RotationLeftOver(PathBuf),
+    #[error("provider settings were saved during the key rotation; nothing was changed, stop kessai and try again")]
+    SavedDuringRotation,
     #[error("cannot read or write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -261,6 +272,29 @@ pub async fn run_restore(config: Config, args: RestoreArgs) -> anyhow::Result<()
     print_files(m);
     for path in &restored.set_aside {
         println!("replaced file kept as {}", path.display());
+    }
+    Ok(())
+}
+
+/// `kessai rotate-key`: seals the stored secrets with a new key and says where it is.
+pub async fn run_rotate_key(config: Config) -> anyhow::Result<()> {
+    let env_key = std::env::var("KESSAI_SECRET_KEY").ok();
+    let rotated = rotate_key(&config, env_key.as_deref()).await?;
+    println!(
+        "{} stored secrets sealed with the new key in {}",
+        rotated.secrets,
+        rotated.key_file.display()
+    );
+    match &rotated.old_key_file {
+        Some(old) => println!(
+            "old key kept as {} (backups made before today need it; delete it with them)",
+            old.display()
+        ),
+        None => println!(
+            "set KESSAI_SECRET_KEY to the content of {} on every instance, start them, then \
+             delete the file",
+            rotated.key_file.display()
+        ),
     }
     Ok(())
 }

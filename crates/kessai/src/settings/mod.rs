@@ -5,6 +5,8 @@
 //! An invalid provider save changes nothing of the stored settings but stops (停止) every
 //! payment method of that provider, as the manuals describe.
 
+mod rotation;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 

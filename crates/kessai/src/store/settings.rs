@@ -70,4 +70,26 @@ impl Store {
         on_pool!(self, p => sqlx::query(sql).bind(provider).bind(values_json).bind(secrets_json).bind(now).execute(p).await?.rows_affected());
         Ok(())
     }
+
+    /// Replaces several providers' sealed secrets in one transaction, each given as
+    /// `(provider, secrets as read, new secrets)`. When a provider's secrets are no longer
+    /// those read (saved meanwhile), nothing changes and the answer is `false`.
+    pub async fn replace_provider_secrets(
+        &self,
+        changes: &[(String, String, String)],
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE provider_settings SET secrets_json = $1 WHERE provider = $2 AND secrets_json = $3";
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for (provider, read, new) in changes {
+                let n = sqlx::query(sql).bind(new).bind(provider).bind(read).execute(&mut *tx).await?.rows_affected();
+                if n != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
 }
