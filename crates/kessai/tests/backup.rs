@@ -361,40 +361,55 @@ async fn on_postgresql_the_backup_holds_the_key_and_leaves_the_database_to_pg_du
     assert!(restored.set_aside.is_empty());
 }
 
+/// Every saved provider's secrets as stored (sealed).
+async fn sealed_secrets(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for spec in PROVIDERS {
+        if let Some(stored) = app.state.store.provider_settings(spec.key).await.unwrap() {
+            out.push(stored.secrets_json);
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn a_key_rotation_seals_every_secret_again_and_keeps_the_old_key_aside() {
-    // Arrange: the demo shop, stopped, with its secrets sealed by its first key.
-    let app = demo_shop().await;
-    let before = saved_settings(&app).await;
-    let refused = kessai::backup::rotate_key(&config_of(&app.db), None).await;
-    let db = app.stop().await;
-    let old_key = std::fs::read(db.dir.join("secret.key")).unwrap();
-    let sealed = |dir: PathBuf| async move {
-        let sql = "SELECT group_concat(secrets_json) FROM provider_settings";
-        let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(dir))
+    for backend in common::backends() {
+        // Arrange: the demo shop with its secrets sealed by its first key. SQLite can tell
+        // that it still runs; PostgreSQL cannot, and the operator stops every instance.
+        let app = TestApp::spawn_with(Options {
+            demo: true,
+            backend: Some(backend),
+            ..Options::default()
+        })
+        .await;
+        let before = saved_settings(&app).await;
+        let sealed_before = sealed_secrets(&app).await;
+        if backend == "sqlite" {
+            let refused = kessai::backup::rotate_key(&config_of(&app.db), None).await;
+            assert!(matches!(refused, Err(BackupError::InUse(_))), "{refused:?}");
+        }
+        let db = app.stop().await;
+        let old_key = std::fs::read(db.dir.join("secret.key")).unwrap();
+
+        // Act
+        let rotated = kessai::backup::rotate_key(&config_of(&db), None)
             .await
             .unwrap();
-        let all: String = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        all
-    };
-    let sealed_before = sealed(db.dir.join("kessai.db")).await;
 
-    // Act
-    let rotated = kessai::backup::rotate_key(&config_of(&db), None)
-        .await
-        .unwrap();
-
-    // Assert: refused while running; then every secret sealed anew, the old key kept aside,
-    // and the restarted shop opens the same settings.
-    assert!(matches!(refused, Err(BackupError::InUse(_))), "{refused:?}");
-    assert!(rotated.secrets > 0);
-    assert_eq!(rotated.key_file, db.dir.join("secret.key"));
-    let old_file = rotated.old_key_file.expect("the old key is kept");
-    assert_eq!(std::fs::read(&old_file).unwrap(), old_key);
-    assert_ne!(std::fs::read(db.dir.join("secret.key")).unwrap(), old_key);
-    assert!(!db.dir.join(kessai::backup::NEW_KEY_FILE).exists());
-    assert_ne!(sealed(db.dir.join("kessai.db")).await, sealed_before);
-    let restarted = TestApp::spawn_on(db, false).await;
-    assert_eq!(saved_settings(&restarted).await, before);
+        // Assert: every secret sealed anew, the old key kept aside, and the restarted shop
+        // opens the same settings.
+        assert!(rotated.secrets > 0);
+        assert_eq!(rotated.key_file, db.dir.join("secret.key"));
+        let old_file = rotated.old_key_file.expect("the old key is kept");
+        assert_eq!(std::fs::read(&old_file).unwrap(), old_key);
+        assert_ne!(std::fs::read(db.dir.join("secret.key")).unwrap(), old_key);
+        assert!(!db.dir.join(kessai::backup::NEW_KEY_FILE).exists());
+        let restarted = TestApp::spawn_on(db, false).await;
+        let sealed_after = sealed_secrets(&restarted).await;
+        assert_eq!(sealed_after.len(), sealed_before.len());
+        let pairs = sealed_after.iter().zip(&sealed_before);
+        assert!(pairs.filter(|(_, b)| *b != "{}").all(|(a, b)| a != b));
+        assert_eq!(saved_settings(&restarted).await, before, "{backend}");
+    }
 }
