@@ -18,7 +18,8 @@ use crate::store::{Member, NewMember, Store, StoreError};
 
 /// Failed logins allowed within [`LOCKOUT_MINUTES`] per e-mail address or client.
 const MAX_FAILED_LOGINS: i64 = 5;
-const LOCKOUT_MINUTES: i64 = 15;
+/// How long failed logins count: a refused login may be tried again within this time.
+pub const LOCKOUT_MINUTES: i64 = 15;
 /// Shortest and longest password.
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 

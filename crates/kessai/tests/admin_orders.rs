@@ -668,10 +668,7 @@ async fn cancelling_an_order_offers_the_provider_cancel_which_runs_only_when_con
         "{offer}"
     );
     assert!(offer.contains("name=\"operation\" value=\"cancel\""));
-    assert!(
-        offer.contains("onclick=\"return confirm("),
-        "asks before calling"
-    );
+    assert!(offer.contains("data-confirm=\""), "asks before calling");
 
     // The operator confirms: the provider cancels.
     let csrf = app.csrf().await;

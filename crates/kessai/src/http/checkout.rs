@@ -4,6 +4,11 @@
 //! provider names its steps), and the 購入完了 page with what the buyer needs to pay.
 //! Providers' scripts are served under `/checkout/assets/`.
 //!
+//! Every page a provider makes carries that provider's security policy ([`Csp::provider`]:
+//! its token script or widget, the payment pages its forms go to); the provider's own HTML
+//! (a 3-D Secure page) and a 購入完了 showing the operator's conversion tag get
+//! [`Csp::foreign`]; the others keep the strict default.
+//!
 //! The link key is the capability: it is random, and every page only acts on its own
 //! checkout.
 
@@ -18,11 +23,12 @@ use axum::Router;
 use minijinja::{context, Value};
 
 use super::error::HttpError;
+use super::security::{Csp, CspNonce};
 use super::{templates, SharedState};
 use crate::checkout::handoff::{self, Outcome, CHECKING};
 use crate::checkout::{self, Pending};
 use crate::providers::form::{self, Charset};
-use crate::providers::{self, FormError, Page};
+use crate::providers::{self, BrowserOrigins, Connector, FormError, Page};
 
 /// The checkout routes.
 pub fn router() -> Router<SharedState> {
@@ -47,6 +53,7 @@ async fn pending(state: &SharedState, link_key: &str) -> Result<Pending, HttpErr
 
 async fn render(
     state: &SharedState,
+    nonce: &CspNonce,
     status: StatusCode,
     template: &str,
     title: &str,
@@ -58,49 +65,58 @@ async fn render(
     } else {
         shop.shop_name
     };
-    let html = templates::render(template, context! { title, shop_name, ..ctx })?;
+    let csp_nonce = nonce.as_str();
+    let html = templates::render(template, context! { title, shop_name, csp_nonce, ..ctx })?;
     Ok((status, Html(html)).into_response())
 }
 
-/// Shows a provider's page (`status` for a template, e.g. 422 with an error).
+/// Shows a provider's page (`status` for a template, e.g. 422 with an error) under that
+/// provider's security policy.
 async fn show(
     state: &SharedState,
-    p: &Pending,
+    nonce: &CspNonce,
+    connector: &Connector,
     page: Page,
     status: StatusCode,
 ) -> Result<Response, HttpError> {
+    let origins = connector.browser_origins();
     match page {
         Page::RedirectForm {
             action,
             fields,
             charset,
         } => {
-            let provider_label = providers::provider(&p.payment.provider).map_or("", |s| s.label);
-            render(
+            let csp = Csp::provider(&origins).posting_to(&action);
+            let provider_label = providers::provider(connector.provider()).map_or("", |s| s.label);
+            let response = render(
                 state,
+                nonce,
                 StatusCode::OK,
                 "checkout_redirect.html",
                 "決済ページへ移動",
                 context! { action, fields, charset, provider_label },
             )
-            .await
+            .await?;
+            Ok(csp.on(response))
         }
         Page::Template {
             template,
             title,
             context,
         } => {
-            render(
+            let response = render(
                 state,
+                nonce,
                 status,
                 template,
                 &title,
                 Value::from_serialize(&context),
             )
-            .await
+            .await?;
+            Ok(Csp::provider(&origins).on(response))
         }
         // The provider's page for the buyer, shown as it is (a 3-D Secure challenge).
-        Page::Html(html) => Ok(Html(html).into_response()),
+        Page::Html(html) => Ok(Csp::foreign(&origins).on(Html(html).into_response())),
         Page::Redirect(url) => Ok(Redirect::to(&url).into_response()),
     }
 }
@@ -113,18 +129,20 @@ fn finished(p: &Pending) -> Response {
 /// GET: the hand-off page for the checkout's payment method.
 async fn handoff_page(
     State(state): State<SharedState>,
+    nonce: CspNonce,
     Path(link_key): Path<String>,
 ) -> Result<Response, HttpError> {
     let p = pending(&state, &link_key).await?;
     if p.log.order_id.is_some() {
         return Ok(finished(&p));
     }
-    again(&state, &p, None).await
+    again(&state, &nonce, &p, None).await
 }
 
 /// The hand-off page, with the buyer's message after a refusal.
 async fn again(
     state: &SharedState,
+    nonce: &CspNonce,
     p: &Pending,
     error: Option<String>,
 ) -> Result<Response, HttpError> {
@@ -132,7 +150,7 @@ async fn again(
         Ok(connector) => connector,
         Err(unavailable) => {
             let message = error.unwrap_or(unavailable);
-            return self::message(state, StatusCode::OK, "お支払い", &message, None).await;
+            return self::message(state, nonce, StatusCode::OK, "お支払い", &message, None).await;
         }
     };
     let urls = handoff::urls(p, &state.config.public_url);
@@ -142,13 +160,8 @@ async fn again(
     } else {
         StatusCode::OK
     };
-    show(
-        state,
-        p,
-        connector.handoff(&view, error.as_deref()).await,
-        status,
-    )
-    .await
+    let page = connector.handoff(&view, error.as_deref()).await;
+    show(state, nonce, &connector, page, status).await
 }
 
 /// The fields a step brought back: the query, then the form body in the character set
@@ -167,6 +180,7 @@ fn fields(query: Option<&str>, body: &[u8], charset: Charset) -> BTreeMap<String
 /// application, Paidy's result, the return from the provider's page…).
 async fn step(
     State(state): State<SharedState>,
+    nonce: CspNonce,
     Path((link_key, step)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     body: Bytes,
@@ -174,7 +188,7 @@ async fn step(
     let p = pending(&state, &link_key).await?;
     let connector = match handoff::connector(&state.payments, &p).await? {
         Ok(connector) => connector,
-        Err(message) => return again(&state, &p, Some(message)).await,
+        Err(message) => return again(&state, &nonce, &p, Some(message)).await,
     };
     let submission = match connector.form_submission(
         &step,
@@ -182,17 +196,18 @@ async fn step(
     ) {
         Ok(submission) => submission,
         Err(FormError::UnknownStep) => return Err(HttpError::NotFound),
-        Err(FormError::Invalid(message)) => return again(&state, &p, Some(message)).await,
+        Err(FormError::Invalid(message)) => return again(&state, &nonce, &p, Some(message)).await,
     };
     let urls = handoff::urls(&p, &state.config.public_url);
     match handoff::take_step(&state.payments, &p, urls, submission).await? {
         Outcome::Ordered(_) => Ok(finished(&p)),
-        Outcome::Show(page) => show(&state, &p, page, StatusCode::OK).await,
+        Outcome::Show(page) => show(&state, &nonce, &connector, page, StatusCode::OK).await,
         Outcome::Redirect(url) => Ok(Redirect::to(&url).into_response()),
-        Outcome::Declined(message) => again(&state, &p, Some(message)).await,
+        Outcome::Declined(message) => again(&state, &nonce, &p, Some(message)).await,
         Outcome::Checking => {
             message(
                 &state,
+                &nonce,
                 StatusCode::ACCEPTED,
                 "決済結果を確認しています",
                 CHECKING,
@@ -202,6 +217,7 @@ async fn step(
         }
         Outcome::NotPaid => message(
             &state,
+            &nonce,
             StatusCode::OK,
             "お支払いが完了していません",
             "お支払いを確認できませんでした。お手数ですがもう一度お支払い手続きを行ってください。",
@@ -213,6 +229,7 @@ async fn step(
 
 async fn message(
     state: &SharedState,
+    nonce: &CspNonce,
     status: StatusCode,
     heading: &str,
     message: &str,
@@ -220,6 +237,7 @@ async fn message(
 ) -> Result<Response, HttpError> {
     render(
         state,
+        nonce,
         status,
         "checkout_done.html",
         heading,
@@ -234,6 +252,7 @@ async fn message(
 /// GET: 購入完了.
 async fn done(
     State(state): State<SharedState>,
+    nonce: CspNonce,
     Path(link_key): Path<String>,
 ) -> Result<Response, HttpError> {
     let p = pending(&state, &link_key).await?;
@@ -261,8 +280,14 @@ async fn done(
         _ => None,
     };
     let delivery_date = order.delivery_date.map(crate::clock::format_date_ja);
-    render(
+    // The operator's tag runs scripts and loads from the services it reports to.
+    let csp = match conversion {
+        Some(_) => Csp::foreign(&BrowserOrigins::default()),
+        None => Csp::default(),
+    };
+    let response = render(
         &state,
+        &nonce,
         StatusCode::OK,
         "checkout_done.html",
         "購入完了",
@@ -271,5 +296,6 @@ async fn done(
             heading => "", message => "", retry_url => None::<String>,
         },
     )
-    .await
+    .await?;
+    Ok(csp.on(response))
 }

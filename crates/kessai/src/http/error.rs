@@ -1,7 +1,8 @@
 //! The one error type of the HTTP layer and its mapping to responses. Internal failures are
 //! logged once here and shown to the user only as a generic message.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::store::StoreError;
@@ -22,9 +23,9 @@ pub enum HttpError {
     /// A form without a valid CSRF token.
     #[error("フォームの有効期限が切れました。ページを再読み込みしてもう一度お試しください。")]
     Csrf,
-    /// Too many failed logins.
+    /// Too many failed logins: refused for at most this many more seconds (`Retry-After`).
     #[error("ログインの試行回数が多すぎます。しばらく時間をおいてから再度お試しください。")]
-    TooManyAttempts,
+    TooManyAttempts { retry_after_seconds: i64 },
     /// A request the server cannot understand (not a validation error of a form field).
     #[error("{0}")]
     BadRequest(String),
@@ -49,7 +50,7 @@ impl IntoResponse for HttpError {
                 return Redirect::to(&target).into_response();
             }
             Self::Csrf => StatusCode::FORBIDDEN,
-            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Store(_) | Self::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -68,6 +69,14 @@ impl IntoResponse for HttpError {
             message.clone()
         });
         let mut response = (status, Html(page)).into_response();
+        if let Self::TooManyAttempts {
+            retry_after_seconds,
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
         response.extensions_mut().insert(ErrorPage { message });
         response
     }

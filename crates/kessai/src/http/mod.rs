@@ -1,20 +1,23 @@
 //! HTTP: the router, shared state, health endpoint, test-clock endpoint, the admin console
 //! (`admin`), the JSON API (`api`), the storefront (`shop`) and the checkout hand-off pages
-//! (`checkout`). One error type ([`error::HttpError`]) maps failures to responses.
+//! (`checkout`), kessai's own page scripts under `/assets/`. One error type
+//! ([`error::HttpError`]) maps failures to responses; [`security`] sets the security headers
+//! of every response.
 
 pub mod admin;
 pub mod api;
 pub mod checkout;
 pub mod error;
 pub mod notify;
+pub mod security;
 pub mod shop;
 
 pub use crate::templates;
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -44,6 +47,7 @@ pub type SharedState = Arc<AppState>;
 pub fn router(state: SharedState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/assets/{name}", get(asset))
         .nest("/admin", admin::router(state.clone()))
         .nest("/api", api::router(state.clone()))
         .nest("/checkout", checkout::router())
@@ -58,7 +62,26 @@ pub fn router(state: SharedState) -> Router {
     }
     router
         .fallback(|| async { error::HttpError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::layer,
+        ))
         .with_state(state)
+}
+
+/// kessai's own page scripts (the admin console's and the storefront's), by name.
+const ASSETS: &[(&str, &str)] = &[("pages.js", include_str!("../../assets/pages.js"))];
+
+/// A script of kessai's own pages.
+async fn asset(Path(name): Path<String>) -> Result<impl IntoResponse, error::HttpError> {
+    let (_, body) = ASSETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or(error::HttpError::NotFound)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        *body,
+    ))
 }
 
 /// 200 when the database answers, 503 otherwise.

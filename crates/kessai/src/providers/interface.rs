@@ -276,6 +276,38 @@ pub enum Page {
     Redirect(String),
 }
 
+/// The provider's origins (`https://token.example.jp`) the buyer's browser reaches from
+/// the provider's pages on kessai's site. The security policy of those pages allows them;
+/// every other page of kessai allows none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BrowserOrigins {
+    /// Where the pages' scripts come from (a token script, a widget), and so what those
+    /// scripts call, frame, style and show.
+    pub scripts: Vec<String>,
+    /// The provider's own pages the buyer's forms post to or are redirected to from a post
+    /// (a link-type payment page, a bank's payment page).
+    pub pages: Vec<String>,
+}
+
+impl BrowserOrigins {
+    /// The origin of an absolute http(s) URL (`https://host[:port]`), `None` for anything else.
+    pub fn origin(url: &str) -> Option<String> {
+        let url = url::Url::parse(url).ok()?;
+        matches!(url.scheme(), "http" | "https").then(|| url.origin().ascii_serialization())
+    }
+
+    /// The origins of `urls`, each once, in order.
+    pub fn origins<'a>(urls: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for origin in urls.into_iter().filter_map(Self::origin) {
+            if !out.contains(&origin) {
+                out.push(origin);
+            }
+        }
+        out
+    }
+}
+
 /// The fields a browser step brought back (query and form together).
 pub type Fields = BTreeMap<String, String>;
 

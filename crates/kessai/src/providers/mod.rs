@@ -283,6 +283,17 @@ impl Connector {
         }
     }
 
+    /// What the buyer's browser reaches from the provider's pages on kessai's site (their
+    /// security policy allows these origins, and no other page does).
+    pub fn browser_origins(&self) -> BrowserOrigins {
+        match self {
+            Self::Paygent(c) => c.browser_origins(),
+            Self::Remise(c) => c.browser_origins(),
+            Self::Atone(c) => c.browser_origins(),
+            Self::Yamato(c) => c.browser_origins(),
+        }
+    }
+
     /// The character set of the forms the provider's pages post back to the hand-off.
     pub fn form_charset(&self) -> form::Charset {
         match self {

@@ -25,6 +25,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::http::error::HttpError;
+use crate::http::security::CspNonce;
 use crate::http::{templates, SharedState};
 pub use crate::secrets::hash_password;
 use crate::secrets::{random_token, verify_password, DUMMY_PASSWORD_HASH as DUMMY_HASH};
@@ -61,9 +62,10 @@ fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
     format!("{name}={value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
 }
 
-/// The logged-in operator, available to every admin handler.
+/// The logged-in operator, available to every admin handler, with the response's script
+/// nonce for the page's layout.
 #[derive(Clone, Debug)]
-pub struct Admin(pub AdminSession, pub PaymentErrors);
+pub struct Admin(pub AdminSession, pub PaymentErrors, pub CspNonce);
 
 /// Whether the payment error log holds entries (every admin page then shows the manual's
 /// banner until they are deleted).
@@ -84,6 +86,11 @@ impl Admin {
     /// The CSRF token every form of this session must carry.
     pub fn csrf(&self) -> &str {
         &self.0.csrf_token
+    }
+
+    /// The nonce of this response's scripts.
+    pub fn csp_nonce(&self) -> &str {
+        self.2.as_str()
     }
 }
 
@@ -149,9 +156,10 @@ pub async fn guard(
     }
     let errors =
         request.method() == axum::http::Method::GET && state.store.payment_error_count().await? > 0;
+    let nonce = CspNonce::of(request.extensions());
     request
         .extensions_mut()
-        .insert(Admin(session, PaymentErrors(errors)));
+        .insert(Admin(session, PaymentErrors(errors), nonce));
     Ok(next.run(request).await)
 }
 
@@ -269,7 +277,10 @@ pub async fn login(
         .await?;
     if recent >= MAX_FAILED_LOGINS {
         tracing::warn!(login, client, "login refused: too many failed attempts");
-        return Err(HttpError::TooManyAttempts);
+        // The oldest failure counted leaves the window within this time.
+        return Err(HttpError::TooManyAttempts {
+            retry_after_seconds: LOCKOUT_MINUTES * 60,
+        });
     }
     let user = state.store.admin_by_login(login).await?;
     let verified = match &user {

@@ -157,7 +157,7 @@ pub fn page(
     let flash = read_flash(headers);
     let html = templates::render(
         template,
-        context! { admin_login => admin.login(), csrf => admin.csrf(), payment_errors => admin.payment_errors(), nav, title, flash => flash.clone(), ..ctx },
+        context! { admin_login => admin.login(), csrf => admin.csrf(), csp_nonce => admin.csp_nonce(), payment_errors => admin.payment_errors(), nav, title, flash => flash.clone(), ..ctx },
     )?;
     let mut response = (status, Html(html)).into_response();
     if flash.is_some() {

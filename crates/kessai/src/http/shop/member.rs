@@ -8,7 +8,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use minijinja::context;
@@ -127,11 +128,13 @@ pub async fn login(
         }
         Err(LoginError::Store(e)) => Err(e.into()),
         Err(e) => {
-            let status = match e {
-                LoginError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::UNAUTHORIZED,
+            let locked = matches!(e, LoginError::TooManyAttempts);
+            let status = if locked {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
             };
-            render_login(
+            let mut response = render_login(
                 &state,
                 &mut session,
                 status,
@@ -139,7 +142,14 @@ pub async fn login(
                 &next,
                 Some(e.to_string()),
             )
-            .await
+            .await?;
+            if locked {
+                response.headers_mut().insert(
+                    RETRY_AFTER,
+                    HeaderValue::from(members::LOCKOUT_MINUTES * 60),
+                );
+            }
+            Ok(response)
         }
     }
 }

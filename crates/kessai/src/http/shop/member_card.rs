@@ -15,6 +15,7 @@ use super::member::member;
 use super::session::ShopSession;
 use super::{page, SharedState};
 use crate::http::error::HttpError;
+use crate::http::security::Csp;
 use crate::payments::PaymentsError;
 use crate::providers::{CardPage, Connector, FormError, Page};
 use crate::store::{Member, StoredCard};
@@ -89,13 +90,14 @@ async fn render_card(
         year,
         error,
     };
+    let origins = keeper.browser_origins();
     match keeper.card_page(&view) {
         Page::Template {
             template,
             title,
             context,
         } => {
-            page(
+            let response = page(
                 state,
                 session,
                 status,
@@ -103,10 +105,11 @@ async fn render_card(
                 &title,
                 Value::from_serialize(&context),
             )
-            .await
+            .await?;
+            Ok(Csp::provider(&origins).on(response))
         }
         Page::Redirect(url) => Ok(Redirect::to(&url).into_response()),
-        Page::Html(html) => Ok(Html(html).into_response()),
+        Page::Html(html) => Ok(Csp::foreign(&origins).on(Html(html).into_response())),
         Page::RedirectForm { .. } => Err(HttpError::NotFound),
     }
 }

@@ -112,6 +112,7 @@ pub(crate) async fn page(
             title,
             shop_name => shop_name(state).await?,
             csrf => session.csrf.clone(),
+            csp_nonce => session.csp_nonce.as_str(),
             member_name,
             cart_count => session.data.cart_count(),
             notices,

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::buyer::Buyer;
 use crate::http::admin::auth::{cookie, form_csrf, token_hash};
 use crate::http::error::HttpError;
+use crate::http::security::CspNonce;
 use crate::http::SharedState;
 use crate::secrets::random_token;
 use crate::store::{NewShopSession, ShopSessionRow, StoreError};
@@ -99,10 +100,12 @@ pub struct ShopSession {
     /// The logged-in member.
     pub member_id: Option<i64>,
     pub data: SessionData,
+    /// The nonce of this response's scripts (not stored).
+    pub csp_nonce: CspNonce,
 }
 
 impl ShopSession {
-    fn from_row(row: ShopSessionRow) -> Self {
+    fn from_row(row: ShopSessionRow, csp_nonce: CspNonce) -> Self {
         // Data a newer or older version wrote and this one cannot read starts afresh rather
         // than locking the buyer out of the shop.
         let data = serde_json::from_str(&row.data_json).unwrap_or_default();
@@ -111,6 +114,7 @@ impl ShopSession {
             csrf: row.csrf_token,
             member_id: row.member_id,
             data,
+            csp_nonce,
         }
     }
 
@@ -174,6 +178,7 @@ impl ShopSession {
             csrf,
             member_id,
             data,
+            csp_nonce: self.csp_nonce.clone(),
         };
         Ok(session_cookie(&token))
     }
@@ -209,8 +214,9 @@ pub async fn layer(
         Some(token) => state.store.shop_session(&token_hash(token), now).await?,
         None => None,
     };
+    let csp_nonce = CspNonce::of(request.extensions());
     let (mut session, new_token) = match found {
-        Some(row) => (ShopSession::from_row(row), None),
+        Some(row) => (ShopSession::from_row(row, csp_nonce), None),
         None => {
             if request.method() == Method::POST {
                 // A form from a session that expired (or never existed) cannot be trusted.
@@ -222,6 +228,7 @@ pub async fn layer(
                 csrf: random_token(24),
                 member_id: None,
                 data: SessionData::default(),
+                csp_nonce,
             };
             let json = serde_json::to_string(&session.data).expect("session data serializes");
             state

@@ -17,7 +17,7 @@ pub mod wire;
 
 use std::sync::{Arc, OnceLock};
 
-use super::interface::Environment;
+use super::interface::{BrowserOrigins, Environment};
 use super::schema::Values;
 use super::Context;
 use crate::secrets::Secret;
@@ -89,6 +89,15 @@ impl Config {
     pub fn client(&self) -> &client::Client {
         self.client
             .get_or_init(|| client::Client::new(&self.api_url, self.secret_key.clone()))
+    }
+
+    /// What the buyer's browser reaches from atone's page on kessai's site: atone.js, with
+    /// what it frames and calls; no form goes to atone.
+    pub fn browser_origins(&self) -> BrowserOrigins {
+        BrowserOrigins {
+            scripts: BrowserOrigins::origins([&*self.widget_url]),
+            pages: Vec::new(),
+        }
     }
 
     /// atone's one settlement kind is offered once its keys are saved.

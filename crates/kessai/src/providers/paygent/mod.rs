@@ -22,7 +22,7 @@ pub mod wire;
 
 use std::sync::{Arc, OnceLock};
 
-use super::interface::{Environment, ProviderError, RegisteredUrl};
+use super::interface::{BrowserOrigins, Environment, ProviderError, RegisteredUrl};
 use super::schema::Values;
 use super::Context;
 use crate::secrets::Secret;
@@ -37,6 +37,8 @@ pub const KEY: &str = "paygent";
 pub const LINK_PRODUCTION_URL: &str = "https://link.paygent.co.jp";
 /// Paygent's production token host (PaygentToken.js).
 pub const TOKEN_PRODUCTION_URL: &str = "https://token.paygent.co.jp";
+/// Paygent's production host of hosted screens (the bank ASP's bank selection).
+pub const SERVICE_PRODUCTION_URL: &str = "https://service.paygent.co.jp";
 
 /// How the card service, or the convenience store service, is offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,6 +245,31 @@ impl Config {
             tls.as_ref(),
         )?;
         Ok(self.client.get_or_init(|| built).clone())
+    }
+
+    /// What the buyer's browser reaches from Paygent's pages on kessai's site, for the
+    /// services in use: PaygentToken.js (module-type cards) and Paidy Checkout, with what
+    /// they call and frame; the link-type page and the bank ASP's hosted page forms go to
+    /// (in a test environment the module host serves that one).
+    pub fn browser_origins(&self) -> BrowserOrigins {
+        let hosted = if self.environment == Environment::Production {
+            SERVICE_PRODUCTION_URL
+        } else {
+            &self.module_url
+        };
+        let link = self.card == CardType::Link || self.conv == CardType::Link;
+        let scripts = [
+            (self.card == CardType::Module).then_some(&*self.token_url),
+            self.paidy.then_some(&*self.paidy_script_url),
+        ];
+        let pages = [
+            link.then_some(&*self.link_url),
+            self.netbank.then_some(hosted),
+        ];
+        BrowserOrigins {
+            scripts: BrowserOrigins::origins(scripts.into_iter().flatten()),
+            pages: BrowserOrigins::origins(pages.into_iter().flatten()),
+        }
     }
 
     /// Whether the shop has the module-type contract (a 接続ID). Without it only link type
@@ -487,6 +514,35 @@ mod tests {
         assert_eq!(
             config(&[("env", "production")]).paidy_script_url,
             PAIDY_SCRIPT_URL
+        );
+    }
+
+    #[test]
+    fn the_browser_reaches_the_hosts_of_the_services_in_use_in_its_environment() {
+        let all = [
+            ("card", "module"),
+            ("paidy", "on"),
+            ("conv", "link"),
+            ("netbank", "on"),
+        ];
+        let production = [&all[..], &[("env", "production")]].concat();
+        assert_eq!(
+            config(&production).browser_origins(),
+            BrowserOrigins {
+                scripts: vec![TOKEN_PRODUCTION_URL.into(), "https://apps.paidy.com".into()],
+                pages: vec![LINK_PRODUCTION_URL.into(), SERVICE_PRODUCTION_URL.into()],
+            }
+        );
+        let sandbox = config(&all).browser_origins();
+        assert_eq!(sandbox.scripts, ["http://localhost"]);
+        assert_eq!(sandbox.pages, ["http://localhost"]);
+        let link_cards_only = config(&[("card", "link"), ("env", "production")]);
+        assert_eq!(
+            link_cards_only.browser_origins(),
+            BrowserOrigins {
+                scripts: vec![],
+                pages: vec![LINK_PRODUCTION_URL.into()],
+            }
         );
     }
 

@@ -22,7 +22,9 @@ pub mod wire;
 
 use chrono::NaiveDate;
 
-use super::interface::{Capabilities, Environment, PaymentRef, RegisteredUrl, Report};
+use super::interface::{
+    BrowserOrigins, Capabilities, Environment, PaymentRef, RegisteredUrl, Report,
+};
 use super::schema::Values;
 use super::Context;
 use crate::domain::payment::Operation;
@@ -141,6 +143,17 @@ impl Config {
             multi_environment,
             show_destination: on("multi_show_destination"),
             extset,
+        }
+    }
+
+    /// What the buyer's browser reaches from Remise's pages on kessai's site: no script,
+    /// only the card and multi-payment pages in use, which its forms post to.
+    pub fn browser_origins(&self) -> BrowserOrigins {
+        let card = self.card.then_some(self.card_url.as_str());
+        let multi = self.multi.then_some(self.multi_url.as_str());
+        BrowserOrigins {
+            scripts: Vec::new(),
+            pages: BrowserOrigins::origins(card.into_iter().chain(multi)),
         }
     }
 

@@ -20,7 +20,7 @@ pub mod wire;
 
 use std::sync::{Arc, OnceLock};
 
-use super::interface::{Environment, RegisteredUrl};
+use super::interface::{BrowserOrigins, Environment, RegisteredUrl};
 use super::schema::Values;
 use super::Context;
 use crate::secrets::Secret;
@@ -119,6 +119,15 @@ impl Config {
             format!("{}/test_gateway/token/js/embeddedTokenLib.js", self.base)
         } else {
             format!("{}/api/token/js/embeddedTokenLib.js", self.base)
+        }
+    }
+
+    /// What the buyer's browser reaches from Web Collect's card page on kessai's site: the
+    /// token script on its host, with what it calls (3-D Secure is its own page's HTML).
+    pub fn browser_origins(&self) -> BrowserOrigins {
+        BrowserOrigins {
+            scripts: BrowserOrigins::origins([&*self.token_script()]),
+            pages: Vec::new(),
         }
     }
 
