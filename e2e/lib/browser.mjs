@@ -50,9 +50,26 @@ async function captureFailure(page, testName) {
 /**
  * Starts Chromium. `test(name, chrome.withPage(async (page, t) => …))` runs a test body
  * on a new page whose relative URLs resolve against the server under test.
+ *
+ * Whatever a page's Content-Security-Policy blocks (Chromium reports it on the console)
+ * fails the test that was running, even when the test did not notice, or `close()` when
+ * no test was.
  */
 export async function launch() {
   const browser = await chromium.launch({ executablePath: EXECUTABLE, args: ARGS });
+  /** What the Content-Security-Policy blocked since the last check. */
+  const blocked = [];
+  /** What it blocked since the last check, as a message (empty when nothing). */
+  function takeBlocked() {
+    return blocked.length ? `the Content-Security-Policy blocked:\n${blocked.splice(0).join('\n')}` : '';
+  }
+  /** Throws when the Content-Security-Policy blocked anything since the last check. */
+  function checkBlocked() {
+    const found = takeBlocked();
+    if (found) {
+      throw new Error(found);
+    }
+  }
   /** A new page in a context of its own (no cookies shared with other tests). */
   async function newPage() {
     const context = await browser.newContext({
@@ -63,19 +80,34 @@ export async function launch() {
     });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
     context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
+    context.on('console', (message) => {
+      if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+        blocked.push(`${message.page()?.url() ?? '(a page)'}: ${message.text()}`);
+      }
+    });
     return context.newPage();
   }
   return {
-    close: () => browser.close(),
+    close: async () => {
+      await browser.close();
+      checkBlocked();
+    },
     newPage,
     /** Wraps a test body; a failure leaves a screenshot and the HTML of the page. */
     withPage(body) {
       return async (t) => {
+        checkBlocked();
         const page = await newPage();
         try {
           await body(page, t);
+          checkBlocked();
         } catch (error) {
           await captureFailure(page, t.name);
+          // What the policy blocked is often why the test failed.
+          const found = takeBlocked();
+          if (found && error instanceof Error) {
+            error.message += `\n${found}`;
+          }
           throw error;
         } finally {
           await page.context().close();
