@@ -468,12 +468,16 @@ async fn an_invalid_order_edit_names_each_field_keeps_the_input_and_changes_noth
     set(&mut fields, "items[1].quantity", "0");
     set(&mut fields, "tracking_number", "１２３");
     set(&mut fields, "family_name", "山本");
+    set(&mut fields, "items[0].product_name", "湯呑み①");
+    set(&mut fields, "note", "壊れた\u{FFFD}文字");
 
     let r = submit(&app, &format!("/admin/orders/{id}"), &fields).await;
 
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.unwrap();
     for message in [
+        "商品名に使用できない文字（機種依存文字など）が含まれています: 「①」",
+        "備考に使用できない文字が含まれています",
         "メールアドレスを正しく入力してください",
         "セイは全角カタカナで入力してください",
         "郵便番号は7桁の半角数字で入力してください",
