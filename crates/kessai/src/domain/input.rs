@@ -41,7 +41,9 @@ pub fn text(field: &str, label: &str, value: &str, max: usize) -> Result<String,
             format!("{label}は{max}文字以内で入力してください"),
         ));
     }
-    if v.chars().any(|c| c.is_control() || c == char::REPLACEMENT_CHARACTER) {
+    if v.chars()
+        .any(|c| c.is_control() || c == char::REPLACEMENT_CHARACTER)
+    {
         return Err(Invalid::new(
             field,
             format!("{label}に使用できない文字が含まれています"),
@@ -116,8 +118,7 @@ pub fn multiline_text(
             format!("{label}は{max}文字以内で入力してください"),
         ));
     }
-    if v
-        .chars()
+    if v.chars()
         .any(|c| (c.is_control() && c != '\n') || c == char::REPLACEMENT_CHARACTER)
     {
         return Err(Invalid::new(

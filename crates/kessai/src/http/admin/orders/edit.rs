@@ -239,8 +239,7 @@ impl OrderForm {
             let product_name =
                 input::text(&field("product_name"), "商品名", &line.product_name, 200)
                     .and_then(|name| {
-                        input::provider_safe(&field("product_name"), "商品名", &name)
-                            .map(|()| name)
+                        input::provider_safe(&field("product_name"), "商品名", &name).map(|()| name)
                     })
                     .map_err(|e| errors.push(e))
                     .unwrap_or_default();
