@@ -350,3 +350,54 @@ async fn a_payment_key_with_a_control_character_is_rejected_and_not_kept() {
     assert_eq!(n.status, "rejected");
     assert!(!n.link_key.contains('\u{0}'), "{:?}", n.link_key);
 }
+
+#[tokio::test]
+async fn a_notification_that_cannot_be_applied_ends_failed_in_the_error_log_not_in_a_dead_job() {
+    let app = TestApp::demo().await;
+    // A notification of a provider kessai no longer has: every attempt fails.
+    let now = app.state.clock.now();
+    let id = app
+        .state
+        .store
+        .insert_notification(
+            &kessai::store::NewNotification {
+                provider: "retired",
+                dedup_key: "retired:1",
+                raw_body: "trading_id=KEY1",
+                link_key: "KEY1",
+                status: "received",
+                detail: "",
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    kessai::jobs::enqueue(
+        &app.state.store,
+        &app.state.clock,
+        &kessai::payments::notifications::ProcessNotification {
+            notification_id: id,
+        },
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+
+    for _ in 0..10 {
+        app.worker.run_until_idle().await.unwrap();
+        app.state.clock.advance(chrono::Duration::hours(2)).unwrap();
+    }
+
+    let n = &app.state.store.notifications(10).await.unwrap()[0];
+    assert_eq!(n.status, "failed", "{n:?}");
+    assert!(n.detail.contains("再試行を終了しました"), "{}", n.detail);
+    let errors = app.state.store.payment_errors(10).await.unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.link_key == "KEY1" && e.message.contains("反映できませんでした")),
+        "{errors:?}"
+    );
+}

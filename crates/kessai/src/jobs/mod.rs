@@ -64,10 +64,14 @@ impl From<StoreError> for JobError {
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 type Handler = Arc<dyn Fn(String) -> BoxFuture + Send + Sync>;
 
-/// Maps job kinds to their handlers.
+type DeadHandler = Arc<dyn Fn(String, String) -> DeadFuture + Send + Sync>;
+type DeadFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
+
+/// Maps job kinds to their handlers, and to what is done when a job of the kind dies.
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<&'static str, Handler>,
+    dead: HashMap<&'static str, DeadHandler>,
 }
 
 impl Registry {
@@ -94,6 +98,32 @@ impl Registry {
                     })?;
                     handler(job).await
                 }) as BoxFuture
+            }),
+        );
+    }
+}
+
+impl Registry {
+    /// What follows when a job of type `J` fails for the last time (its failure's message
+    /// given): the work it stood for is marked failed where the operator looks, so no job
+    /// dies silently.
+    pub fn on_dead<J, F, Fut>(&mut self, hook: F)
+    where
+        J: Job,
+        F: Fn(J, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), StoreError>> + Send + 'static,
+    {
+        let hook = Arc::new(hook);
+        self.dead.insert(
+            J::KIND,
+            Arc::new(move |payload: String, error: String| {
+                let hook = hook.clone();
+                Box::pin(async move {
+                    match serde_json::from_str::<J>(&payload) {
+                        Ok(job) => hook(job, error).await,
+                        Err(_) => Ok(()),
+                    }
+                }) as DeadFuture
             }),
         );
     }
@@ -230,6 +260,11 @@ impl Worker {
                     .store
                     .fail_job(job, &self.owner, &e.0, now + backoff(job.attempts), now)
                     .await?;
+                if let (true, true, Some(hook)) =
+                    (kept, dead, self.registry.dead.get(job.kind.as_str()))
+                {
+                    hook(job.payload.clone(), e.0.clone()).await?;
+                }
                 Ok(match (kept, dead) {
                     (false, _) => Outcome::LeaseLost,
                     (true, true) => Outcome::Dead,

@@ -77,6 +77,11 @@ pub fn register(registry: &mut Registry, payments: &Payments) {
         async move { notifications::process(&p, job.notification_id).await }
     });
     let p = payments.clone();
+    registry.on_dead(move |job: ProcessNotification, error| {
+        let p = p.clone();
+        async move { notifications::give_up(&p, job.notification_id, &error).await }
+    });
+    let p = payments.clone();
     registry.register(move |_: PollNotifications| {
         let p = p.clone();
         async move { notifications::poll(&p).await }

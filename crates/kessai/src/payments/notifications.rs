@@ -219,6 +219,22 @@ async fn matched(
     Ok(payment.filter(|p| p.provider == provider))
 }
 
+/// A notification whose processing failed for the last time: marked failed, and the reason
+/// written to the payment error log, so the operator sees it (it is never applied silently
+/// later, nor left waiting).
+pub(super) async fn give_up(payments: &Payments, id: i64, error: &str) -> Result<(), StoreError> {
+    let store = payments.store();
+    let Some(n) = store.notification(id).await? else {
+        return Ok(());
+    };
+    let now = payments.clock().now();
+    let message = format!("決済通知を反映できませんでした(再試行を終了しました): {error}");
+    store
+        .finish_notification(id, "failed", &message, now)
+        .await?;
+    log_unapplied(store, &n.provider, &n.link_key, &message, &n.raw_body, now).await
+}
+
 /// Processes a stored notification: applies what it reports about its payment.
 pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError> {
     let store = payments.store();

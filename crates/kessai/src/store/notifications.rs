@@ -18,8 +18,9 @@ pub struct Notification {
     pub link_key: String,
     /// `received` (verified), `unverified` (not verifiable: settled by an inquiry),
     /// `checked` (not verifiable and no inquiry: applied only if the amount fits and the
-    /// payment still waits), `processed`, `unmatched` (no such payment: kept and flagged), or
-    /// `rejected` (hash, service or amount wrong).
+    /// payment still waits), `processed`, `unmatched` (no such payment: kept and flagged),
+    /// `rejected` (hash, service or amount wrong), or `failed` (its processing failed for the
+    /// last time: in the payment error log).
     pub status: String,
     pub detail: String,
     pub received_at: DateTime<Utc>,
