@@ -64,17 +64,38 @@ impl ShopInfo {
                 input::text(field, label, v, max)
             }
         };
+        // What providers are sent (the shop and company name on their pages and slips, the
+        // address on B2's ご依頼主) must be text they can carry.
+        let carried = |r: Result<String, Invalid>, field: &str, label: &str| {
+            r.and_then(|v| input::provider_safe(field, label, &v).map(|()| v))
+        };
         let info = ShopInfo {
-            shop_name: keep(input::text("shop_name", "ショップ名", &raw.shop_name, 100)),
-            company_name: keep(optional("company_name", "会社名", &raw.company_name, 100)),
+            shop_name: keep(carried(
+                input::text("shop_name", "ショップ名", &raw.shop_name, 100),
+                "shop_name",
+                "ショップ名",
+            )),
+            company_name: keep(carried(
+                optional("company_name", "会社名", &raw.company_name, 100),
+                "company_name",
+                "会社名",
+            )),
             postal_code: keep(if raw.postal_code.trim().is_empty() {
                 Ok(String::new())
             } else {
                 input::PostalCode::parse("postal_code", &raw.postal_code)
                     .map(|p| p.as_str().to_owned())
             }),
-            address1: keep(optional("address1", "住所1", &raw.address1, 200)),
-            address2: keep(optional("address2", "住所2", &raw.address2, 200)),
+            address1: keep(carried(
+                optional("address1", "住所1", &raw.address1, 200),
+                "address1",
+                "住所1",
+            )),
+            address2: keep(carried(
+                optional("address2", "住所2", &raw.address2, 200),
+                "address2",
+                "住所2",
+            )),
             phone: keep(if raw.phone.trim().is_empty() {
                 Ok(String::new())
             } else {
