@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::buyer::Buyer;
 use crate::domain::input::{self, Invalid};
+use crate::domain::number;
 use crate::domain::order::OrderStatus;
 use crate::domain::payment::{PaymentOrigin, PaymentState};
 use crate::payments::Payments;
@@ -30,9 +31,11 @@ pub struct CheckoutRequest {
     pub items: Vec<CartLine>,
     pub customer: Buyer,
     /// The logged-in member buying, if any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number::optional_whole")]
     pub member_id: Option<i64>,
+    #[serde(deserialize_with = "number::whole")]
     pub delivery_method_id: i64,
+    #[serde(deserialize_with = "number::whole")]
     pub payment_method_id: i64,
     /// 配達希望日 (`YYYY-MM-DD`), one the delivery method offers; empty for none.
     #[serde(default)]
@@ -53,6 +56,7 @@ pub struct CheckoutRequest {
 #[serde(deny_unknown_fields)]
 pub struct CartLine {
     pub product_code: String,
+    #[serde(deserialize_with = "number::whole")]
     pub quantity: i64,
 }
 

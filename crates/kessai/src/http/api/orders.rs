@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::extract::{ApiClient, ApiJson, RequestKey};
+use super::extract::{ApiClient, OptionalJson, RequestKey};
 use crate::domain::buyer::Buyer;
 use crate::domain::order::{OrderStatus, ReceiptStatus};
 use crate::domain::payment::{Operation, PaymentOrigin};
@@ -272,8 +272,8 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct AmountRequest {
     /// The new amount (金額変更) or the amount to refund (返金処理; the whole payment when
-    /// absent).
-    #[serde(default)]
+    /// absent). `272.0` is 272, as JSON Schema's `integer` has it.
+    #[serde(default, deserialize_with = "crate::domain::number::optional_whole")]
     amount: Option<i64>,
 }
 
@@ -334,7 +334,7 @@ pub async fn capture(
     client: ApiClient,
     key: RequestKey,
     Path(id): Path<String>,
-    ApiJson(NoParameters {}): ApiJson<NoParameters>,
+    OptionalJson(NoParameters {}): OptionalJson<NoParameters>,
 ) -> Result<Response, ApiError> {
     operate(&state, &client, &key, &id, Operation::Capture, None).await
 }
@@ -345,7 +345,7 @@ pub async fn change_amount(
     client: ApiClient,
     key: RequestKey,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<AmountRequest>,
+    OptionalJson(body): OptionalJson<AmountRequest>,
 ) -> Result<Response, ApiError> {
     operate(
         &state,
@@ -364,7 +364,7 @@ pub async fn cancel(
     client: ApiClient,
     key: RequestKey,
     Path(id): Path<String>,
-    ApiJson(NoParameters {}): ApiJson<NoParameters>,
+    OptionalJson(NoParameters {}): OptionalJson<NoParameters>,
 ) -> Result<Response, ApiError> {
     operate(&state, &client, &key, &id, Operation::Cancel, None).await
 }
@@ -375,7 +375,7 @@ pub async fn refund(
     client: ApiClient,
     key: RequestKey,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<AmountRequest>,
+    OptionalJson(body): OptionalJson<AmountRequest>,
 ) -> Result<Response, ApiError> {
     operate(&state, &client, &key, &id, Operation::Refund, body.amount).await
 }
@@ -386,7 +386,7 @@ pub async fn refresh(
     client: ApiClient,
     key: RequestKey,
     Path(id): Path<String>,
-    ApiJson(NoParameters {}): ApiJson<NoParameters>,
+    OptionalJson(NoParameters {}): OptionalJson<NoParameters>,
 ) -> Result<Response, ApiError> {
     operate(&state, &client, &key, &id, Operation::Refresh, None).await
 }

@@ -102,7 +102,7 @@ pub struct CardForm {
     #[serde(default)]
     pub register: Option<TokenReceipt>,
     /// Pay with this kept card (its id in kessai).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::number::optional_whole")]
     pub stored_card_id: Option<i64>,
     /// The name on the card (3-D Secure wants it).
     #[serde(default)]
