@@ -7,6 +7,7 @@
 mod api_keys;
 pub mod auth;
 pub mod csv;
+mod dashboard;
 mod delivery;
 mod jobs;
 pub mod list;
@@ -20,7 +21,6 @@ mod settlement;
 mod shop;
 mod system;
 
-use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -35,7 +35,7 @@ use crate::http::{templates, SharedState};
 /// The admin routes, to be nested under `/admin`.
 pub fn router(state: SharedState) -> Router<SharedState> {
     Router::new()
-        .route("/", get(dashboard))
+        .route("/", get(dashboard::show))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/shop", get(shop::show).post(shop::save))
@@ -167,38 +167,4 @@ pub fn page(
             .append(SET_COOKIE, clear.parse().expect("valid header"));
     }
     Ok(response)
-}
-
-/// ダッシュボード: what needs attention.
-async fn dashboard(
-    State(state): State<SharedState>,
-    admin: Admin,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let shop = state.settings.shop().await?;
-    let providers: Vec<&str> = state
-        .settings
-        .providers_in_use()
-        .await?
-        .iter()
-        .map(|p| p.label)
-        .collect();
-    let methods = state.store.payment_methods().await?;
-    let active_methods = methods.iter().filter(|m| m.active).count();
-    let job_counts = state.store.job_counts().await?;
-    let dead_jobs = job_counts
-        .iter()
-        .find(|(s, _)| s == "dead")
-        .map(|(_, n)| *n)
-        .unwrap_or(0);
-    let warnings = shop::warnings(&state).await?;
-    page(
-        StatusCode::OK,
-        &admin,
-        &headers,
-        "dashboard.html",
-        "dashboard",
-        "ダッシュボード",
-        context! { shop, providers, methods_total => methods.len(), active_methods, dead_jobs, warnings },
-    )
 }
