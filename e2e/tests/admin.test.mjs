@@ -45,7 +45,9 @@ test(
     await login(page);
 
     await page.getByRole('heading', { level: 1, name: 'ダッシュボード' }).waitFor();
-    const summary = page.getByRole('table');
+    await page.locator('#figures').getByText('本日の売上').waitFor();
+    await page.locator('#sales-chart').waitFor();
+    const summary = page.locator('#shop-setup');
     assert.match(await summary.getByRole('row', { name: /ショップ名/ }).innerText(), /kessai デモショップ/);
     assert.match(
       await summary.getByRole('row', { name: /利用中のクレジット決済会社/ }).innerText(),

@@ -24,8 +24,9 @@ const CHART_DAYS: i64 = 14;
 const LONG_AUTHORIZATION_DAYS: i64 = 30;
 /// The payment errors of the last this many days are counted.
 const ERROR_DAYS: i64 = 7;
-/// The chart's drawing height, in pixels.
+/// The chart's drawing height, and the width of one day, in pixels.
 const CHART_HEIGHT: i64 = 120;
+const DAY_WIDTH: usize = 40;
 
 /// The start of a Japanese calendar day, in UTC.
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
@@ -119,7 +120,7 @@ fn chart(days: &[(NaiveDate, Sales)]) -> Value {
         .map(|(i, (day, sales))| {
             let height = sales.amount * CHART_HEIGHT / top;
             context! {
-                x => i * 24,
+                x => i * DAY_WIDTH,
                 y => CHART_HEIGHT - height,
                 height,
                 label => format!("{}/{}", day.month(), day.day()),
@@ -128,7 +129,7 @@ fn chart(days: &[(NaiveDate, Sales)]) -> Value {
             }
         })
         .collect();
-    context! { bars, height => CHART_HEIGHT, width => days.len() * 24 }
+    context! { bars, height => CHART_HEIGHT, width => days.len() * DAY_WIDTH, bar => DAY_WIDTH - 12 }
 }
 
 #[cfg(test)]
