@@ -584,3 +584,23 @@ async fn a_payment_method_whose_provider_has_no_checkout_is_never_offered_and_is
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn order_numbers_follow_one_another_whatever_checkouts_were_abandoned() {
+    let app = TestApp::demo().await;
+    for _ in 0..3 {
+        app.start_checkout(None).await; // abandoned: never paid
+    }
+
+    let first = app.card_payment().await;
+    app.start_checkout(None).await;
+    let second = app.card_payment().await;
+
+    let number = |p: &kessai::store::Payment| {
+        let store = app.state.store.clone();
+        let id = p.order_id.unwrap();
+        async move { store.order(id).await.unwrap().unwrap().order_number }
+    };
+    assert_eq!(number(&first).await, "00000001");
+    assert_eq!(number(&second).await, "00000002");
+}

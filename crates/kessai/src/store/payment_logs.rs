@@ -9,6 +9,10 @@ use chrono::{DateTime, Utc};
 
 use super::{on_pool, NewJob, NewOrder, Store, StoreError};
 
+/// Takes the next 注文番号 (see the `order_number_counter` migration).
+const NEXT_ORDER_NUMBER: &str =
+    "UPDATE order_number_counter SET last = last + 1 WHERE id = 1 RETURNING last";
+
 /// A pre-payment log entry.
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct PrepaymentLog {
@@ -204,9 +208,9 @@ impl Store {
     }
 
     /// Creates the order of a logged checkout exactly once, in one transaction: claim the
-    /// log, insert the order (ordered at `created_at`) and its items, link the log and the
-    /// payment to the order, and enqueue the jobs `follow_ups` returns for the new order id
-    /// (its mails), so they exist exactly when the order does.
+    /// log, give the order the next 注文番号, insert it (ordered at `created_at`) and its
+    /// items, link the log and the payment to the order, and enqueue the jobs `follow_ups`
+    /// returns for the new order id (its mails), so they exist exactly when the order does.
     pub async fn create_order_from_log(
         &self,
         link_key: &str,
@@ -232,7 +236,11 @@ impl Store {
                     None => Err(StoreError::NotFound("pre-payment log")),
                 };
             }
-            let id = super::orders::insert_order!(tx, o, created_at, now);
+            // The next 注文番号, taken in the order's own transaction (the counter's row
+            // lock serializes concurrent orders).
+            let last: i64 = sqlx::query_scalar(NEXT_ORDER_NUMBER).fetch_one(&mut *tx).await?;
+            let numbered = NewOrder { order_number: format!("{last:08}"), ..o.clone() };
+            let id = super::orders::insert_order!(tx, &numbered, created_at, now);
             sqlx::query(link).bind(link_key).bind(id).execute(&mut *tx).await?;
             sqlx::query(link_payment).bind(link_key).bind(id).execute(&mut *tx).await?;
             for job in follow_ups(id) {
