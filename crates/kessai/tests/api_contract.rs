@@ -349,3 +349,29 @@ async fn an_integer_valued_amount_such_as_272_0_is_the_integer_and_a_fraction_is
     assert_eq!(whole.0, 200, "{}", whole.1);
     assert_eq!(whole.1["amount"], 272);
 }
+
+#[tokio::test]
+async fn a_card_token_with_a_field_the_document_does_not_list_is_refused_as_documented() {
+    // Arrange
+    let app = TestApp::demo().await;
+    let api = Api::new(&app).await;
+    let (link_key, provider) = card_checkout(&api).await;
+    let doc = document(&app).await;
+    let mut card: Value = serde_json::from_str(&app.card_token("4111111111110000").await).unwrap();
+    card["brand"] = json!("VISA");
+
+    // Act
+    let (status, body) = api
+        .post_json(
+            &format!("/api/v1/checkouts/{link_key}/submit"),
+            &card_step(&provider, card),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "invalid");
+    assert!(body["field"].as_str().unwrap().ends_with("brand"), "{body}");
+    let receipt = &doc["components"]["schemas"]["TokenReceipt"];
+    assert_eq!(receipt["additionalProperties"], false);
+}
