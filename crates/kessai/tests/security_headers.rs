@@ -661,3 +661,16 @@ async fn a_locked_login_says_when_to_try_again() {
     assert_eq!(member.header("retry-after"), Some("900"));
     assert_strict(&member, SHOP);
 }
+
+#[tokio::test]
+async fn the_favicon_is_served() {
+    let app = TestApp::demo().await;
+
+    let ico = app.get("/favicon.ico").await;
+    let svg = app.get("/assets/favicon.svg").await;
+
+    assert_eq!(ico.status().as_u16(), 308);
+    assert_eq!(common::location(&ico), "/assets/favicon.svg");
+    assert_eq!(svg.status().as_u16(), 200);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+}

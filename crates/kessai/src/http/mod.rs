@@ -48,6 +48,7 @@ pub fn router(state: SharedState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/assets/{name}", get(asset))
+        .route("/favicon.ico", get(favicon))
         .nest("/admin", admin::router(state.clone()))
         .nest("/api", api::router(state.clone()))
         .nest("/checkout", checkout::router())
@@ -69,19 +70,33 @@ pub fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
-/// kessai's own page scripts (the admin console's and the storefront's), by name.
-const ASSETS: &[(&str, &str)] = &[("pages.js", include_str!("../../assets/pages.js"))];
+/// kessai's own page scripts (the admin console's and the storefront's) and its icon, by
+/// name: (name, content type, body).
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "pages.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/pages.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/favicon.svg"),
+    ),
+];
 
-/// A script of kessai's own pages.
+/// A script or the icon of kessai's own pages.
 async fn asset(Path(name): Path<String>) -> Result<impl IntoResponse, error::HttpError> {
-    let (_, body) = ASSETS
+    let (_, content_type, body) = ASSETS
         .iter()
-        .find(|(n, _)| *n == name)
+        .find(|(n, _, _)| *n == name)
         .ok_or(error::HttpError::NotFound)?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        *body,
-    ))
+    Ok(([(header::CONTENT_TYPE, *content_type)], *body))
+}
+
+/// `/favicon.ico`, which browsers ask for on their own: the icon.
+async fn favicon() -> impl IntoResponse {
+    axum::response::Redirect::permanent("/assets/favicon.svg")
 }
 
 /// 200 when the database answers, 503 otherwise.
