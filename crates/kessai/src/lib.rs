@@ -4,7 +4,8 @@
 //! `providers` (one folder per payment provider), `settings` (shop and provider settings),
 //! `jobs` (durable background work), `mail` (the outbox and its mails), `backup` (backup and
 //! restore of an instance), `store` (SQLite/PostgreSQL storage), `http` (admin
-//! console, API and health endpoints) and `app` (wiring and lifecycle).
+//! console, API and health endpoints), `failpoint` (test-only crash points) and `app`
+//! (wiring and lifecycle).
 
 pub mod app;
 pub mod b2_cli;
@@ -15,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod failpoint;
 pub mod http;
 pub mod jobs;
 pub mod mail;

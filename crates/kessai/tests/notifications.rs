@@ -92,6 +92,52 @@ async fn a_notification_rebuilds_a_lost_order_once_even_when_sent_twice() {
 }
 
 #[tokio::test]
+async fn a_notification_of_a_recorded_authorization_whose_order_a_crash_prevented_creates_it() {
+    // Arrange: the card step recorded オーソリOK, then the process died before the order
+    // was created (no call is left pending, so only the notification can tell).
+    let app = TestApp::demo().await;
+    let (started, payment_id) = paid_at_paygent_only(&app).await;
+    let info = kessai::providers::describe("paygent", "paygent_card", "20");
+    let recorded = kessai::providers::Report {
+        payment_id: payment_id.clone(),
+        code: "20".to_owned(),
+        label: info.label,
+        state: info.state,
+        step: info.step,
+        amount: Some(1080),
+    };
+    app.state
+        .payments
+        .apply(started.payment_id, &recorded)
+        .await
+        .unwrap();
+    assert_eq!(app.payment(started.payment_id).await.order_id, None);
+
+    // Act
+    let body = notice(
+        "1",
+        &payment_id,
+        &started.link_key,
+        "20",
+        "1080",
+        NOTICE_KEY,
+    );
+    assert_eq!(post(&app, body).await, (200, "result=0".to_owned()));
+    app.worker.run_until_idle().await.unwrap();
+
+    // Assert
+    let payment = app.payment(started.payment_id).await;
+    assert!(payment.order_id.is_some(), "the order is created");
+    let notifications = app.state.store.notifications(10).await.unwrap();
+    assert_eq!(notifications[0].status, "processed");
+    assert!(
+        notifications[0].detail.contains("受注を作成しました"),
+        "{}",
+        notifications[0].detail
+    );
+}
+
+#[tokio::test]
 async fn a_notification_after_the_browser_return_changes_nothing_more() {
     let app = TestApp::demo().await;
     let started = app.start_checkout(None).await;

@@ -187,6 +187,7 @@ pub async fn take_step(
                     {
                         keep_card(payments, p, &connector, member_id, card).await?;
                     }
+                    crate::failpoint::hit(crate::failpoint::BEFORE_ORDER_CREATED);
                     let ordered = buyer_order().await?;
                     Ok(match authorized.redirect {
                         Some(url) => Outcome::Redirect(url),

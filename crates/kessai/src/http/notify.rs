@@ -70,12 +70,15 @@ async fn site_root(State(state): State<SharedState>, body: Bytes) -> Response {
 /// the provider gets an error and sends the notification again.
 async fn receive(state: &SharedState, provider: &str, body: &[u8]) -> Response {
     match notifications::receive(&state.payments, provider, body).await {
-        Ok(Some(ack)) => (
-            StatusCode::from_u16(ack.status).unwrap_or(StatusCode::OK),
-            [(header::CONTENT_TYPE, ack.content_type)],
-            ack.body,
-        )
-            .into_response(),
+        Ok(Some(ack)) => {
+            crate::failpoint::hit(crate::failpoint::AFTER_NOTIFICATION_STORED);
+            (
+                StatusCode::from_u16(ack.status).unwrap_or(StatusCode::OK),
+                [(header::CONTENT_TYPE, ack.content_type)],
+                ack.body,
+            )
+                .into_response()
+        }
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(provider, error = %e, "a notification could not be stored");

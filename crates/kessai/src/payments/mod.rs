@@ -30,6 +30,7 @@ use chrono::Duration;
 use crate::clock::Clock;
 use crate::domain::card::mask_card_numbers;
 use crate::domain::payment::{Operation, OperationOutcome, PaymentState};
+use crate::failpoint;
 use crate::providers::{
     self, Authorized, Capabilities, Connector, Context, Done, PaymentRef, ProviderError, Report,
 };
@@ -372,6 +373,7 @@ impl Payments {
             )
             .await?
             .ok_or(PaymentsError::Busy)?;
+        failpoint::hit(failpoint::AFTER_OPERATION_ROW);
         let p = payment_ref(payment);
         let result = match operation {
             Operation::Capture => connector.capture(&p, shipment.as_ref()).await,
@@ -380,6 +382,7 @@ impl Payments {
             Operation::Refund => connector.refund(&p, amount).await,
             Operation::Authorize | Operation::Refresh => unreachable!("not an operator call"),
         };
+        failpoint::hit(failpoint::AFTER_PROVIDER_ANSWER);
         let target = format!("payment:{}", payment.id);
         match result {
             Ok(done) => {
@@ -449,7 +452,10 @@ impl Payments {
                 Authorizing::Ended
             });
         }
-        match call.await {
+        failpoint::hit(failpoint::AFTER_OPERATION_ROW);
+        let answer = call.await;
+        failpoint::hit(failpoint::AFTER_PROVIDER_ANSWER);
+        match answer {
             Ok(authorized) => {
                 if !authorized.details.is_empty() || authorized.deadline.is_some() {
                     let details =

@@ -371,7 +371,13 @@ pub(super) async fn process(payments: &Payments, id: i64) -> Result<(), JobError
         }
         _ => {
             if payments.apply_to(&payment, &reported, None).await? == Applied::Unchanged {
-                let detail = format!("{}(反映済みのため、変更はありません)", reported.label);
+                // The status was recorded, but a crash may have come before the order was
+                // created from it: the order is still owed.
+                let mut detail = format!("{}(反映済みのため、変更はありません)", reported.label);
+                if let Some(order_id) = payments.recover_order(&payment, &reported).await? {
+                    detail =
+                        format!("{detail}。決済直前ログから受注を作成しました(受注ID {order_id})");
+                }
                 store
                     .finish_notification(id, "processed", &detail, now())
                     .await?;
