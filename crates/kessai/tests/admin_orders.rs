@@ -853,7 +853,41 @@ async fn the_payment_error_log_pages_shows_details_exports_and_deletes_until_the
         .await;
     let (_, html) = app.follow(r).await;
     assert!(html.contains("決済エラーログを1件削除しました。"));
-    assert!(html.contains("id=\"payment-error-banner\""));
+    assert!(
+        !html.contains("id=\"payment-error-banner\""),
+        "not on the log itself"
+    );
+    let (_, dashboard) = app.page("/admin").await;
+    assert!(dashboard.contains("決済エラーが発生しました（未確認 55件）"));
+    // 確認済みにする: the banner counts what is left.
+    let second = store.payment_errors(1).await.unwrap()[0].id.to_string();
+    let r = app
+        .post_form(
+            "/admin/payment-errors/confirm",
+            &[("csrf", &csrf), ("scope", "selected"), ("id", &second)],
+        )
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(
+        html.contains("決済エラーログを1件確認済みにしました。"),
+        "{html}"
+    );
+    assert!(html.contains("確認済み</td>"));
+    let (_, dashboard) = app.page("/admin").await;
+    assert!(dashboard.contains("決済エラーが発生しました（未確認 54件）"));
+    let r = app
+        .post_form(
+            "/admin/payment-errors/confirm",
+            &[("csrf", &csrf), ("scope", "all")],
+        )
+        .await;
+    let (_, html) = app.follow(r).await;
+    assert!(
+        html.contains("決済エラーログを54件確認済みにしました。"),
+        "{html}"
+    );
+    let (_, dashboard) = app.page("/admin").await;
+    assert!(!dashboard.contains("id=\"payment-error-banner\""));
     assert!(store.payment_error(first).await.unwrap().is_none());
     let r = app
         .post_form(

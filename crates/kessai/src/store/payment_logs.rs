@@ -87,6 +87,8 @@ pub struct PaymentError {
     /// Provider response details, with card numbers already masked by the caller.
     pub detail: String,
     pub at: DateTime<Utc>,
+    /// When the operator marked it 確認済み.
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 /// A new payment error.
@@ -130,7 +132,7 @@ macro_rules! bind_log_filter {
 }
 
 const ERROR_COLUMNS: &str =
-    "id, provider, settlement_kind, link_key, order_id, status_code, message, detail, at";
+    "id, provider, settlement_kind, link_key, order_id, status_code, message, detail, at, confirmed_at";
 
 const LOG_COLUMNS: &str =
     "id, link_key, provider, settlement_kind, amount, customer_name, checkout_json, order_id, created_at";
@@ -293,6 +295,40 @@ impl Store {
         Ok(
             on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM payment_errors").fetch_one(p).await?),
         )
+    }
+
+    /// How many payment errors the operator has not confirmed yet (the admin's banner).
+    pub async fn unconfirmed_payment_error_count(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM payment_errors WHERE confirmed_at IS NULL";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?))
+    }
+
+    /// Marks the chosen payment errors, or all of them with `None`, 確認済み, audited;
+    /// answers how many were marked now.
+    pub async fn confirm_payment_errors(
+        &self,
+        ids: Option<&[i64]>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let one =
+            "UPDATE payment_errors SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL";
+        let all = "UPDATE payment_errors SET confirmed_at = $1 WHERE confirmed_at IS NULL";
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut marked = 0;
+            match ids {
+                Some(ids) => for id in ids {
+                    marked += sqlx::query(one).bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+                },
+                None => marked = sqlx::query(all).bind(now).execute(&mut *tx).await?.rows_affected(),
+            }
+            let detail = format!("{marked}件");
+            let audit = super::AuditNote { actor, action: "決済エラーログを確認済みにする", target: "payment_errors", detail: &detail };
+            super::audit::insert_audit!(tx, &audit, now);
+            tx.commit().await?;
+            Ok(marked)
+        })
     }
 
     /// Deletes the chosen payment errors, or all of them with `None`, in one transaction;

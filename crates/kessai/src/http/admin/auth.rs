@@ -67,10 +67,10 @@ fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
 #[derive(Clone, Debug)]
 pub struct Admin(pub AdminSession, pub PaymentErrors, pub CspNonce);
 
-/// Whether the payment error log holds entries (every admin page then shows the manual's
-/// banner until they are deleted).
+/// How many payment errors the operator has not confirmed (every admin page but the error
+/// log itself then shows the manual's banner until they are confirmed or deleted).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PaymentErrors(pub bool);
+pub struct PaymentErrors(pub i64);
 
 impl Admin {
     /// The operator's login name (for the audit log).
@@ -78,8 +78,8 @@ impl Admin {
         &self.0.login
     }
 
-    /// Whether the payment error log holds entries.
-    pub fn payment_errors(&self) -> bool {
+    /// How many payment errors are not confirmed yet.
+    pub fn payment_errors(&self) -> i64 {
         self.1 .0
     }
 
@@ -154,8 +154,11 @@ pub async fn guard(
         }
         request = Request::from_parts(parts, Body::from(bytes));
     }
-    let errors =
-        request.method() == axum::http::Method::GET && state.store.payment_error_count().await? > 0;
+    let errors = if request.method() == axum::http::Method::GET {
+        state.store.unconfirmed_payment_error_count().await?
+    } else {
+        0
+    };
     let nonce = CspNonce::of(request.extensions());
     request
         .extensions_mut()

@@ -87,6 +87,7 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/payment-errors", get(payment_errors::index))
         .route("/payment-errors/export", post(payment_errors::export))
         .route("/payment-errors/delete", post(payment_errors::delete))
+        .route("/payment-errors/confirm", post(payment_errors::confirm))
         .route("/payment-errors/{id}", get(payment_errors::show))
         .route("/prepayment-logs", get(prepayment_logs::index))
         .route("/prepayment-logs/delete", post(prepayment_logs::delete))

@@ -1,6 +1,7 @@
 //! 決済エラーログ: failed provider calls and rejected notifications, a page at a time, each
 //! with a detail page; 詳細ログ出力 downloads the chosen entries (or all) as text to paste
-//! into a support request, and deleting them all clears the admin banner.
+//! into a support request; 確認済みにする (or deleting) clears them from the admin banner,
+//! which counts the entries not confirmed.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -179,5 +180,31 @@ pub async fn delete(
         LIST,
         "ok",
         &format!("決済エラーログを{n}件削除しました。"),
+    ))
+}
+
+/// POST /admin/payment-errors/confirm: 確認済みにする — the ticked entries, or all with
+/// `scope=all`; the banner counts only the entries not confirmed.
+pub async fn confirm(
+    State(state): State<SharedState>,
+    admin: Admin,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HttpError> {
+    let ids = chosen(&pairs);
+    if ids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(redirect_with(
+            LIST,
+            "error",
+            "確認済みにする決済エラーログにチェックを入れてください。",
+        ));
+    }
+    let n = state
+        .store
+        .confirm_payment_errors(ids.as_deref(), admin.login(), state.clock.now())
+        .await?;
+    Ok(redirect_with(
+        LIST,
+        "ok",
+        &format!("決済エラーログを{n}件確認済みにしました。"),
     ))
 }
