@@ -2,8 +2,8 @@
 
 Usage: api_contract_seed.py BASE_URL API_KEY
 
-Starts a checkout left pending (its link key) and a second one paid with the sandbox's good
-card (its order id), on the demo shop's first card payment method, and prints the TOML that
+Starts a checkout left pending (its link key) and a few paid with the sandbox's good card
+(their order ids), on the demo shop's first payment method (a card), and prints the TOML that
 hands them to schemathesis: half of the generated link keys and order ids are these, so the
 operations reach a real checkout and a real order instead of answering 404 only.
 """
@@ -16,6 +16,7 @@ import uuid
 
 BASE, KEY = sys.argv[1], sys.argv[2]
 CARD = "4111111111110000"
+ORDERS = 4
 
 
 def call(method, path, body=None):
@@ -80,19 +81,25 @@ def card_token(parameters):
     }
 
 
+def paid_order():
+    to_pay = start_checkout()
+    handoff = to_pay["handoff"]
+    assert handoff and handoff["page"] == "checkout_card", f"method 1 is not a card: {to_pay}"
+    step = {"step": "card", "card": card_token(handoff["parameters"]), "payment_choice": "10"}
+    paid = call("POST", f"/api/v1/checkouts/{to_pay['link_key']}/submit", {to_pay["provider"]: step})
+    assert paid["status"] == "ordered", paid
+    return paid["order_id"]
+
+
 pending = start_checkout()
-to_pay = start_checkout()
-handoff = to_pay["handoff"]
-assert handoff and handoff["page"] == "checkout_card", f"payment method 1 is not a card: {to_pay}"
-step = {"step": "card", "card": card_token(handoff["parameters"]), "payment_choice": "10"}
-paid = call("POST", f"/api/v1/checkouts/{to_pay['link_key']}/submit", {to_pay["provider"]: step})
-assert paid["status"] == "ordered", paid
+# Several orders: the first cancel drawn ends an order's operations (409 from then on).
+orders = [paid_order() for _ in range(ORDERS)]
 
 print(
     f"""
 [dictionaries]
 link-keys = {{ values = ["{pending['link_key']}"] }}
-orders = {{ values = [{paid['order_id']}] }}
+orders = {{ values = {json.dumps(orders)} }}
 
 [parameters]
 "path.link_key" = {{ dictionary = "link-keys", probability = 0.5 }}

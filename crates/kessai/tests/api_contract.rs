@@ -375,3 +375,35 @@ async fn a_card_token_with_a_field_the_document_does_not_list_is_refused_as_docu
     let receipt = &doc["components"]["schemas"]["TokenReceipt"];
     assert_eq!(receipt["additionalProperties"], false);
 }
+
+#[tokio::test]
+async fn a_three_d_secure_result_without_its_required_fields_is_refused_naming_them() {
+    // Arrange
+    let app = TestApp::demo().await;
+    let api = Api::new(&app).await;
+    let (link_key, provider) = card_checkout(&api).await;
+    let path = format!("/api/v1/checkouts/{link_key}/submit");
+    let step = |fields: Value| {
+        let mut body = Map::new();
+        body.insert(provider.clone(), fields);
+        Value::Object(body).to_string()
+    };
+
+    // Act
+    let no_result = api
+        .post_json(
+            &path,
+            &step(json!({ "step": "three_ds", "3ds_auth_id": "x" })),
+        )
+        .await;
+    let no_auth_id = api
+        .post_json(&path, &step(json!({ "step": "three_ds", "result": "0" })))
+        .await;
+
+    // Assert
+    for ((status, body), field) in [(no_result, "result"), (no_auth_id, "3ds_auth_id")] {
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["code"], "invalid");
+        assert!(body["field"].as_str().unwrap().ends_with(field), "{body}");
+    }
+}

@@ -117,9 +117,10 @@ pub struct CardForm {
 /// The 3-D Secure result Paygent sends the browser back with (the term URL's query).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ThreeDsResult {
-    #[serde(default)]
+    /// Required through the API, as the document has it (the browser's query is read field
+    /// by field in `form_submission`).
     pub result: String,
-    #[serde(default, rename = "3ds_auth_id")]
+    #[serde(rename = "3ds_auth_id")]
     pub auth_id: String,
     #[serde(default)]
     pub attempt_kbn: String,
