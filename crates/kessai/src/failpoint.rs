@@ -15,11 +15,13 @@ use rand::Rng as _;
 /// The variable that names the points.
 pub const VARIABLE: &str = "KESSAI_FAILPOINTS";
 
-/// The calls' row is written (`pending`), the provider not called yet.
+/// The call's row is written (`pending`), the provider not called yet.
 pub const AFTER_OPERATION_ROW: &str = "after_operation_row";
 /// The provider answered; its answer is not recorded yet.
 pub const AFTER_PROVIDER_ANSWER: &str = "after_provider_answer";
-/// A notification is stored (and its processing scheduled), the provider not acknowledged.
+/// A notification is stored, its processing not scheduled yet (the poll schedules it).
+pub const BEFORE_NOTIFICATION_SCHEDULED: &str = "before_notification_scheduled";
+/// A notification is stored and its processing scheduled, the provider not acknowledged.
 pub const AFTER_NOTIFICATION_STORED: &str = "after_notification_stored";
 /// A checkout's authorization is recorded; its order is not created yet.
 pub const BEFORE_ORDER_CREATED: &str = "before_order_created";

@@ -3,13 +3,14 @@
 //! `kessai serve` processes and a `kessai sandbox` process of its own, while the test kills
 //! a kessai process with SIGKILL at random moments and the processes abort themselves at
 //! chosen points (`KESSAI_FAILPOINTS`: after an operation row is written, after the provider
-//! answered, after a notification is stored, before a checkout's order is created). Every
-//! dead process is restarted. Then the processes run without failpoints and their workers
-//! settle what the crashes left (their test clocks are moved past the stale-call threshold,
-//! then a minute at a time, and each minute's sweep and notification poll is enqueued), and the
-//! sandbox's payments — read from its difference records with the keyed 091 inquiry, which
-//! leaves kessai's own polling cursor alone — are compared with kessai's orders: none lost,
-//! none doubled, none left pending, and each order's status the provider's.
+//! answered, after a notification is stored before and after its processing is scheduled,
+//! before a checkout's order is created). Every dead process is restarted. Then the
+//! processes run without failpoints and their workers settle what the crashes left: their
+//! test clocks are moved past the stale-call threshold, then a minute at a time, and each
+//! minute's sweep and notification poll is enqueued. Last, the sandbox's payments — read
+//! from its difference records with the keyed 091 inquiry, which leaves kessai's own polling
+//! cursor alone — are compared with kessai's orders: none lost, none doubled, none left
+//! pending, and each order's status the provider's.
 //!
 //! Ignored by default (it takes a while and starts processes); `.ci/run` runs it:
 //! `cargo test -p kessai --test crash_points -- --ignored --nocapture`, on SQLite with one
@@ -36,7 +37,8 @@ use serde_json::{json, Value};
 
 const MERCHANT_ID: &str = "123456789";
 const FAILPOINTS: &str = "after_operation_row:0.01,after_provider_answer:0.01,\
-                          after_notification_stored:0.02,before_order_created:0.01";
+                          before_notification_scheduled:0.01,after_notification_stored:0.01,\
+                          before_order_created:0.01";
 /// Paygent statuses that make a checkout an order (オーソリOK, 消込済, 売上確定).
 const ORDERED_STATUSES: [&str; 3] = ["20", "40", "44"];
 
@@ -85,10 +87,9 @@ impl Kessai {
     }
 
     /// Starts the process and waits until it answers; one that dies on its way up (a
-    /// failpoint hit by the first requests) is started again. Answers how many died so.
-    async fn start(&mut self) -> u64 {
+    /// failpoint hit by the first requests) is started again.
+    async fn start(&mut self) {
         let (url, dir) = self.db.clone();
-        let mut aborted = 0;
         let health = format!("{}/healthz", self.base());
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -113,12 +114,11 @@ impl Kessai {
             while Instant::now() < deadline && !self.died() {
                 if let Ok(r) = client.get(&health).send().await {
                     if r.status().is_success() {
-                        return aborted;
+                        return;
                     }
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            aborted += 1;
             self.kill();
         }
         panic!(
@@ -188,7 +188,21 @@ struct Counts {
     captured_answers: AtomicU64,
     failed_requests: AtomicU64,
     kills: AtomicU64,
-    aborts: AtomicU64,
+}
+
+/// How often each failpoint aborted a process, from the processes' logs.
+fn aborts(logs: &Path) -> BTreeMap<String, usize> {
+    let mut found = BTreeMap::new();
+    for entry in std::fs::read_dir(logs).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("kessai: failpoint ") {
+                let name = rest.split(':').next().unwrap_or_default().to_owned();
+                *found.entry(name).or_default() += 1;
+            }
+        }
+    }
+    found
 }
 
 /// What a client needs to buy through any of the processes.
@@ -510,7 +524,7 @@ async fn crash_run(backend: &str, processes: usize) {
             failpoints: true,
             child: None,
         };
-        counts.aborts.fetch_add(k.start().await, Ordering::Relaxed);
+        k.start().await;
         all.push(k);
     }
     let bases: Vec<String> = all.iter().map(Kessai::base).collect();
@@ -556,21 +570,22 @@ async fn crash_run(backend: &str, processes: usize) {
 
     // The storm: SIGKILL a random process now and then; restart whatever died.
     let started = Instant::now();
+    let pause = || Duration::from_millis(rand::thread_rng().gen_range(300..1500));
+    let mut next_kill = Instant::now() + pause();
     while counts.kills.load(Ordering::Relaxed) < kills {
-        let pause = rand::thread_rng().gen_range(300..1500);
-        tokio::time::sleep(Duration::from_millis(pause)).await;
-        let victim = rand::thread_rng().gen_range(0..all.len());
-        all[victim].kill();
-        counts.kills.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(100)).await;
         for k in all.iter_mut() {
             if k.died() {
-                counts.aborts.fetch_add(1, Ordering::Relaxed);
                 k.kill();
+                k.start().await;
             }
-            if k.child.is_none() {
-                let aborted = k.start().await;
-                counts.aborts.fetch_add(aborted, Ordering::Relaxed);
-            }
+        }
+        if Instant::now() >= next_kill {
+            let victim = rand::thread_rng().gen_range(0..all.len());
+            all[victim].kill();
+            counts.kills.fetch_add(1, Ordering::Relaxed);
+            all[victim].start().await;
+            next_kill = Instant::now() + pause();
         }
     }
     stop.store(true, Ordering::Relaxed);
@@ -580,16 +595,20 @@ async fn crash_run(backend: &str, processes: usize) {
     // Settling: every process restarted without failpoints; their clocks are moved past
     // the stale-call threshold, then a minute at a time so each minute's sweep and poll run.
     for k in all.iter_mut() {
-        if k.died() {
-            counts.aborts.fetch_add(1, Ordering::Relaxed);
-        }
         k.kill();
         k.failpoints = false;
-        counts.aborts.fetch_add(k.start().await, Ordering::Relaxed);
+        k.start().await;
     }
     let store = kessai::store::Store::connect(&db.url).await.unwrap();
     let settling = Instant::now();
     let mut verdict = compare(&store, &sandbox.base).await;
+    let before = format!(
+        "{} lost, {} stuck pending, {} notifications unprocessed, {} status drifts",
+        verdict.lost.len(),
+        verdict.stuck,
+        verdict.unprocessed_notifications,
+        verdict.status_drift.len()
+    );
     for round in 0..40 {
         if verdict.settled() {
             break;
@@ -623,15 +642,15 @@ async fn crash_run(backend: &str, processes: usize) {
         );
     }
     store.close().await;
-
+    let aborts = aborts(&logs);
     println!(
         "crash points ({backend}, {processes} kessai process(es)): {} SIGKILLs, {} failpoint aborts \
-         in {:.0?}; {} checkouts started, {} answered ordered, {} captures asked ({} answered \
-         captured), {} requests without an answer; after settling ({:.0?}): {} orders, {} provider \
+         {aborts:?} in {:.0?}; {} checkouts started, {} answered ordered, {} captures asked ({} answered \
+         captured), {} requests without an answer; before settling: {before}; after settling ({:.0?}): {} orders, {} provider \
          payments, {} lost, {} doubled, {} stuck pending, {} notifications unprocessed, {} status \
          drifts",
         counts.kills.load(Ordering::Relaxed),
-        counts.aborts.load(Ordering::Relaxed),
+        aborts.values().sum::<usize>(),
         storm,
         counts.checkouts.load(Ordering::Relaxed),
         counts.ordered_answers.load(Ordering::Relaxed),

@@ -97,6 +97,7 @@ async fn store_and_schedule(
         tracing::info!(dedup_key = %head.dedup_key, "duplicate notification ignored");
         return Ok(());
     };
+    crate::failpoint::hit(crate::failpoint::BEFORE_NOTIFICATION_SCHEDULED);
     match status {
         "rejected" => {
             return log_unapplied(store, provider, head.about.as_text(), &detail, raw, now).await
