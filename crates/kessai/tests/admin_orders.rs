@@ -682,10 +682,19 @@ async fn cancelling_an_order_offers_the_provider_cancel_which_runs_only_when_con
             &[("csrf", &csrf), ("operation", "cancel")],
         )
         .await;
-    let (_, html) = app.follow(r).await;
     assert!(
-        html.contains("キャンセル処理を行いました。決済状況: オーソリ取消済"),
-        "{html}"
+        location(&r).ends_with("#payment"),
+        "the page opens at 決済情報"
+    );
+    let (_, html) = app.follow(r).await;
+    let block = common::between(&html, "id=\"payment\"", "</section>");
+    assert!(
+        block.contains("キャンセル処理を行いました。決済状況: オーソリ取消済"),
+        "the result is shown in 決済情報: {html}"
+    );
+    assert!(
+        !block.contains("受注の対応状況は変わっていません"),
+        "the order is キャンセル"
     );
     assert!(
         !html.contains("id=\"payment-offer\""),

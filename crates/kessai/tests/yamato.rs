@@ -240,6 +240,22 @@ async fn a_token_purchase_is_authorized_and_captured_once_its_tracking_number_is
         "{changed_page}"
     );
     assert_eq!(at_yamato(&app, &p.link_key).await["slipNo"], "123456789013");
+
+    // 取消 from 決済情報: the order keeps its 対応状況, and the result says how to change it.
+    let csrf = app.csrf().await;
+    let r = app
+        .post_form(
+            &format!("/admin/orders/{order_id}/payment"),
+            &[("csrf", &csrf), ("operation", "cancel")],
+        )
+        .await;
+    let (_, cancelled_page) = app.follow(r).await;
+    let result = common::between(&cancelled_page, "id=\"payment-result\"", "</div>");
+    assert!(result.contains("取消を行いました"), "{result}");
+    assert!(
+        result.contains("対応状況を「キャンセル」にして"),
+        "{result}"
+    );
 }
 
 #[tokio::test]

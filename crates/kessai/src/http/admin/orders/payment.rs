@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::LIST;
 use crate::domain::money::Yen;
+use crate::domain::order::OrderStatus;
 use crate::domain::payment::{Operation, OperationOutcome};
 use crate::http::admin::auth::Admin;
 use crate::http::admin::redirect_with;
@@ -87,6 +88,11 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
     })
 }
 
+/// The flash kinds of an operation's result, shown in the 決済情報 block rather than at the
+/// top of the page.
+const PAYMENT_OK: &str = "payment_ok";
+const PAYMENT_ERROR: &str = "payment_error";
+
 /// The 決済情報 form.
 #[derive(Debug, Deserialize)]
 pub struct OperationForm {
@@ -104,7 +110,9 @@ pub async fn operate(
     Path(id): Path<i64>,
     Form(form): Form<OperationForm>,
 ) -> Result<Response, HttpError> {
-    let back = format!("{LIST}/{id}");
+    // The result is shown in the 決済情報 block, which the page opens at.
+    let back = format!("{LIST}/{id}#payment");
+    let order = state.store.order(id).await?.ok_or(HttpError::NotFound)?;
     let payment = state
         .store
         .checkout_payment(id)
@@ -115,7 +123,7 @@ pub async fn operate(
     else {
         return Ok(redirect_with(
             &back,
-            "error",
+            PAYMENT_ERROR,
             "処理区分が正しくありません。",
         ));
     };
@@ -126,7 +134,7 @@ pub async fn operate(
             Err(_) => {
                 return Ok(redirect_with(
                     &back,
-                    "error",
+                    PAYMENT_ERROR,
                     "決済金額は半角数字で入力してください。",
                 ))
             }
@@ -138,15 +146,19 @@ pub async fn operate(
         ..OperationRequest::new(operation, admin.login())
     };
     match state.payments.perform(payment.id, &request).await {
-        Ok(p) => Ok(redirect_with(
-            &back,
-            "ok",
-            &format!(
+        Ok(p) => {
+            let mut message = format!(
                 "{label}を行いました。決済状況: {}",
                 p.provider_status_label.unwrap_or_default()
-            ),
-        )),
+            );
+            if operation == Operation::Cancel
+                && order.order_status != OrderStatus::Cancelled.as_str()
+            {
+                message.push_str(" 受注の対応状況は変わっていません。受注もキャンセルする場合は、対応状況を「キャンセル」にして[設定を更新]を押してください。");
+            }
+            Ok(redirect_with(&back, PAYMENT_OK, &message))
+        }
         Err(PaymentsError::Store(e)) => Err(e.into()),
-        Err(e) => Ok(redirect_with(&back, "error", &e.to_string())),
+        Err(e) => Ok(redirect_with(&back, PAYMENT_ERROR, &e.to_string())),
     }
 }
