@@ -407,3 +407,48 @@ async fn a_three_d_secure_result_without_its_required_fields_is_refused_naming_t
         assert!(body["field"].as_str().unwrap().ends_with(field), "{body}");
     }
 }
+
+#[tokio::test]
+async fn the_documented_customer_rules_are_the_servers() {
+    // Arrange
+    let app = TestApp::spawn().await;
+
+    // Act
+    let doc = document(&app).await;
+
+    // Assert
+    let customer = &doc["components"]["schemas"]["Customer"]["properties"];
+    assert_eq!(
+        customer["prefecture"]["enum"],
+        json!(kessai::domain::input::PREFECTURES.as_slice())
+    );
+    for (field, good, bad) in [
+        ("postal_code", "100-0001", "100_0001"),
+        ("family_kana", "ヤマダ", "やまだ"),
+        ("phone", "03-1234-5678", "+81312345678"),
+    ] {
+        let buyer = |value: &str| {
+            let mut b = kessai::domain::buyer::Buyer {
+                email: "buyer@example.jp".into(),
+                family_name: "山田".into(),
+                given_name: "太郎".into(),
+                family_kana: "ヤマダ".into(),
+                given_kana: "タロウ".into(),
+                postal_code: "100-0001".into(),
+                prefecture: "東京都".into(),
+                address1: "千代田区千代田1-1".into(),
+                address2: String::new(),
+                phone: "03-1234-5678".into(),
+            };
+            match field {
+                "postal_code" => b.postal_code = value.into(),
+                "family_kana" => b.family_kana = value.into(),
+                _ => b.phone = value.into(),
+            }
+            b.parse("").is_ok()
+        };
+        assert!(customer[field]["pattern"].is_string(), "{field}");
+        assert!(buyer(good), "{field}: {good}");
+        assert!(!buyer(bad), "{field}: {bad}");
+    }
+}
