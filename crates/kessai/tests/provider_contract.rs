@@ -614,5 +614,81 @@ async fn without_an_inquiry_a_call_left_without_an_answer_is_marked_for_the_oper
         .is_empty());
 }
 
+/// Records Paygent's オーソリOK on a checkout's payment, as the card step does just before
+/// it creates the order.
+async fn record_authorization(app: &TestApp, started: &Started, payment_id: &str) {
+    let info = kessai::providers::describe("paygent", "paygent_card", "20");
+    let report = kessai::providers::Report {
+        payment_id: payment_id.to_owned(),
+        code: "20".to_owned(),
+        label: info.label,
+        state: info.state,
+        step: info.step,
+        amount: Some(started.amount),
+    };
+    app.state
+        .payments
+        .apply(started.payment_id, &report)
+        .await
+        .unwrap();
+}
+
+/// Runs the stale-call sweep alone (not the notification poll, which would find the
+/// authorization too) six minutes later.
+async fn sweep_after_six_minutes(app: &TestApp) {
+    app.state.clock.advance(Duration::minutes(6)).unwrap();
+    kessai::jobs::enqueue(
+        &app.state.store,
+        &app.state.clock,
+        &kessai::payments::jobs::SettleStaleOperations,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    app.worker.run_until_idle().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_checkout_a_crash_left_authorized_without_its_order_gets_it_from_the_sweep() {
+    // Arrange: authorized at Paygent and recorded, then the process died before the order
+    // was created; no call is pending, and no notification is delivered or polled.
+    let app = TestApp::demo().await;
+    let started = app.start_checkout(None).await;
+    let payment_id = app.authorized_at_paygent_only(&started).await;
+    record_authorization(&app, &started, &payment_id).await;
+
+    // Act
+    sweep_after_six_minutes(&app).await;
+
+    // Assert
+    let payment = app.payment(started.payment_id).await;
+    assert!(payment.order_id.is_some(), "the lost order is created");
+    assert_eq!(payment.provider_status_label.as_deref(), Some("オーソリOK"));
+}
+
+#[tokio::test]
+async fn without_an_inquiry_a_checkout_recorded_as_authorized_without_its_order_gets_it_too() {
+    // A link-type-only contract: no telegram, so no inquiry; the recorded status counts.
+    let app = TestApp::demo().await;
+    app.set_paygent(&[
+        ("card", "link"),
+        ("conv", "off"),
+        ("atm", "off"),
+        ("netbank", "off"),
+        ("paidy", "off"),
+        ("connect_id", ""),
+        ("connect_password", ""),
+    ])
+    .await;
+    let started = app.start_checkout(None).await;
+    record_authorization(&app, &started, "100000001").await;
+
+    sweep_after_six_minutes(&app).await;
+
+    let payment = app.payment(started.payment_id).await;
+    assert!(payment.order_id.is_some(), "the lost order is created");
+}
+
 #[path = "provider_contract/races.rs"]
 mod races;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Duration, Timelike};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::notifications::{self, PollNotifications, ProcessNotification};
@@ -13,12 +13,16 @@ use super::{Payments, PaymentsError};
 use crate::clock::Clock;
 use crate::domain::payment::{Operation, OperationOutcome};
 use crate::jobs::{self, Job, JobError, Registry};
-use crate::providers::{ProviderError, Report};
+use crate::providers::{self, ProviderError, Report};
 use crate::store::{Payment, Store, StoreError};
 
 /// How long a provider call may stay without an answer before the sweep settles it: far
 /// longer than any call may take (a provider client gives up after well under a minute).
 pub const STALE_AFTER_MINUTES: i64 = 5;
+
+/// How far back the sweep looks for checkouts paid without an order (older ones are the
+/// operator's, through 受注データ登録).
+pub const RECOVER_WITHIN_DAYS: i64 = 1;
 
 /// Asks the provider for a payment's status and settles calls left pending (timeouts,
 /// crashes between the call and its record); a checkout found paid whose order is missing
@@ -35,6 +39,7 @@ impl Job for RefreshPayment {
 /// Finds provider calls still pending after [`STALE_AFTER_MINUTES`] (their answer was lost
 /// to a crash) and settles them: by a status inquiry where the provider has one, otherwise
 /// by marking them 要確認 for the operator, which frees the payment for the next operation.
+/// Checkouts a crash left paid without their order get it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SettleStaleOperations;
 
@@ -211,6 +216,49 @@ async fn settle_stale(payments: &Payments) -> Result<(), JobError> {
         payments
             .log_error(&payment, "unconfirmed", message, "")
             .await?;
+    }
+    recover_lost_orders(payments, now).await
+}
+
+/// Checkouts whose recorded status confirms the order but which have none: a crash came
+/// between the record and the order, and no call is left pending to show it (a provider
+/// without notifications would never tell). The order is created from what an inquiry says
+/// where there is one, otherwise from the status kessai recorded from the provider's answer.
+async fn recover_lost_orders(payments: &Payments, now: DateTime<Utc>) -> Result<(), JobError> {
+    let store = payments.store();
+    let before = now - Duration::minutes(STALE_AFTER_MINUTES);
+    let since = now - Duration::days(RECOVER_WITHIN_DAYS);
+    for payment in store.checkout_payments_without_order(since, before).await? {
+        let Some(code) = payment.provider_status_code.clone() else {
+            continue;
+        };
+        if !providers::confirms_order(&payment.provider, &payment.settlement_kind, &code) {
+            continue;
+        }
+        let inquiry = payments
+            .capabilities(&payment)
+            .await?
+            .allows(Operation::Refresh);
+        let report = if inquiry {
+            match payments.refresh(&payment).await {
+                Ok(report) => report,
+                Err(e) => {
+                    tracing::warn!(payment.id, error = %e, "a lost order could not be confirmed yet");
+                    continue;
+                }
+            }
+        } else {
+            let info = providers::describe(&payment.provider, &payment.settlement_kind, &code);
+            Report {
+                payment_id: payment.provider_payment_id.clone().unwrap_or_default(),
+                code,
+                label: info.label,
+                state: info.state,
+                step: info.step,
+                amount: Some(payment.amount),
+            }
+        };
+        recover_after(payments, payment, &report).await?;
     }
     Ok(())
 }

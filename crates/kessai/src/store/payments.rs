@@ -186,6 +186,22 @@ impl Store {
         )
     }
 
+    /// Checkout payments without an order whose status was last written between `since`
+    /// and `before` and has a code, oldest first: those whose status confirms the order lost
+    /// it to a crash between the record and the order.
+    pub async fn checkout_payments_without_order(
+        &self,
+        since: DateTime<Utc>,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE origin = 'checkout'
+                           AND order_id IS NULL AND provider_status_code IS NOT NULL
+                           AND updated_at >= $1 AND updated_at < $2 ORDER BY id LIMIT 500"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(since).bind(before).fetch_all(p).await?))
+    }
+
     /// Payments still waiting whose deadline to pay passed before `before`, oldest first.
     pub async fn payments_past_deadline(
         &self,
