@@ -214,7 +214,8 @@ fn services(
         clock.clone(),
         config.public_url.clone(),
         config.data_dir.clone(),
-    );
+    )
+    .with_stale_after(config.worker.stale_after);
     let transport = Transport::from_config(config.mail.smtp_url.as_ref(), &config.data_dir)?;
     tracing::info!(?transport, "outgoing mail");
     let mailer = Mailer::new(store.clone(), settings.clone(), clock.clone(), transport);

@@ -53,6 +53,9 @@ pub struct WorkerConfig {
     pub idle_poll: std::time::Duration,
     /// How many jobs one worker process runs at once.
     pub concurrency: usize,
+    /// How long a provider call may stay without an answer before the sweep settles it (and
+    /// a stored notification without its job before the poll schedules it again).
+    pub stale_after: chrono::Duration,
 }
 
 impl Default for WorkerConfig {
@@ -61,6 +64,7 @@ impl Default for WorkerConfig {
             lease: chrono::Duration::seconds(60),
             idle_poll: std::time::Duration::from_millis(500),
             concurrency: 4,
+            stale_after: chrono::Duration::minutes(crate::payments::jobs::STALE_AFTER_MINUTES),
         }
     }
 }
@@ -133,6 +137,13 @@ pub struct ConfigArgs {
     /// mails are written to <data dir>/mail as .eml files].
     #[arg(long, env = "KESSAI_SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// Tests only: seconds before a call without an answer counts as left by a crash
+    /// [default: 300].
+    #[arg(long, env = "KESSAI_STALE_AFTER_SECONDS", global = true, hide = true)]
+    pub stale_after_seconds: Option<u32>,
+    /// Tests only: seconds a claimed job is leased [default: 60].
+    #[arg(long, env = "KESSAI_JOB_LEASE_SECONDS", global = true, hide = true)]
+    pub job_lease_seconds: Option<u32>,
 }
 
 /// A configuration that cannot be used, with the setting named.
@@ -187,7 +198,7 @@ impl ConfigArgs {
             test_clock: self.test_clock || file.test_clock.unwrap_or(false),
             public_url,
             run_worker: true,
-            worker: WorkerConfig::default(),
+            worker: worker_config(self.stale_after_seconds, self.job_lease_seconds),
             mail: MailConfig {
                 smtp_url: self
                     .smtp_url
@@ -196,6 +207,18 @@ impl ConfigArgs {
             },
         })
     }
+}
+
+/// The worker's defaults with the windows tests shorten.
+fn worker_config(stale_after_seconds: Option<u32>, lease_seconds: Option<u32>) -> WorkerConfig {
+    let mut worker = WorkerConfig::default();
+    if let Some(seconds) = stale_after_seconds {
+        worker.stale_after = chrono::Duration::seconds(seconds.into());
+    }
+    if let Some(seconds) = lease_seconds {
+        worker.lease = chrono::Duration::seconds(seconds.max(1).into());
+    }
+    worker
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

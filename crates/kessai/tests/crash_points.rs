@@ -5,12 +5,13 @@
 //! chosen points (`KESSAI_FAILPOINTS`: after an operation row is written, after the provider
 //! answered, after a notification is stored before and after its processing is scheduled,
 //! before a checkout's order is created). Every dead process is restarted. Then the
-//! processes run without failpoints and their workers settle what the crashes left: their
-//! test clocks are moved past the stale-call threshold, then a minute at a time, and each
-//! minute's sweep and notification poll is enqueued. Last, the sandbox's payments — read
-//! from its difference records with the keyed 091 inquiry, which leaves kessai's own polling
-//! cursor alone — are compared with kessai's orders: none lost, none doubled, none left
-//! pending, and each order's status the provider's.
+//! processes run without failpoints and their workers settle what the crashes left, on the
+//! real clock: they run with the stale-call threshold and the job lease shortened to seconds
+//! (`KESSAI_STALE_AFTER_SECONDS`, `KESSAI_JOB_LEASE_SECONDS`), and the test enqueues the
+//! sweep and the notification poll rather than waiting for each minute's schedule. Last,
+//! the sandbox's payments — read from its difference records with the keyed 091 inquiry,
+//! which leaves kessai's own polling cursor alone — are compared with kessai's orders: none
+//! lost, none doubled, none left pending, and each order's status the provider's.
 //!
 //! Ignored by default (it takes a while and starts processes); `.ci/run` runs it:
 //! `cargo test -p kessai --test crash_points -- --ignored --nocapture`, on SQLite with one
@@ -102,8 +103,11 @@ impl Kessai {
                     "--data-dir",
                 ])
                 .arg(&dir)
-                .args(["--database-url", &url, "--test-clock", "serve"])
+                .args(["--database-url", &url, "serve"])
                 .env("KESSAI_CONFIG", dir.join("none.toml"))
+                // The windows a crash leaves things open for, in seconds rather than minutes.
+                .env("KESSAI_STALE_AFTER_SECONDS", "2")
+                .env("KESSAI_JOB_LEASE_SECONDS", "3")
                 .env("KESSAI_LOG", "warn")
                 .stdout(Stdio::null())
                 .stderr(log_file(&self.logs, &self.name));
@@ -592,8 +596,8 @@ async fn crash_run(backend: &str, processes: usize) {
     while tasks.join_next().await.is_some() {}
     let storm = started.elapsed();
 
-    // Settling: every process restarted without failpoints; their clocks are moved past
-    // the stale-call threshold, then a minute at a time so each minute's sweep and poll run.
+    // Settling: every process restarted without failpoints, on the real clock, with the
+    // stale-call threshold and the job lease shortened to seconds.
     for k in all.iter_mut() {
         k.kill();
         k.failpoints = false;
@@ -613,15 +617,7 @@ async fn crash_run(backend: &str, processes: usize) {
         if verdict.settled() {
             break;
         }
-        let seconds = if round == 0 { 360 } else { 61 };
-        for k in all.iter() {
-            let _ = http
-                .post(format!("{}/test/clock", k.base()))
-                .json(&json!({ "seconds": seconds }))
-                .send()
-                .await;
-        }
-        // This minute's sweep and poll, at once rather than at the next minute's schedule.
+        // A sweep and a poll now rather than at the next minute's schedule.
         let clock = kessai::clock::Clock::system();
         kessai::jobs::enqueue(&store, &clock, &SettleStaleOperations, None, None)
             .await

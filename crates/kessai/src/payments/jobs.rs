@@ -179,7 +179,7 @@ async fn settle_stale(payments: &Payments) -> Result<(), JobError> {
     let store = payments.store();
     let now = payments.clock().now();
     let stale = store
-        .stale_payment_operations(now - Duration::minutes(STALE_AFTER_MINUTES))
+        .stale_payment_operations(now - payments.stale_after())
         .await?;
     let payment_ids: BTreeSet<i64> = stale.iter().map(|row| row.payment_id).collect();
     for payment_id in payment_ids {
@@ -226,7 +226,7 @@ async fn settle_stale(payments: &Payments) -> Result<(), JobError> {
 /// where there is one, otherwise from the status kessai recorded from the provider's answer.
 async fn recover_lost_orders(payments: &Payments, now: DateTime<Utc>) -> Result<(), JobError> {
     let store = payments.store();
-    let before = now - Duration::minutes(STALE_AFTER_MINUTES);
+    let before = now - payments.stale_after();
     let since = now - Duration::days(RECOVER_WITHIN_DAYS);
     for payment in store.checkout_payments_without_order(since, before).await? {
         let Some(code) = payment.provider_status_code.clone() else {

@@ -81,6 +81,7 @@ pub struct Payments {
     public_url: String,
     data_dir: PathBuf,
     cache: Arc<Mutex<HashMap<String, CachedConnector>>>,
+    stale_after: Duration,
 }
 
 /// A provider's connector as its settings were at an instant and settings generation.
@@ -167,7 +168,21 @@ impl Payments {
             public_url,
             data_dir,
             cache: Arc::default(),
+            stale_after: Duration::minutes(jobs::STALE_AFTER_MINUTES),
         }
+    }
+
+    /// The service with another threshold for calls left without an answer (tests).
+    pub fn with_stale_after(self, stale_after: Duration) -> Self {
+        Self {
+            stale_after,
+            ..self
+        }
+    }
+
+    /// How long a call may stay without an answer before the sweep settles it.
+    pub fn stale_after(&self) -> Duration {
+        self.stale_after
     }
 
     /// The settings.

@@ -415,7 +415,7 @@ pub(super) async fn poll(payments: &Payments) -> Result<(), JobError> {
     let store = payments.store();
     let clock = payments.clock();
     for n in store
-        .unprocessed_notifications(clock.now() - Duration::minutes(1))
+        .unprocessed_notifications(clock.now() - payments.stale_after().min(Duration::minutes(1)))
         .await?
     {
         schedule(store, clock, n.id).await?;
