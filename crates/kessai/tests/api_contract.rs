@@ -377,7 +377,32 @@ async fn a_card_token_with_a_field_the_document_does_not_list_is_refused_as_docu
 }
 
 #[tokio::test]
-async fn a_three_d_secure_result_without_its_required_fields_is_refused_naming_them() {
+async fn a_card_token_without_its_hash_is_refused_naming_it_as_the_document_requires_it() {
+    // Arrange
+    let app = TestApp::demo().await;
+    let api = Api::new(&app).await;
+    let (link_key, provider) = card_checkout(&api).await;
+    let mut card: Value = serde_json::from_str(&app.card_token("4111111111110000").await).unwrap();
+    card.as_object_mut().unwrap().remove("hc");
+
+    // Act
+    let (status, body) = api
+        .post_json(
+            &format!("/api/v1/checkouts/{link_key}/submit"),
+            &card_step(&provider, card),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(status, 422, "{body}");
+    assert!(body["field"].as_str().unwrap().ends_with("hc"), "{body}");
+    let doc = document(&app).await;
+    let required = &doc["components"]["schemas"]["TokenReceipt"]["required"];
+    assert!(required.as_array().unwrap().contains(&json!("hc")));
+}
+
+#[tokio::test]
+async fn a_three_d_secure_or_paidy_result_without_its_required_fields_is_refused_naming_them() {
     // Arrange
     let app = TestApp::demo().await;
     let api = Api::new(&app).await;
@@ -400,8 +425,26 @@ async fn a_three_d_secure_result_without_its_required_fields_is_refused_naming_t
         .post_json(&path, &step(json!({ "step": "three_ds", "result": "0" })))
         .await;
 
+    let no_status = api
+        .post_json(
+            &path,
+            &step(json!({ "step": "paidy", "paidy_payment_id": "pay_x" })),
+        )
+        .await;
+    let no_id = api
+        .post_json(
+            &path,
+            &step(json!({ "step": "paidy", "status": "authorized" })),
+        )
+        .await;
+
     // Assert
-    for ((status, body), field) in [(no_result, "result"), (no_auth_id, "3ds_auth_id")] {
+    for ((status, body), field) in [
+        (no_result, "result"),
+        (no_auth_id, "3ds_auth_id"),
+        (no_status, "status"),
+        (no_id, "paidy_payment_id"),
+    ] {
         assert_eq!(status, 422, "{body}");
         assert_eq!(body["code"], "invalid");
         assert!(body["field"].as_str().unwrap().ends_with(field), "{body}");

@@ -66,7 +66,7 @@ pub struct TokenReceipt {
     pub valid_until: String,
     #[serde(default)]
     pub fingerprint: String,
-    #[serde(default)]
+    /// Required, as the API's document has it (the card page always sends it, if empty).
     pub hc: String,
 }
 

@@ -39,10 +39,10 @@ pub struct Application {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaidyResult {
-    #[serde(default)]
+    /// Required through the API, as its document has it (the browser's form is read field
+    /// by field).
     pub paidy_payment_id: String,
     /// `authorized`, `rejected` or `closed`.
-    #[serde(default)]
     pub status: String,
 }
 
