@@ -466,7 +466,10 @@ async fn a_payment_error_shows_the_banner_on_admin_pages_until_the_log_is_cleare
         .await;
     app.login().await;
     let (_, html) = app.page("/admin/payment-methods").await;
-    assert!(html.contains("決済エラーが発生しました（未確認 1件）。"), "{html}");
+    assert!(
+        html.contains("決済エラーが発生しました（未確認 1件）。"),
+        "{html}"
+    );
     let (_, log) = app.page("/admin/payment-errors").await;
     assert!(
         log.contains(&started.link_key) && log.contains("2001"),
