@@ -4,14 +4,9 @@
 
 mod common;
 
+use common::api::{json_answer, Api};
 use common::{csrf_of, TestApp};
 use serde_json::{json, Value};
-
-/// A client of the API with one key.
-struct Api<'a> {
-    app: &'a TestApp,
-    key: String,
-}
 
 /// A response: status, body, and whether it was replayed.
 struct Answer {
@@ -20,34 +15,9 @@ struct Answer {
     replayed: bool,
 }
 
-impl<'a> Api<'a> {
-    /// A key created directly through the key functions (the admin test creates one through
-    /// the screen).
-    async fn new(app: &'a TestApp) -> Api<'a> {
-        let created = kessai::http::api::keys::create(
-            &app.state.store,
-            "テスト用ショップ",
-            "test",
-            app.state.clock.now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        Api {
-            app,
-            key: created.key.expose().to_owned(),
-        }
-    }
-
+impl Api<'_> {
     async fn answer(r: reqwest::Response) -> Answer {
-        let status = r.status().as_u16();
-        let replayed = r
-            .headers()
-            .get("idempotent-replayed")
-            .is_some_and(|v| v == "true");
-        let text = r.text().await.unwrap();
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text}"));
+        let (status, body, replayed) = json_answer(r).await;
         Answer {
             status,
             body,
@@ -57,10 +27,7 @@ impl<'a> Api<'a> {
 
     async fn get(&self, path: &str) -> Answer {
         let r = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .bearer_auth(&self.key)
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .unwrap();
@@ -69,10 +36,7 @@ impl<'a> Api<'a> {
 
     async fn post_raw(&self, path: &str, idempotency_key: Option<&str>, body: &str) -> Answer {
         let mut request = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .bearer_auth(&self.key)
+            .request(reqwest::Method::POST, path)
             .header("content-type", "application/json")
             .body(body.to_owned());
         if let Some(key) = idempotency_key {
@@ -263,7 +227,7 @@ async fn an_api_key_needs_a_name_and_a_csrf_token() {
 async fn a_checkout_paid_with_a_card_token_becomes_an_authorized_order() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
 
     // Act
     let started = api
@@ -314,7 +278,7 @@ async fn a_checkout_paid_with_a_card_token_becomes_an_authorized_order() {
 async fn the_order_shows_its_customer_items_statuses_and_payment_with_history() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let order_id = paid_order(&api).await;
 
     // Act
@@ -362,7 +326,7 @@ async fn the_order_shows_its_customer_items_statuses_and_payment_with_history() 
 async fn capture_then_cancel_records_the_exact_history_labels() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let order_id = paid_order(&api).await;
     let base = format!("/api/v1/orders/{order_id}/payment");
 
@@ -402,7 +366,7 @@ async fn capture_then_cancel_records_the_exact_history_labels() {
 async fn an_operation_the_payment_status_does_not_allow_is_refused_with_409() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let order_id = paid_order(&api).await;
 
     // Act: オーソリOK cannot be refunded
@@ -428,7 +392,7 @@ async fn an_operation_the_payment_status_does_not_allow_is_refused_with_409() {
 async fn a_replayed_capture_returns_the_same_answer_and_captures_once() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let order_id = paid_order(&api).await;
     let path = format!("/api/v1/orders/{order_id}/payment/capture");
     let key = new_key();
@@ -455,7 +419,7 @@ async fn a_replayed_capture_returns_the_same_answer_and_captures_once() {
 async fn two_simultaneous_captures_with_one_key_capture_once() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let order_id = paid_order(&api).await;
     let path = format!("/api/v1/orders/{order_id}/payment/capture");
     let key = new_key();
@@ -490,7 +454,7 @@ async fn two_simultaneous_captures_with_one_key_capture_once() {
 async fn a_checkout_replayed_with_its_key_is_started_only_once() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let body = card_checkout(&app).await;
     let key = new_key();
 
@@ -509,7 +473,7 @@ async fn a_checkout_replayed_with_its_key_is_started_only_once() {
 async fn the_same_idempotency_key_with_another_body_is_refused_with_422() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let mut body = card_checkout(&app).await;
     let key = new_key();
     let first = api.post("/api/v1/checkouts", &key, &body).await;
@@ -529,7 +493,7 @@ async fn the_same_idempotency_key_with_another_body_is_refused_with_422() {
 async fn a_key_still_in_flight_answers_409_until_its_claim_goes_stale() {
     // Arrange: a request claimed the key and died before answering.
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let body = card_checkout(&app).await.to_string();
     let key_id = app.state.store.api_keys().await.unwrap()[0].id;
     let hash = kessai::http::api::idempotency::request_hash(
@@ -567,7 +531,7 @@ async fn a_key_still_in_flight_answers_409_until_its_claim_goes_stale() {
 async fn a_post_without_an_idempotency_key_is_refused_with_400_naming_the_header() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let body = card_checkout(&app).await.to_string();
 
     // Act
@@ -590,7 +554,7 @@ async fn a_post_without_an_idempotency_key_is_refused_with_400_naming_the_header
 async fn a_missing_unknown_or_malformed_bearer_key_is_refused_with_401() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let wrong = Api {
         app: &app,
         key: format!("{}x", api.key),
@@ -630,7 +594,7 @@ async fn a_missing_unknown_or_malformed_bearer_key_is_refused_with_401() {
 async fn malformed_json_and_wrong_types_are_answered_in_the_error_format_naming_the_field() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let mut wrong_type = card_checkout(&app).await;
     wrong_type["items"][0]["quantity"] = json!("two");
 
@@ -662,7 +626,7 @@ async fn malformed_json_and_wrong_types_are_answered_in_the_error_format_naming_
 async fn every_invalid_checkout_field_is_listed() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let mut body = card_checkout(&app).await;
     body["customer"]["email"] = json!("not-an-email");
     body["customer"]["family_kana"] = json!("やまだ");
@@ -698,7 +662,7 @@ async fn every_invalid_checkout_field_is_listed() {
 async fn a_declined_card_answers_402_with_the_japanese_message_and_the_checkout_can_retry() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let started = api
         .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
         .await;
@@ -735,7 +699,7 @@ async fn a_declined_card_answers_402_with_the_japanese_message_and_the_checkout_
 async fn a_card_payment_without_an_answer_is_202_pending_and_replays_as_such() {
     // Arrange: the sandbox times out on cards whose last four digits start with 9.
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let started = api
         .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
         .await;
@@ -772,7 +736,7 @@ async fn a_3d_secure_challenge_returning_to_the_shops_term_url_is_completed_thro
         ("chargeback", "on"),
     ])
     .await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let started = api
         .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
         .await;
@@ -838,7 +802,7 @@ async fn a_3d_secure_challenge_returning_to_the_shops_term_url_is_completed_thro
 async fn a_three_d_secure_result_that_is_not_the_checkouts_own_is_refused() {
     // Arrange: a checkout that never started 3-D Secure
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let started = api
         .post("/api/v1/checkouts", &new_key(), &card_checkout(&app).await)
         .await;
@@ -866,7 +830,7 @@ async fn a_three_d_secure_result_that_is_not_the_checkouts_own_is_refused() {
 async fn of_requests_racing_for_one_idempotency_key_exactly_one_claims_it() {
     // Arrange
     let app = TestApp::demo().await;
-    let _api = Api::new(&app).await;
+    let _api = Api::new(&app, "テスト用ショップ").await;
     let key_id = app.state.store.api_keys().await.unwrap()[0].id;
     let now = app.state.clock.now();
 
@@ -895,7 +859,7 @@ async fn of_requests_racing_for_one_idempotency_key_exactly_one_claims_it() {
 async fn a_wrong_method_answers_json_405() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
 
     // Act
     let wrong = api.get("/api/v1/checkouts").await;
@@ -909,7 +873,7 @@ async fn a_wrong_method_answers_json_405() {
 async fn unknown_routes_and_records_answer_json_404() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
 
     // Act
     let route = api.get("/api/v1/nothing-here").await;
@@ -1013,7 +977,7 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 async fn housekeeping_forgets_idempotency_keys_after_a_day() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "テスト用ショップ").await;
     let body = card_checkout(&app).await;
     let key = new_key();
     api.post("/api/v1/checkouts", &key, &body).await;

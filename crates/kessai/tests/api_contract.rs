@@ -6,40 +6,20 @@
 
 mod common;
 
+use common::api::{json_answer, Api};
 use common::TestApp;
 use reqwest::header::HeaderValue;
 use serde_json::{json, Map, Value};
 
-/// A client of the API with one key.
-struct Api<'a> {
-    app: &'a TestApp,
-    key: String,
-}
-
-impl<'a> Api<'a> {
-    async fn new(app: &'a TestApp) -> Api<'a> {
-        let created = kessai::http::api::keys::create(
-            &app.state.store,
-            "契約テスト",
-            "test",
-            app.state.clock.now(),
+impl Api<'_> {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        answer(
+            self.request(reqwest::Method::GET, path)
+                .send()
+                .await
+                .unwrap(),
         )
         .await
-        .unwrap()
-        .unwrap();
-        Api {
-            app,
-            key: created.key.expose().to_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .bearer_auth(&self.key);
-        answer(r.send().await.unwrap()).await
     }
 
     /// Posts `body` as it is, with `content_type` and `idempotency_key` when given.
@@ -51,10 +31,7 @@ impl<'a> Api<'a> {
         body: &str,
     ) -> (u16, Value) {
         let mut r = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .bearer_auth(&self.key)
+            .request(reqwest::Method::POST, path)
             .header("Idempotency-Key", idempotency_key)
             .body(body.to_owned());
         if let Some(content_type) = content_type {
@@ -70,10 +47,7 @@ impl<'a> Api<'a> {
 }
 
 async fn answer(r: reqwest::Response) -> (u16, Value) {
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    let body = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text}"));
+    let (status, body, _) = json_answer(r).await;
     (status, body)
 }
 
@@ -204,7 +178,7 @@ fn strays(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
 async fn every_field_of_an_order_answer_is_documented_including_the_member() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let order_id = paid_order(&api).await;
     let doc = document(&app).await;
 
@@ -231,7 +205,7 @@ async fn every_field_of_an_order_answer_is_documented_including_the_member() {
 async fn an_idempotency_key_outside_visible_ascii_is_refused_naming_the_header_as_documented() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let doc = document(&app).await;
     let path = "/api/v1/orders/999999/payment/refresh";
     let refused = [
@@ -275,7 +249,7 @@ async fn a_step_posted_without_a_body_or_with_an_empty_object_is_refused_with_42
 {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let (link_key, _) = card_checkout(&api).await;
     let path = format!("/api/v1/checkouts/{link_key}/submit");
 
@@ -307,7 +281,7 @@ async fn a_step_posted_without_a_body_or_with_an_empty_object_is_refused_with_42
 async fn an_operation_without_parameters_takes_an_object_or_nothing_and_refuses_other_json() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let order_id = paid_order(&api).await;
     let refresh = format!("/api/v1/orders/{order_id}/payment/refresh");
     let change = format!("/api/v1/orders/{order_id}/payment/change_amount");
@@ -335,7 +309,7 @@ async fn an_operation_without_parameters_takes_an_object_or_nothing_and_refuses_
 async fn an_integer_valued_amount_such_as_272_0_is_the_integer_and_a_fraction_is_refused() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let order_id = paid_order(&api).await;
     let change = format!("/api/v1/orders/{order_id}/payment/change_amount");
 
@@ -354,7 +328,7 @@ async fn an_integer_valued_amount_such_as_272_0_is_the_integer_and_a_fraction_is
 async fn a_card_token_with_a_field_the_document_does_not_list_is_refused_as_documented() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let (link_key, provider) = card_checkout(&api).await;
     let doc = document(&app).await;
     let mut card: Value = serde_json::from_str(&app.card_token("4111111111110000").await).unwrap();
@@ -380,7 +354,7 @@ async fn a_card_token_with_a_field_the_document_does_not_list_is_refused_as_docu
 async fn a_card_token_without_its_hash_is_refused_naming_it_as_the_document_requires_it() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let (link_key, provider) = card_checkout(&api).await;
     let mut card: Value = serde_json::from_str(&app.card_token("4111111111110000").await).unwrap();
     card.as_object_mut().unwrap().remove("hc");
@@ -405,7 +379,7 @@ async fn a_card_token_without_its_hash_is_refused_naming_it_as_the_document_requ
 async fn a_three_d_secure_or_paidy_result_without_its_required_fields_is_refused_naming_them() {
     // Arrange
     let app = TestApp::demo().await;
-    let api = Api::new(&app).await;
+    let api = Api::new(&app, "契約テスト").await;
     let (link_key, provider) = card_checkout(&api).await;
     let path = format!("/api/v1/checkouts/{link_key}/submit");
     let step = |fields: Value| {

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod api;
 pub mod atone;
 pub mod catalog;
 pub mod forms;
