@@ -46,6 +46,7 @@
       });
       return;
     }
+    if (!card.expire_month || !card.expire_year) { show("有効期限を選択してください。"); return; }
     token.createToken(merchant, key, card, function (r) {
       if (r.result !== "0000") { show("カード情報を確認してください(" + r.result + ")"); return; }
       document.getElementById("card_json").value = receipt(r);

@@ -44,6 +44,7 @@
       info.cardKey = keptChoice().value;
       info.lastCreditDate = keptChoice().dataset.lastCreditDate;
     } else {
+      if (!value("expire_month") || !value("expire_year")) { show("有効期限を選択してください。"); return; }
       info.cardNo = value("card_number");
       info.cardOwner = document.getElementById("card_owner").value.trim();
       info.cardExp = value("expire_month") + value("expire_year");
