@@ -213,6 +213,9 @@ impl TestApp {
             let _ = tx.send(());
         }
         (&mut self.server).await.unwrap();
+        // Every connection closed before the database is handed back (a dropped pool closes
+        // its connections in the background, so the file could still look in use).
+        self.state.store.close().await;
         std::mem::replace(
             &mut self.db,
             TestDatabase {
