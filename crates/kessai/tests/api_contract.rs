@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::api::{json_answer, Api};
+use common::api::{customer, json_answer, Api};
 use common::TestApp;
 use reqwest::header::HeaderValue;
 use serde_json::{json, Map, Value};
@@ -69,17 +69,7 @@ async fn card_checkout(api: &Api<'_>) -> (String, String) {
         .id;
     let body = json!({
         "items": [{ "product_code": "DEMO-TEA-01", "quantity": 2 }],
-        "customer": {
-            "email": "buyer@example.jp",
-            "family_name": "山田",
-            "given_name": "太郎",
-            "family_kana": "ヤマダ",
-            "given_kana": "タロウ",
-            "postal_code": "100-0001",
-            "prefecture": "東京都",
-            "address1": "千代田区千代田1-1",
-            "phone": "03-1234-5678"
-        },
+        "customer": customer("buyer@example.jp"),
         "delivery_method_id": delivery,
         "payment_method_id": method
     });

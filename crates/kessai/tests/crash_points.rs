@@ -492,11 +492,7 @@ async fn prepare(db: TestDatabase, sandbox: &str) -> (TestDatabase, String, Stri
         .id;
     let body = json!({
         "items": [{ "product_code": "DEMO-TEA-01", "quantity": 1 }],
-        "customer": {
-            "email": "buyer@example.jp", "family_name": "山田", "given_name": "太郎",
-            "family_kana": "ヤマダ", "given_kana": "タロウ", "postal_code": "100-0001",
-            "prefecture": "東京都", "address1": "千代田区千代田1-1", "phone": "03-1234-5678"
-        },
+        "customer": common::api::customer("buyer@example.jp"),
         "delivery_method_id": delivery,
         "payment_method_id": method
     })

@@ -5,8 +5,9 @@
 
 mod common;
 
+use common::api::{customer, Api};
 use common::forms::{edit_form, set};
-use common::yamato::{authenticate, mint, pay, post_back, Dialog, Entry};
+use common::yamato::{answer_acs, authenticate, mint, pay, post_back, Dialog, Entry};
 use common::{as_pairs, location, TestApp};
 use kessai::domain::payment::{Operation, PaymentState};
 use kessai::payments::{OperationRequest, PaymentsError};
@@ -516,56 +517,21 @@ async fn the_calls_kessai_makes_are_as_recorded_by_the_sandbox() {
     );
 }
 
-/// A JSON call of the API with the key `key`.
-async fn api(
-    app: &TestApp,
-    key: &str,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> (u16, serde_json::Value) {
-    let request = match body {
-        Some(body) => app
-            .client
-            .post(app.url(path))
-            .header("Idempotency-Key", kessai::secrets::random_token(12))
-            .json(&body),
-        None => app.client.get(app.url(path)),
-    };
-    let r = request.bearer_auth(key).send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn a_headless_shop_pays_with_a_token_and_3d_secure_through_the_api() {
     let app = TestApp::demo().await;
     app.set_provider("yamato", &[("three_d_secure", "on")])
         .await;
-    let key = kessai::http::api::keys::create(
-        &app.state.store,
-        "ヘッドレス",
-        "test",
-        app.state.clock.now(),
-    )
-    .await
-    .unwrap()
-    .unwrap()
-    .key
-    .expose()
-    .to_owned();
+    let api = Api::new(&app, "ヘッドレス").await;
     let store = &app.state.store;
     let body = serde_json::json!({
         "items": [{ "product_code": "DEMO-TEA-01", "quantity": 1 }],
-        "customer": {
-            "email": "headless@example.jp", "family_name": "山田", "given_name": "太郎",
-            "family_kana": "ヤマダ", "given_kana": "タロウ", "postal_code": "100-0001",
-            "prefecture": "東京都", "address1": "千代田区千代田1-1", "phone": "03-1234-5678"
-        },
+        "customer": customer("headless@example.jp"),
         "delivery_method_id": store.delivery_methods().await.unwrap()[1].id,
         "payment_method_id": app.payment_method("yamato_card").await,
     });
 
-    let (status, started) = api(&app, &key, "/api/v1/checkouts", Some(body)).await;
+    let (status, started) = api.send_json("/api/v1/checkouts", &body).await;
     assert_eq!(status, 201, "{started}");
     let link_key = started["link_key"].as_str().unwrap().to_owned();
     let handoff = &started["handoff"];
@@ -576,39 +542,15 @@ async fn a_headless_shop_pays_with_a_token_and_3d_secure_through_the_api() {
         .await
         .unwrap();
     let submit = format!("/api/v1/checkouts/{link_key}/submit");
-    let (status, challenge) = api(
-        &app,
-        &key,
-        &submit,
-        Some(serde_json::json!({ "yamato": {
-            "step": "card", "token": token, "three_d_return": "https://shop.example/3ds"
-        }})),
-    )
-    .await;
+    let card = serde_json::json!({ "yamato": {
+        "step": "card", "token": token, "three_d_return": "https://shop.example/3ds"
+    }});
+    let (status, challenge) = api.send_json(&submit, &card).await;
     assert_eq!(status, 200, "{challenge}");
     assert_eq!(challenge["handoff"]["type"], "html", "{challenge}");
     // The buyer's browser shows the ACS page; the ACS posts back to the shop's page.
     let html = challenge["handoff"]["html"].as_str().unwrap();
-    let to_acs = app
-        .client
-        .post(common::attr(html, "<form", "action"))
-        .form(&common::hidden_fields(html))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let back = app
-        .client
-        .post(common::attr(&to_acs, "<form", "action"))
-        .form(&[("answer", "authenticate")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let back = answer_acs(&app, html, "authenticate").await;
     assert_eq!(
         common::attr(&back, "<form", "action"),
         "https://shop.example/3ds"
@@ -618,17 +560,12 @@ async fn a_headless_shop_pays_with_a_token_and_3d_secure_through_the_api() {
     for (name, value) in common::hidden_fields(&back) {
         step.insert(name, value.into());
     }
-    let (status, ordered) = api(
-        &app,
-        &key,
-        &submit,
-        Some(serde_json::json!({ "yamato": step })),
-    )
-    .await;
+    let three_d = serde_json::json!({ "yamato": step });
+    let (status, ordered) = api.send_json(&submit, &three_d).await;
 
     assert_eq!(status, 200, "{ordered}");
     assert_eq!(ordered["status"], "ordered", "{ordered}");
-    let (_, shown) = api(&app, &key, &format!("/api/v1/checkouts/{link_key}"), None).await;
+    let (_, shown) = api.fetch(&format!("/api/v1/checkouts/{link_key}")).await;
     assert_eq!(shown["provider_status_label"], "与信");
 }
 

@@ -47,3 +47,44 @@ pub async fn json_answer(r: reqwest::Response) -> (u16, Value, bool) {
         .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text}"));
     (status, body, replayed)
 }
+
+/// The demo buyer as a checkout's `customer`, with `email`.
+pub fn customer(email: &str) -> Value {
+    serde_json::json!({
+        "email": email,
+        "family_name": "山田",
+        "given_name": "太郎",
+        "family_kana": "ヤマダ",
+        "given_kana": "タロウ",
+        "postal_code": "100-0001",
+        "prefecture": "東京都",
+        "address1": "千代田区千代田1-1",
+        "phone": "03-1234-5678"
+    })
+}
+
+impl Api<'_> {
+    /// Posts `body` as JSON with a fresh Idempotency-Key: status and body.
+    pub async fn send_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .request(reqwest::Method::POST, path)
+            .header("Idempotency-Key", kessai::secrets::random_token(12))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, body, _) = json_answer(r).await;
+        (status, body)
+    }
+
+    /// Gets `path`: status and body.
+    pub async fn fetch(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap();
+        let (status, body, _) = json_answer(r).await;
+        (status, body)
+    }
+}

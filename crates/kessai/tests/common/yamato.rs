@@ -167,6 +167,13 @@ pub async fn pay(app: &TestApp, link_key: &str, entry: &Entry<'_>) -> reqwest::R
 /// (`authenticate` or `cancel`) and lets the answer post back to kessai: kessai's answer,
 /// and the ACS's page that posted back (to post it again, as a reload does).
 pub async fn authenticate(app: &TestApp, html: &str, answer: &str) -> (reqwest::Response, String) {
+    let back = answer_acs(app, html, answer).await;
+    (post_back(app, &back).await, back)
+}
+
+/// The browser follows the ACS page `html` and answers the challenge: the ACS's page that
+/// posts the result to the shop's return address.
+pub async fn answer_acs(app: &TestApp, html: &str, answer: &str) -> String {
     let post = |action: String, fields: Vec<(String, String)>| {
         let client = app.client.clone();
         async move { client.post(action).form(&fields).send().await.unwrap() }
@@ -182,7 +189,7 @@ pub async fn authenticate(app: &TestApp, html: &str, answer: &str) -> (reqwest::
         back.contains("<form"),
         "the ACS answer ({answered_status}): {back} to {challenge}"
     );
-    (post_back(app, &back).await, back)
+    back
 }
 
 /// The ACS's page `back` posts its result to kessai.
