@@ -17,77 +17,19 @@ import {
   selectedLabel,
 } from '../lib/admin.mjs';
 import { accepting, launch, navigating, screenshot } from '../lib/browser.mjs';
-import {
-  addToCart,
-  chooseDelivery,
-  customer,
-  fillCustomer,
-  heading,
-  next,
-  openProduct,
-  placeOrder,
-  uniqueEmail,
-} from '../lib/storefront.mjs';
+import { customer, heading, uniqueEmail } from '../lib/storefront.mjs';
+import { YAMATO_CARDS, YAMATO_METHOD, fillYamatoCard, orderToYamato, submitYamatoCard } from '../lib/yamato.mjs';
 
 const chrome = await launch();
 after(() => chrome.close());
 
-/** The demo's payment method of kind yamato_card, named after the service. */
-const YAMATO_METHOD = 'クロネコWebコレクト';
-
-/** The sandbox's approved test card (crates/sandbox/src/yamato/testcard.rs). */
-const APPROVED_CARD = '4111111111111111';
-
 const CUP = '有田焼 湯呑み';
 const TEA = '静岡産 深蒸し煎茶 100g';
-
-// --- the buyer (as in yamato.test.mjs) -----------------------------------------------------
-
-/**
- * Puts one product in the cart, fills お客様情報 with `values`, chooses 宅急便 (午前中) and
- * クロネコWebコレクト on 発送・支払方法, and orders on 内容確認; the page ends on kessai's
- * card dialog.
- */
-async function orderToYamato(page, productName, values) {
-  await openProduct(page, productName);
-  await addToCart(page);
-  await next(page, 'お客様情報');
-  await fillCustomer(page.locator('#customer-form'), values);
-  await next(page, '発送・支払方法');
-  await chooseDelivery(page, { payment: YAMATO_METHOD });
-  await next(page, '内容確認');
-  await placeOrder(page, 'クレジットカード決済');
-  await page.getByRole('dialog', { name: 'カード情報の入力' }).waitFor();
-}
-
-/** Types the card into kessai's card dialog (December of the last year offered). */
-async function fillYamatoCard(page, number) {
-  const dialog = page.getByRole('dialog', { name: 'カード情報の入力' });
-  await dialog.getByLabel('カード番号', { exact: true }).fill(number);
-  await dialog.getByLabel('有効期限(月)').selectOption('12');
-  const year = dialog.getByLabel('有効期限(年)');
-  const years = await year.locator('option').evaluateAll((os) => os.map((o) => o.value));
-  await year.selectOption(years[years.length - 1]);
-  await dialog.getByLabel('カード名義(ローマ字)').fill('TARO YAMADA');
-  await dialog.getByLabel('セキュリティコード').fill('123');
-}
-
-/** Presses the dialog's 「上記内容で注文する」 and waits for 購入完了 (or the dialog's message). */
-async function submitYamatoCard(page) {
-  await page.locator('#pay').click();
-  const done = heading(page, '購入完了');
-  const refused = page.locator('#card-error:visible');
-  await done.or(refused).first().waitFor();
-  if (await done.isVisible()) {
-    return { outcome: 'ordered', orderNumber: (await page.locator('#order-number').innerText()).trim() };
-  }
-  return { outcome: 'refused', message: (await refused.innerText()).trim() };
-}
 
 /** A guest's whole order of one product paid with the approved card; answers its 注文番号. */
 async function buy(page, productName, values) {
   await orderToYamato(page, productName, values);
-  await fillYamatoCard(page, APPROVED_CARD);
+  await fillYamatoCard(page, YAMATO_CARDS.approved);
   const paid = await submitYamatoCard(page);
   assert.equal(paid.outcome, 'ordered', paid.message);
   return paid.orderNumber;
