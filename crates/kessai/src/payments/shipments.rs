@@ -17,7 +17,21 @@ pub mod b2_import;
 use super::{OperationRequest, Payments, PaymentsError};
 use crate::domain::payment::Operation;
 use crate::providers::Shipment;
-use crate::store::{Payment, StoreError};
+use crate::store::{Order, Payment, StoreError};
+
+/// An order's delivery as a capture sends it.
+fn shipment(order: &Order) -> Shipment {
+    Shipment {
+        delivery_method_id: order.delivery_method_id,
+        carrier: order.carrier.clone(),
+        tracking_number: order
+            .tracking_number
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
 
 /// What 発送済み did to one order's payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,22 +59,21 @@ impl Payments {
         let Some(order_id) = payment.order_id else {
             return Ok(None);
         };
-        Ok(self.store.order(order_id).await?.map(|o| Shipment {
-            delivery_method_id: o.delivery_method_id,
-            carrier: o.carrier,
-            tracking_number: o.tracking_number.unwrap_or_default().trim().to_owned(),
-        }))
+        Ok(self.store.order(order_id).await?.as_ref().map(shipment))
     }
 
-    /// Whether `payment` can be captured with its order's delivery as it is now (the
+    /// Whether `payment` can be captured with the delivery of its `order` as it is now (the
     /// provider's reason when not). Payments without a connector pass: the capability
     /// table refuses them anyway.
-    pub async fn capture_check(&self, payment: &Payment) -> Result<Result<(), String>, StoreError> {
+    pub async fn capture_check(
+        &self,
+        payment: &Payment,
+        order: &Order,
+    ) -> Result<Result<(), String>, StoreError> {
         let Some(connector) = self.connector_of(&payment.provider).await? else {
             return Ok(Ok(()));
         };
-        let shipment = self.shipment_of(payment).await?;
-        Ok(connector.check_capture(&payment.settlement_kind, shipment.as_ref()))
+        Ok(connector.check_capture(&payment.settlement_kind, Some(&shipment(order))))
     }
 
     /// 発送済み on the orders `ids` (already set): captures the authorization of each
@@ -79,7 +92,6 @@ impl Payments {
             ) else {
                 continue;
             };
-            let order_number = order.order_number;
             if !self
                 .capabilities(&payment)
                 .await?
@@ -87,7 +99,9 @@ impl Payments {
             {
                 continue;
             }
-            if let Err(why) = self.capture_check(&payment).await? {
+            let check = self.capture_check(&payment, &order).await?;
+            let order_number = order.order_number;
+            if let Err(why) = check {
                 results.push(ShippedCapture::Skipped { order_number, why });
                 continue;
             }

@@ -248,7 +248,13 @@ impl Payments {
                 })
             }
         };
-        if let Err(message) = self.capture_check(&payment).await? {
+        // The order as the shipment just saved made it.
+        let shipped_order = self
+            .store
+            .order(order.id)
+            .await?
+            .ok_or(StoreError::NotFound("order"))?;
+        if let Err(message) = self.capture_check(&payment, &shipped_order).await? {
             return Ok(Outcome::Failed { message });
         }
         let request = OperationRequest::new(Operation::Capture, actor);

@@ -68,7 +68,7 @@ pub(super) async fn block(state: &SharedState, order: &Order) -> Result<Value, H
             context! { n => i, outcome, ..Value::from_serialize(&row) }
         })
         .collect();
-    let capture = state.payments.capture_check(&p).await?;
+    let capture = state.payments.capture_check(&p, order).await?;
     let offer = offers::offer(order, &p, capabilities, capture, provider_label, button).map(|o| {
         context! {
             operation => o.operation.as_str(),
